@@ -1,0 +1,1 @@
+"""Venue-neutral types and state. Imports no Qt and no sockets."""

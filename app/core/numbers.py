@@ -1,0 +1,125 @@
+"""Exact fixed-point numbers as scaled integers.
+
+Prices and sizes travel as decimal text ("0.4500", "0.00100000"). The book keeps them as integers
+scaled by 10**decimals so that comparisons, sums and Kraken's checksum stay exact and cheap:
+"0.00100000" at 8 decimals is 100000, and ``str(100000)`` is exactly the checksum's rendering
+(decimal point and leading zeros removed). Binary floats never enter.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+_PLAIN = re.compile(r"-?[0-9]+(?:\.[0-9]*)?\Z")
+_POW10 = [10**i for i in range(40)]
+
+
+class NumberError(ValueError):
+    """A value that is not an exact decimal number (or not representable at the wanted scale)."""
+
+
+class PrecisionError(NumberError):
+    """The value has more significant decimals than the scale holds; ``decimals`` says how many."""
+
+    def __init__(self, text: str, decimals: int) -> None:
+        super().__init__(f"{text!r} needs {decimals} decimals")
+        self.decimals = decimals
+
+
+def decimals_of(value: object) -> int:
+    """Number of decimals written in a plain decimal text ("45285.20" -> 2); 0 for ints."""
+    if isinstance(value, str):
+        dot = value.find(".")
+        if dot >= 0 and "e" not in value and "E" not in value:
+            return len(value) - dot - 1
+        if dot < 0 and "e" not in value and "E" not in value:
+            return 0
+        exp = _to_decimal(value).as_tuple().exponent
+        return max(0, -exp) if isinstance(exp, int) else 0
+    return 0
+
+
+def to_scaled(value: object, scale: int) -> int:
+    """Decimal text (or JSON int) -> integer count of 10**-scale units, exactly.
+
+    Raises PrecisionError when non-zero digits lie beyond ``scale``; NumberError for anything that is
+    not a number (bools, floats, garbage text).
+    """
+    if type(value) is str:
+        if _PLAIN.match(value):
+            whole, _, frac = value.partition(".")
+            n = len(frac)
+            if n <= scale:
+                return int(whole + frac + "0" * (scale - n)) if frac else int(whole) * _POW10[scale]
+            extra = frac[scale:]
+            if extra.strip("0"):
+                raise PrecisionError(value, len(frac.rstrip("0")))
+            return int(whole + frac[:scale]) if scale else int(whole)
+        return _scaled_slow(value, scale)
+    if type(value) is int:
+        return value * _POW10[scale]
+    raise NumberError(f"not a decimal number: {value!r}")
+
+
+def _to_decimal(text: str) -> Decimal:
+    # Only ASCII decimal text: Decimal() would also take "1_0", " 1" and non-ASCII digits.
+    if not text.isascii() or "_" in text or text != text.strip():
+        raise NumberError(f"not a decimal number: {text!r}")
+    try:
+        d = Decimal(text)
+    except InvalidOperation:
+        raise NumberError(f"not a decimal number: {text!r}") from None
+    if not d.is_finite():
+        raise NumberError(f"not a decimal number: {text!r}")
+    return d
+
+
+def _scaled_slow(text: str, scale: int) -> int:
+    # Exponent notation ("1e-08", Kraken's instrument channel). Integer maths on the digits, so no
+    # Decimal context can round a long number.
+    sign, digits, exponent = _to_decimal(text).as_tuple()
+    assert isinstance(exponent, int)
+    units = int("".join(map(str, digits)) or "0")
+    shift = exponent + scale
+    if shift >= 0:
+        units *= 10**shift
+    else:
+        units, rest = divmod(units, 10**-shift)
+        if rest:
+            trailing = len(str(rest).rstrip("0"))  # significant digits below the scale
+            raise PrecisionError(text, scale + trailing + (-shift - len(str(rest))))
+    return -units if sign else units
+
+
+def to_decimal(value: object) -> Decimal:
+    """Exact Decimal from decimal text or a JSON int; NumberError otherwise."""
+    if type(value) is str:
+        return _to_decimal(value)
+    if type(value) is int:
+        return Decimal(value)
+    raise NumberError(f"not a decimal number: {value!r}")
+
+
+def opt_decimal(value: object) -> Decimal | None:
+    """Like to_decimal, but None (absent) stays None."""
+    return None if value is None else to_decimal(value)
+
+
+def from_scaled(units: int, scale: int) -> Decimal:
+    """Integer units -> exact Decimal with exactly ``scale`` decimals (keeps trailing zeros)."""
+    return Decimal(units).scaleb(-scale)
+
+
+def format_scaled(units: int, scale: int) -> str:
+    """Integer units -> plain decimal text with exactly ``scale`` decimals, never exponent form."""
+    if scale == 0:
+        return str(units)
+    sign = "-" if units < 0 else ""
+    digits = str(abs(units)).rjust(scale + 1, "0")
+    return f"{sign}{digits[:-scale]}.{digits[-scale:]}"
+
+
+def format_decimal(value: Decimal) -> str:
+    """Decimal -> plain text without exponent form (str(Decimal('1E-7')) would say '1E-7')."""
+    return format(value, "f")

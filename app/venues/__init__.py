@@ -1,0 +1,1 @@
+"""Pure venue protocols: handshakes, commands, frame decoding. No sockets, no Qt."""

