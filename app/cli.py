@@ -38,23 +38,38 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
-    rp = sub.add_parser("replay", help="run recorded frames through the codec and book, headless",
-                        description="Replay a JSON-lines recording (raw frames, or objects with the frame "
-                                    "under 'raw' or 'frame') and print each market's final book.")
+    rp = sub.add_parser(
+        "replay",
+        help="run recorded frames through the codec and book, headless",
+        description="Replay a JSON-lines recording (raw frames, or objects with the frame "
+        "under 'raw' or 'frame') and print each market's final book.",
+    )
     rp.add_argument("file", help="JSON-lines file ('-' reads stdin)")
     rp.add_argument("--venue", required=True, choices=[v.value for v in Venue])
-    rp.add_argument("--depth", type=_positive,
-                    help="Kraken: the subscribed book depth when the recording has no acknowledgement "
-                         "(10, 25, 100, 500 or 1000; default 10). Kalshi: levels to print per side")
+    rp.add_argument(
+        "--depth",
+        type=_positive,
+        help="Kraken: the subscribed book depth when the recording has no acknowledgement "
+        "(10, 25, 100, 500 or 1000; default 10). Kalshi: levels to print per side",
+    )
     rp.add_argument("--json", action="store_true", help="print one JSON object per market")
-    rp.add_argument("--use-yes-price", action="store_true",
-                    help="Kalshi: NO-side levels are in YES prices (the recording's subscription used "
-                         "use_yes_price; detected automatically when the subscribe command is recorded)")
-    rp.add_argument("--skip-bad-lines", action="store_true",
-                    help="skip lines that are not JSON objects instead of stopping")
+    rp.add_argument(
+        "--use-yes-price",
+        action="store_true",
+        help="Kalshi: NO-side levels are in YES prices (the recording's subscription used "
+        "use_yes_price; detected automatically when the subscribe command is recorded)",
+    )
+    rp.add_argument(
+        "--skip-bad-lines",
+        action="store_true",
+        help="skip lines that are not JSON objects instead of stopping",
+    )
 
-    bp = sub.add_parser("bench", help="print codec throughput figures",
-                        description="Decode+apply throughput on in-memory frames (no sockets).")
+    bp = sub.add_parser(
+        "bench",
+        help="print codec throughput figures",
+        description="Decode+apply throughput on in-memory frames (no sockets).",
+    )
     bp.add_argument("--messages", type=_positive, default=200_000, help="frames per case (default 200000)")
     bp.add_argument("--markets", type=_positive, default=200, help="markets in the spread case (default 200)")
     bp.add_argument("--json", action="store_true", help="print the figures as one JSON object")
@@ -67,18 +82,32 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
     venue = Venue(args.venue)
     if venue is Venue.KRAKEN and args.depth is not None and args.depth not in BOOK_DEPTHS:
-        print(f"market-monitor replay: error: Kraken book depth must be one of "
-              f"{', '.join(map(str, BOOK_DEPTHS))}, not {args.depth}", file=sys.stderr)
+        print(
+            f"market-monitor replay: error: Kraken book depth must be one of "
+            f"{', '.join(map(str, BOOK_DEPTHS))}, not {args.depth}",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     try:
         if args.file == "-":
-            result = replay(sys.stdin, venue, args.depth if venue is Venue.KRAKEN else None,
-                            use_yes_price=args.use_yes_price, source="stdin", skip_bad=args.skip_bad_lines)
+            result = replay(
+                sys.stdin,
+                venue,
+                args.depth if venue is Venue.KRAKEN else None,
+                use_yes_price=args.use_yes_price,
+                source="stdin",
+                skip_bad=args.skip_bad_lines,
+            )
         else:
             with open(args.file, encoding="utf-8") as fh:
-                result = replay(fh, venue, args.depth if venue is Venue.KRAKEN else None,
-                                use_yes_price=args.use_yes_price, source=args.file,
-                                skip_bad=args.skip_bad_lines)
+                result = replay(
+                    fh,
+                    venue,
+                    args.depth if venue is Venue.KRAKEN else None,
+                    use_yes_price=args.use_yes_price,
+                    source=args.file,
+                    skip_bad=args.skip_bad_lines,
+                )
     except FileNotFoundError:
         print(f"market-monitor replay: error: no such file: {args.file}", file=sys.stderr)
         return 1
@@ -101,18 +130,24 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_replay_table(reports: list[dict[str, object]], frames: int, bad_lines: int, errors: int,
-                        unknown: int) -> None:
-    header = f"{'market':28} {'bid':>14} {'ask':>14} {'lvls':>9} {'msgs':>6} {'ck ok':>6} {'ck bad':>6} " \
-             f"{'gaps':>5} {'errs':>5} state"
+def _print_replay_table(
+    reports: list[dict[str, object]], frames: int, bad_lines: int, errors: int, unknown: int
+) -> None:
+    header = (
+        f"{'market':28} {'bid':>14} {'ask':>14} {'lvls':>9} {'msgs':>6} {'ck ok':>6} {'ck bad':>6} "
+        f"{'gaps':>5} {'errs':>5} state"
+    )
     print(header)
     for r in reports:
         bids, asks = r["bids"], r["asks"]
         assert isinstance(bids, list) and isinstance(asks, list)
         state = "crossed" if r["crossed"] else ("stale: " + str(r["stale_reason"]) if r["stale"] else "ok")
-        print(f"{str(r['market'])[:28]:28} {r['best_bid'] or '-':>14} {r['best_ask'] or '-':>14} "
-              f"{len(bids):>4}/{len(asks):<4} {r['messages']:>6} {r['checksum_ok']:>6} {r['checksum_failed']:>6} "
-              f"{r['seq_gaps']:>5} {r['errors']:>5} {state}")
+        print(
+            f"{str(r['market'])[:28]:28} {r['best_bid'] or '-':>14} {r['best_ask'] or '-':>14} "
+            f"{len(bids):>4}/{len(asks):<4} {r['messages']:>6} {r['checksum_ok']:>6} "
+            f"{r['checksum_failed']:>6} "
+            f"{r['seq_gaps']:>5} {r['errors']:>5} {state}"
+        )
     extra = f", {bad_lines} unreadable lines skipped" if bad_lines else ""
     print(f"{frames} frames, {len(reports)} markets, {errors} errors, {unknown} unknown{extra}")
 
@@ -138,8 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:  # `market-monitor replay ... | head`
         return 0
-    print(f"market-monitor {__version__}: the desktop window is not part of this build yet; "
-          "available now: 'market-monitor replay' and 'market-monitor bench' (see --help).")
+    print(
+        f"market-monitor {__version__}: the desktop window is not part of this build yet; "
+        "available now: 'market-monitor replay' and 'market-monitor bench' (see --help)."
+    )
     return 0
 
 

@@ -65,10 +65,23 @@ class ReplayResult:
             report["stale_reason"] = book.stale_reason
             report["crossed"] = book.is_crossed()
         else:
-            report.update(best_bid=None, best_ask=None, bids=[], asks=[], stale=True,
-                          stale_reason=book.stale_reason if book else "no book", crossed=False)
-        report.update(messages=c.messages, checksum_ok=c.checksum_ok, checksum_failed=c.checksum_failed,
-                      seq_gaps=c.seq_gaps, errors=c.errors, unknown=c.unknown)
+            report.update(
+                best_bid=None,
+                best_ask=None,
+                bids=[],
+                asks=[],
+                stale=True,
+                stale_reason=book.stale_reason if book else "no book",
+                crossed=False,
+            )
+        report.update(
+            messages=c.messages,
+            checksum_ok=c.checksum_ok,
+            checksum_failed=c.checksum_failed,
+            seq_gaps=c.seq_gaps,
+            errors=c.errors,
+            unknown=c.unknown,
+        )
         return report
 
     def reports(self, depth: int | None = None) -> list[dict[str, Any]]:
@@ -76,8 +89,9 @@ class ReplayResult:
         return [self.market_report(m, depth) for m in markets]
 
 
-def frames_from_lines(lines: Iterable[str], source: str = "input", skip_bad: bool = False,
-                      result: ReplayResult | None = None) -> Iterator[tuple[str | None, Any]]:
+def frames_from_lines(
+    lines: Iterable[str], source: str = "input", skip_bad: bool = False, result: ReplayResult | None = None
+) -> Iterator[tuple[str | None, Any]]:
     """Yield (exact frame text, None) or (None, parsed frame object) per line."""
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -91,7 +105,9 @@ def frames_from_lines(lines: Iterable[str], source: str = "input", skip_bad: boo
                 if result is not None:
                     result.bad_lines += 1
                 continue
-            raise ReplayError(f"{source} line {number}: unreadable ({exc}); use --skip-bad-lines to go on")
+            raise ReplayError(
+                f"{source} line {number}: unreadable ({exc}); use --skip-bad-lines to go on"
+            ) from None
         if "frame" in obj and isinstance(obj["frame"], str):
             yield obj["frame"], None
         elif "raw" in obj:
@@ -111,8 +127,15 @@ def _markets_of(ev: Event) -> list[str]:
     return [market] if isinstance(market, str) and market else []
 
 
-def replay(lines: Iterable[str], venue: Venue, depth: int | None = None, *, use_yes_price: bool = False,
-           source: str = "input", skip_bad: bool = False) -> ReplayResult:
+def replay(
+    lines: Iterable[str],
+    venue: Venue,
+    depth: int | None = None,
+    *,
+    use_yes_price: bool = False,
+    source: str = "input",
+    skip_bad: bool = False,
+) -> ReplayResult:
     books: dict[str, OrderBook] = {}
     session: KalshiSession | KrakenSession
     if venue is Venue.KALSHI:

@@ -252,12 +252,12 @@ def test_update_subscription_sids_form(action: UpdateAction) -> None:
 
 
 def test_update_subscription_send_initial_snapshot_only_on_add() -> None:
-    """send_initial_snapshot is sent for add_markets and dropped for delete_markets."""
+    """send_initial_snapshot is sent for add_markets and refused (not silently dropped) elsewhere."""
     cmds = KalshiCommands()
     add = cmds.update_subscription(1, "add_markets", ["A"], send_initial_snapshot=True)
-    delete = cmds.update_subscription(1, "delete_markets", ["A"], send_initial_snapshot=True)
     assert add["params"]["send_initial_snapshot"] is True
-    assert "send_initial_snapshot" not in delete["params"]
+    with pytest.raises(ValueError):
+        cmds.update_subscription(1, "delete_markets", ["A"], send_initial_snapshot=True)
 
 
 def test_update_subscription_rejects_bad_action_and_no_markets() -> None:
@@ -402,3 +402,9 @@ def test_sample_mixing_lifecycle_with_market_is_refused_on_purpose() -> None:
     assert "market_lifecycle_v2" in sample["params"]["channels"]
     with pytest.raises(ValueError, match="market_lifecycle_v2"):
         KalshiCommands().subscribe(sample["params"]["channels"], sample["params"]["market_ticker"])
+
+
+def test_empty_single_market_is_refused() -> None:
+    """An empty single ticker raises like a list of empty tickers does."""
+    with pytest.raises(ValueError):
+        KalshiCommands().subscribe(["ticker"], "")

@@ -184,3 +184,9 @@ def test_unknown_env_raises() -> None:
         public_ws_url("prod")
     with pytest.raises(ValueError):
         private_ws_url("v1")
+
+
+def test_empty_secret_is_refused() -> None:
+    """An empty secret would sign with an empty key; refuse it up front."""
+    with pytest.raises(SecretFormatError):
+        api_sign("/0/private/GetWebSocketsToken", 1, "nonce=1", "")

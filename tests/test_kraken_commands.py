@@ -347,3 +347,15 @@ def test_matches_live_capture_book_request() -> None:
     frame = KrakenCommands().subscribe("book", ["BTC/USD"], depth=10, snapshot=True)
     assert _without_req_id(frame) == sample
     assert KrakenCommands.encode(frame).startswith('{"method":"subscribe","params":{"channel":"book"')
+
+
+def test_single_symbol_string_is_one_pair() -> None:
+    """A plain string names one pair; it is not split into letters."""
+    cmd = KrakenCommands().subscribe("ticker", "BTC/USD")
+    assert cmd["params"]["symbol"] == ["BTC/USD"]
+
+
+def test_depth_must_be_an_int() -> None:
+    """depth=10.0 is refused rather than sent as a float."""
+    with pytest.raises(ValueError):
+        KrakenCommands().subscribe("book", ["BTC/USD"], depth=10.0)  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ from app.core.events import Level
 from app.core.instruments import Venue
 from app.core.numbers import from_scaled
 
-_POW10 = [10**i for i in range(40)]
+_POW10: list[int] = [10**i for i in range(40)]
 
 
 class BookSide:

@@ -12,7 +12,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 _PLAIN = re.compile(r"-?[0-9]+(?:\.[0-9]*)?\Z")
-_POW10 = [10**i for i in range(40)]
+_POW10: list[int] = [10**i for i in range(40)]
 
 
 class NumberError(ValueError):
@@ -83,9 +83,9 @@ def _scaled_slow(text: str, scale: int) -> int:
     units = int("".join(map(str, digits)) or "0")
     shift = exponent + scale
     if shift >= 0:
-        units *= 10**shift
+        units *= int(10**shift)
     else:
-        units, rest = divmod(units, 10**-shift)
+        units, rest = divmod(units, int(10**-shift))
         if rest:
             trailing = len(str(rest).rstrip("0"))  # significant digits below the scale
             raise PrecisionError(text, scale + trailing + (-shift - len(str(rest))))

@@ -25,7 +25,9 @@ from app.venues.kraken.session import KrakenSession
 KRAKEN_PD, KRAKEN_QD = 1, 8
 
 
-def kalshi_frames(n: int, markets: int, seed: int = 7) -> tuple[list[str], dict[str, dict[str, dict[int, int]]]]:
+def kalshi_frames(
+    n: int, markets: int, seed: int = 7
+) -> tuple[list[str], dict[str, dict[str, dict[int, int]]]]:
     """A snapshot per market, then ``n`` deltas spread over the markets on one sid (seq 1, 2, ...)."""
     rng = random.Random(seed)
     tickers = [f"KXBENCH-26NOV21-T{100 + i}" for i in range(markets)]
@@ -37,10 +39,14 @@ def kalshi_frames(n: int, markets: int, seed: int = 7) -> tuple[list[str], dict[
         no = {p: rng.randint(1, 500) * 100 for p in range(100, 4900, 100)}
         model[t] = {"yes": yes, "no": no}
         seq += 1
-        yes_fp = ",".join(f'["{format_scaled(p, 4)}","{format_scaled(q, 2)}"]' for p, q in sorted(yes.items()))
+        yes_fp = ",".join(
+            f'["{format_scaled(p, 4)}","{format_scaled(q, 2)}"]' for p, q in sorted(yes.items())
+        )
         no_fp = ",".join(f'["{format_scaled(p, 4)}","{format_scaled(q, 2)}"]' for p, q in sorted(no.items()))
-        frames.append(f'{{"type":"orderbook_snapshot","sid":1,"seq":{seq},"msg":{{"market_ticker":"{t}",'
-                      f'"market_id":"","yes_dollars_fp":[{yes_fp}],"no_dollars_fp":[{no_fp}]}}}}')
+        frames.append(
+            f'{{"type":"orderbook_snapshot","sid":1,"seq":{seq},"msg":{{"market_ticker":"{t}",'
+            f'"market_id":"","yes_dollars_fp":[{yes_fp}],"no_dollars_fp":[{no_fp}]}}}}'
+        )
     for _ in range(n):
         t = tickers[rng.randrange(markets)]
         side = "yes" if rng.random() < 0.5 else "no"
@@ -62,8 +68,9 @@ def kalshi_frames(n: int, markets: int, seed: int = 7) -> tuple[list[str], dict[
 
 
 def _kraken_text(levels: list[tuple[int, int]]) -> str:
-    return ",".join(f'{{"price":{format_scaled(p, KRAKEN_PD)},"qty":{format_scaled(q, KRAKEN_QD)}}}'
-                    for p, q in levels)
+    return ",".join(
+        f'{{"price":{format_scaled(p, KRAKEN_PD)},"qty":{format_scaled(q, KRAKEN_QD)}}}' for p, q in levels
+    )
 
 
 def kraken_frames(n: int, symbols: int, depth: int = 10, seed: int = 11) -> list[str]:
@@ -80,8 +87,11 @@ def kraken_frames(n: int, symbols: int, depth: int = 10, seed: int = 11) -> list
         return vb, va
 
     def checksum(vb: list[tuple[int, int]], va: list[tuple[int, int]]) -> int:
-        text = "".join(format_scaled(p, KRAKEN_PD).replace(".", "").lstrip("0")
-                       + format_scaled(q, KRAKEN_QD).replace(".", "").lstrip("0") for p, q in va[:10] + vb[:10])
+        text = "".join(
+            format_scaled(p, KRAKEN_PD).replace(".", "").lstrip("0")
+            + format_scaled(q, KRAKEN_QD).replace(".", "").lstrip("0")
+            for p, q in va[:10] + vb[:10]
+        )
         return zlib.crc32(text.encode()) & 0xFFFFFFFF
 
     frames: list[str] = []
@@ -91,8 +101,10 @@ def kraken_frames(n: int, symbols: int, depth: int = 10, seed: int = 11) -> list
         asks = {mid + i * 3 + 1: rng.randint(1, 2_000_000_000) for i in range(depth * 3)}
         books[s] = (bids, asks)
         vb, va = visible(bids, asks)
-        frames.append(f'{{"channel":"book","type":"snapshot","data":[{{"symbol":"{s}","bids":[{_kraken_text(vb)}],'
-                      f'"asks":[{_kraken_text(va)}],"checksum":{checksum(vb, va)}}}]}}')
+        frames.append(
+            f'{{"channel":"book","type":"snapshot","data":[{{"symbol":"{s}","bids":[{_kraken_text(vb)}],'
+            f'"asks":[{_kraken_text(va)}],"checksum":{checksum(vb, va)}}}]}}'
+        )
     for _ in range(n):
         s = names[rng.randrange(symbols)]
         bids, asks = books[s]
@@ -112,9 +124,11 @@ def kraken_frames(n: int, symbols: int, depth: int = 10, seed: int = 11) -> list
         # Levels deleted inside the window are sent with qty 0; levels pushed out are not sent.
         db += [(p, 0) for p, _ in before_b if p not in bids]
         da += [(p, 0) for p, _ in before_a if p not in asks]
-        frames.append(f'{{"channel":"book","type":"update","data":[{{"symbol":"{s}","bids":[{_kraken_text(db)}],'
-                      f'"asks":[{_kraken_text(da)}],"checksum":{checksum(vb, va)},'
-                      f'"timestamp":"2026-11-21T10:00:00.000000Z"}}]}}')
+        frames.append(
+            f'{{"channel":"book","type":"update","data":[{{"symbol":"{s}","bids":[{_kraken_text(db)}],'
+            f'"asks":[{_kraken_text(da)}],"checksum":{checksum(vb, va)},'
+            f'"timestamp":"2026-11-21T10:00:00.000000Z"}}]}}'
+        )
     return frames
 
 
@@ -137,28 +151,34 @@ def run(messages: int, markets: int, echo: bool = True) -> dict[str, float]:
 
     frames, model = kalshi_frames(messages, 1)
     decoder = KalshiDecoder()
-    figures["kalshi_decode_only"] = _time("Kalshi deltas, parse+decode only", frames,
-                                          lambda f: decoder.decode_obj(wire.parse(f)), echo)
+    figures["kalshi_decode_only"] = _time(
+        "Kalshi deltas, parse+decode only", frames, lambda f: decoder.decode_obj(wire.parse(f)), echo
+    )
     session = KalshiSession()
-    figures["kalshi_deltas_1_market"] = _time("Kalshi deltas, 1 market (seq+book)", frames, session.on_frame, echo)
+    figures["kalshi_deltas_1_market"] = _time(
+        "Kalshi deltas, 1 market (seq+book)", frames, session.on_frame, echo
+    )
     _check_kalshi(session, model)
 
     frames, model = kalshi_frames(messages, markets)
     session = KalshiSession()
-    figures["kalshi_deltas_spread"] = _time(f"Kalshi deltas, {markets} markets (seq+book)", frames,
-                                            session.on_frame, echo)
+    figures["kalshi_deltas_spread"] = _time(
+        f"Kalshi deltas, {markets} markets (seq+book)", frames, session.on_frame, echo
+    )
     _check_kalshi(session, model)
 
     frames = kraken_frames(messages, 1)
     ks = KrakenSession()
-    figures["kraken_book_1_symbol"] = _time("Kraken book updates, 1 symbol (apply+checksum)", frames,
-                                            ks.on_frame, echo)
+    figures["kraken_book_1_symbol"] = _time(
+        "Kraken book updates, 1 symbol (apply+checksum)", frames, ks.on_frame, echo
+    )
     _check_kraken(ks, len(frames))
 
     frames = kraken_frames(messages, markets)
     ks = KrakenSession()
-    figures["kraken_book_spread"] = _time(f"Kraken book updates, {markets} symbols (apply+checksum)", frames,
-                                          ks.on_frame, echo)
+    figures["kraken_book_spread"] = _time(
+        f"Kraken book updates, {markets} symbols (apply+checksum)", frames, ks.on_frame, echo
+    )
     _check_kraken(ks, len(frames))
     if echo:
         print("  checks: no seq gaps, no checksum failures, final books equal the model")

@@ -47,6 +47,8 @@ def load_private_key(pem: bytes | str, password: bytes | None = None) -> Private
     except TypeError:
         raise KeyFormatError("the private key is encrypted; give its password") from None
     except (ValueError, UnsupportedAlgorithm):
+        if password is not None and b"ENCRYPTED" in data:
+            raise KeyFormatError("could not decrypt the private key: wrong password?") from None
         raise KeyFormatError("not a PEM private key (expected -----BEGIN ... PRIVATE KEY-----)") from None
     if isinstance(key, RSAPrivateKey):
         if key.key_size < 2048:

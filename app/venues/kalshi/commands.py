@@ -92,6 +92,8 @@ class KalshiCommands:
             if ignoring:
                 raise ValueError(f"{', '.join(ignoring)} takes no market filter")
             if isinstance(markets, str):
+                if not markets:
+                    raise ValueError("the market ticker is empty")
                 params["market_ticker"] = markets
             else:
                 params["market_tickers"] = _tickers(markets)
@@ -127,7 +129,9 @@ class KalshiCommands:
         params: dict[str, Any] = {"sids": [sid]} if sids_form else {"sid": sid}
         params["market_tickers"] = tickers
         params["action"] = act.value
-        if send_initial_snapshot is not None and act is UpdateAction.ADD_MARKETS:
+        if send_initial_snapshot is not None:
+            if act is not UpdateAction.ADD_MARKETS:
+                raise ValueError("send_initial_snapshot applies to add_markets only")
             params["send_initial_snapshot"] = send_initial_snapshot
         return {"id": self._id(), "cmd": "update_subscription", "params": params}
 

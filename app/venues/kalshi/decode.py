@@ -37,7 +37,7 @@ from app.core.events import (
     Unsubscribed,
 )
 from app.core.instruments import KALSHI_ONE, KALSHI_PRICE_DECIMALS, KALSHI_SIZE_DECIMALS, Venue
-from app.core.numbers import NumberError, to_decimal, to_scaled
+from app.core.numbers import to_decimal, to_scaled
 from app.venues.kalshi.errors import TERMINAL_CODES, describe
 
 V = Venue.KALSHI
@@ -128,7 +128,9 @@ def _market(msg: dict[str, Any]) -> str:
     return market
 
 
-def _direction(outcome: object, book_side: object, legacy_side: object, action: object = None) -> TakerSide | None:
+def _direction(
+    outcome: object, book_side: object, legacy_side: object, action: object = None
+) -> TakerSide | None:
     """Direction towards YES: outcome side yes / book side bid / (yes, buy) or (no, sell) -> BUY."""
     if outcome in ("yes", "no"):
         return TakerSide.BUY if outcome == "yes" else TakerSide.SELL
@@ -182,9 +184,15 @@ class KalshiDecoder:
                 return handler(obj)
             if kind in NOTICE_TYPES:
                 return [self._notice(kind, obj)]
-        except (DecodeError, NumberError, KeyError, TypeError, AttributeError, IndexError) as exc:
-            return [Malformed(V, f"bad {kind} frame: {exc.__class__.__name__}: {exc}", repr(obj)[:200],
-                              _safe_market(obj))]
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+            return [
+                Malformed(
+                    V,
+                    f"bad {kind} frame: {exc.__class__.__name__}: {exc}",
+                    repr(obj)[:200],
+                    _safe_market(obj),
+                )
+            ]
         return [Unknown(V, kind, _safe_market(obj), obj)]
 
     # --- books -------------------------------------------------------------------------------
@@ -217,7 +225,11 @@ class KalshiDecoder:
         bids.sort(reverse=True)  # never trust array order (protocol/kalshi.md §8)
         no_to_ask = self._no_to_ask
         asks = sorted((no_to_ask(p), q) for p, q in self._levels(msg, "no"))
-        return [BookSnapshot(V, market, bids, asks, PD, SD, None, obj.get("sid"), obj.get("seq"))]
+        return [
+            BookSnapshot(
+                V, market, bids, asks, PD, SD, None, _opt_int(obj.get("sid")), _opt_int(obj.get("seq"))
+            )
+        ]
 
     def _delta(self, obj: dict[str, Any]) -> list[Event]:
         msg = obj["msg"]
@@ -235,11 +247,15 @@ class KalshiDecoder:
         delta_text = msg.get("delta_fp")
         delta = to_scaled(delta_text if delta_text is not None else msg["delta"], SD)
         side = msg["side"]
+        sid, seq = obj.get("sid"), obj.get("seq")
+        if type(sid) is not int:
+            sid = None
+        if type(seq) is not int:
+            seq = None
         if side == "yes":
-            return [BookChange(V, market, [(price, delta)], [], True, None, obj.get("sid"), obj.get("seq"))]
+            return [BookChange(V, market, [(price, delta)], [], True, None, sid, seq)]
         if side == "no":
-            ask = self._no_to_ask(price)
-            return [BookChange(V, market, [], [(ask, delta)], True, None, obj.get("sid"), obj.get("seq"))]
+            return [BookChange(V, market, [], [(self._no_to_ask(price), delta)], True, None, sid, seq)]
         raise DecodeError(f"side must be yes or no, not {side!r}")
 
     # --- market data -------------------------------------------------------------------------
@@ -286,8 +302,16 @@ class KalshiDecoder:
         trade_id = msg.get("trade_id")
         seq = obj.get("seq")
         return [
-            Trade(V, _market(msg), str(trade_id) if trade_id is not None else "", price, size, taker,
-                  _ts_ms(msg), seq if type(seq) is int else None)
+            Trade(
+                V,
+                _market(msg),
+                str(trade_id) if trade_id is not None else "",
+                price,
+                size,
+                taker,
+                _ts_ms(msg),
+                seq if type(seq) is int else None,
+            )
         ]
 
     # --- the user's own ----------------------------------------------------------------------
@@ -298,9 +322,12 @@ class KalshiDecoder:
         size = _count(msg, "count_fp", "count")
         if price is None or size is None:
             raise DecodeError("fill without price or count")
-        side = _direction(msg.get("outcome_side"), msg.get("book_side"),
-                          msg.get("purchased_side") or msg.get("side"),
-                          None if msg.get("purchased_side") else msg.get("action"))
+        side = _direction(
+            msg.get("outcome_side"),
+            msg.get("book_side"),
+            msg.get("purchased_side") or msg.get("side"),
+            None if msg.get("purchased_side") else msg.get("action"),
+        )
         if side is None:
             raise DecodeError("fill without a side")
         fee = msg.get("fee_cost")
@@ -443,6 +470,10 @@ class KalshiDecoder:
                 terminal=code_ in TERMINAL_CODES,
             )
         ]
+
+
+def _opt_int(value: object) -> int | None:
+    return value if type(value) is int else None
 
 
 def _safe_market(obj: dict[str, Any]) -> str | None:

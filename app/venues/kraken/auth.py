@@ -29,6 +29,8 @@ def api_sign(path: str, nonce: str | int, body: str, secret_b64: str) -> str:
         secret = base64.b64decode(secret_b64, validate=True)
     except (binascii.Error, ValueError):
         raise SecretFormatError("the Kraken API secret is not valid base64") from None
+    if not secret:
+        raise SecretFormatError("the Kraken API secret is empty")
     digest = hashlib.sha256((str(nonce) + body).encode()).digest()
     mac = hmac.new(secret, path.encode() + digest, hashlib.sha512)
     return base64.b64encode(mac.digest()).decode("ascii")

@@ -55,6 +55,8 @@ class KrakenCommands:
     ) -> dict[str, Any]:
         chan = Channel(channel)
         params: dict[str, Any] = {"channel": chan.value}
+        if isinstance(symbols, str):
+            symbols = [symbols]  # one pair, not its letters
         if chan in WITH_SYMBOLS:
             syms = [s for s in (symbols or []) if s]
             if not syms:
@@ -64,14 +66,18 @@ class KrakenCommands:
             raise ValueError(f"{chan.value} takes no symbols")
         if chan is Channel.BOOK:
             d = 10 if depth is None else depth
-            if d not in BOOK_DEPTHS:
-                raise ValueError(f"book depth {d} is not supported; use one of {', '.join(map(str, BOOK_DEPTHS))}")
+            if type(d) is not int or d not in BOOK_DEPTHS:
+                raise ValueError(
+                    f"book depth {d} is not supported; use one of {', '.join(map(str, BOOK_DEPTHS))}"
+                )
             params["depth"] = d
         elif depth is not None:
             raise ValueError("depth applies to the book channel only")
         if chan is Channel.OHLC:
             if interval not in OHLC_INTERVALS:
-                raise ValueError(f"ohlc interval must be one of {', '.join(map(str, OHLC_INTERVALS))} minutes")
+                raise ValueError(
+                    f"ohlc interval must be one of {', '.join(map(str, OHLC_INTERVALS))} minutes"
+                )
             params["interval"] = interval
         elif interval is not None:
             raise ValueError("interval applies to the ohlc channel only")
@@ -101,8 +107,16 @@ class KrakenCommands:
         snapshot: bool | None = None,
         extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        params = self._params(channel, symbols, depth=depth, interval=interval, event_trigger=event_trigger,
-                              token=token, snapshot=snapshot, extra=extra)
+        params = self._params(
+            channel,
+            symbols,
+            depth=depth,
+            interval=interval,
+            event_trigger=event_trigger,
+            token=token,
+            snapshot=snapshot,
+            extra=extra,
+        )
         return {"method": "subscribe", "params": params, "req_id": self._req_id()}
 
     def unsubscribe(
@@ -116,8 +130,16 @@ class KrakenCommands:
         token: str | None = None,
     ) -> dict[str, Any]:
         # A live subscription is keyed by its parameters: book by depth, ohlc by interval.
-        params = self._params(channel, symbols, depth=depth, interval=interval, event_trigger=event_trigger,
-                              token=token, snapshot=None, extra=None)
+        params = self._params(
+            channel,
+            symbols,
+            depth=depth,
+            interval=interval,
+            event_trigger=event_trigger,
+            token=token,
+            snapshot=None,
+            extra=None,
+        )
         return {"method": "unsubscribe", "params": params, "req_id": self._req_id()}
 
     def ping(self) -> dict[str, Any]:

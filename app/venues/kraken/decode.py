@@ -35,7 +35,7 @@ from app.core.events import (
     Unsubscribed,
 )
 from app.core.instruments import Instrument, Venue
-from app.core.numbers import NumberError, decimals_of, opt_decimal, to_decimal
+from app.core.numbers import decimals_of, opt_decimal, to_decimal
 
 V = Venue.KRAKEN
 RawLevel = tuple[str | int, str | int]
@@ -136,7 +136,7 @@ class KrakenDecoder:
                 return handler(obj)
             if isinstance(obj.get("method"), str):
                 return self._response(obj)
-        except (DecodeError, NumberError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
             kind = obj.get("channel") or obj.get("method")
             return [Malformed(V, f"bad {kind} frame: {exc.__class__.__name__}: {exc}", repr(obj)[:200])]
         return [Unknown(V, "?", None, obj)]
@@ -181,8 +181,13 @@ class KrakenDecoder:
             if checksum is not None and type(checksum) is not int:
                 raise DecodeError("checksum must be an integer")
             out.append(
-                BookFrame(_symbol(item), snapshot, _raw_levels(item.get("bids")), _raw_levels(item.get("asks")),
-                          checksum)
+                BookFrame(
+                    _symbol(item),
+                    snapshot,
+                    _raw_levels(item.get("bids")),
+                    _raw_levels(item.get("asks")),
+                    checksum,
+                )
             )
         return out
 
@@ -211,8 +216,15 @@ class KrakenDecoder:
 
     def _trade(self, obj: dict[str, Any]) -> list[Any]:
         return [
-            Trade(V, _symbol(t), str(t.get("trade_id", "")), to_decimal(t["price"]), to_decimal(t["qty"]),
-                  _side(t.get("side")), parse_time_ms(t.get("timestamp")))
+            Trade(
+                V,
+                _symbol(t),
+                str(t.get("trade_id", "")),
+                to_decimal(t["price"]),
+                to_decimal(t["qty"]),
+                _side(t.get("side")),
+                parse_time_ms(t.get("timestamp")),
+            )
             for t in obj["data"]
         ]
 
@@ -220,8 +232,14 @@ class KrakenDecoder:
         out = []
         for s in obj["data"]:
             cid = s.get("connection_id")
-            out.append(Status(V, str(s.get("system", "unknown")), cid if type(cid) is int else None,
-                              s.get("version") if isinstance(s.get("version"), str) else None))
+            out.append(
+                Status(
+                    V,
+                    str(s.get("system", "unknown")),
+                    cid if type(cid) is int else None,
+                    s.get("version") if isinstance(s.get("version"), str) else None,
+                )
+            )
         return out
 
     def _ohlc(self, obj: dict[str, Any]) -> list[Any]:
@@ -267,25 +285,47 @@ class KrakenDecoder:
                     fee = sum((to_decimal(f["qty"]) for f in fees), Decimal(0))
                 liquidity = r.get("liquidity_ind")
                 out.append(
-                    Fill(V, market, str(r["exec_id"]), str(r.get("order_id", "")), to_decimal(r["last_price"]),
-                         to_decimal(r["last_qty"]), side,
-                         is_taker=None if liquidity not in ("t", "m") else liquidity == "t",
-                         fee=fee, ts_ms=ts)
+                    Fill(
+                        V,
+                        market,
+                        str(r["exec_id"]),
+                        str(r.get("order_id", "")),
+                        to_decimal(r["last_price"]),
+                        to_decimal(r["last_qty"]),
+                        side,
+                        is_taker=None if liquidity not in ("t", "m") else liquidity == "t",
+                        fee=fee,
+                        ts_ms=ts,
+                    )
                 )
             status = r.get("order_status")
             if isinstance(status, str) and r.get("order_id") is not None:
                 order_qty = opt_decimal(r.get("order_qty"))
                 cum_qty = opt_decimal(r.get("cum_qty"))
                 out.append(
-                    OrderUpdate(V, market, str(r["order_id"]), status, side, opt_decimal(r.get("limit_price")),
-                                cum_qty, None if order_qty is None or cum_qty is None else order_qty - cum_qty, ts)
+                    OrderUpdate(
+                        V,
+                        market,
+                        str(r["order_id"]),
+                        status,
+                        side,
+                        opt_decimal(r.get("limit_price")),
+                        cum_qty,
+                        None if order_qty is None or cum_qty is None else order_qty - cum_qty,
+                        ts,
+                    )
                 )
         return out
 
     def _balances(self, obj: dict[str, Any]) -> list[Any]:
         return [
-            Balance(V, str(b["asset"]), to_decimal(b["balance"]), opt_decimal(b.get("amount")),
-                    parse_time_ms(b.get("timestamp")))
+            Balance(
+                V,
+                str(b["asset"]),
+                to_decimal(b["balance"]),
+                opt_decimal(b.get("amount")),
+                parse_time_ms(b.get("timestamp")),
+            )
             for b in obj["data"]
         ]
 

@@ -32,7 +32,7 @@ from app.core.events import (
     Unsubscribed,
 )
 from app.core.instruments import Instrument, Venue
-from app.core.numbers import PrecisionError, to_scaled
+from app.core.numbers import NumberError, PrecisionError, to_scaled
 from app.venues import wire
 from app.venues.kraken.checksum import ChecksumCache
 from app.venues.kraken.commands import BOOK_DEPTHS
@@ -43,8 +43,12 @@ SEQUENCED = ("executions", "balances")
 
 
 class KrakenSession:
-    def __init__(self, default_depth: int = 10, books: dict[str, OrderBook] | None = None,
-                 instruments: dict[str, Instrument] | None = None) -> None:
+    def __init__(
+        self,
+        default_depth: int = 10,
+        books: dict[str, OrderBook] | None = None,
+        instruments: dict[str, Instrument] | None = None,
+    ) -> None:
         if default_depth not in BOOK_DEPTHS:
             raise ValueError(f"book depth must be one of {BOOK_DEPTHS}")
         self.decoder = KrakenDecoder()
@@ -129,6 +133,12 @@ class KrakenSession:
             return [(to_scaled(p, pd), to_scaled(q, sd)) for p, q in levels]
 
     def _book(self, frame: BookFrame) -> list[Event]:
+        try:
+            return self._apply_book(frame)
+        except NumberError as exc:  # levels are converted before anything is applied: the book is intact
+            return [Malformed(V, f"bad book level: {exc}", "", frame.market)]
+
+    def _apply_book(self, frame: BookFrame) -> list[Event]:
         symbol = frame.market
         book = self.books.get(symbol)
         if frame.snapshot:
@@ -143,8 +153,15 @@ class KrakenSession:
             book.apply_snapshot(bids, asks)
             self._resync_pending.discard(symbol)
             bids_changed = asks_changed = True
-            event: Event = BookSnapshot(V, symbol, book.top_bids(), book.top_asks(), book.price_decimals,
-                                        book.size_decimals, frame.checksum)
+            event: Event = BookSnapshot(
+                V,
+                symbol,
+                book.top_bids(),
+                book.top_asks(),
+                book.price_decimals,
+                book.size_decimals,
+                frame.checksum,
+            )
         else:
             if book is None or not book.has_snapshot:
                 # Kraken never re-snapshots by itself: an update with no snapshot under it is useless.

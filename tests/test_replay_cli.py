@@ -1,0 +1,137 @@
+"""`market-monitor replay` end to end, through the installed console script."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DATA
+
+EXE = shutil.which("market-monitor", path=str(Path(sys.executable).parent)) or "market-monitor"
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([EXE, *args], check=False, capture_output=True, text=True, input=stdin, timeout=60)
+
+
+@pytest.mark.parametrize(
+    ("name", "symbol", "ok", "depth"),
+    [
+        ("kraken-book-sequence-1.jsonl", "BTC/USD", 53, 10),
+        ("kraken-book-sequence-2.jsonl", "MINA/GBP", 30, 25),
+        ("kraken-book-sequence-3.jsonl", "BTC/USD", 510, 10),
+        ("kraken-book-sequence-4.jsonl", "ETH/USD", 2, 10),
+    ],
+)
+def test_kraken_sequences_replay_clean(name: str, symbol: str, ok: int, depth: int) -> None:
+    """One JSON object per market; every checksum verified; levels best first as decimal strings."""
+    proc = run("replay", str(DATA / name), "--venue", "kraken", "--json")
+    assert proc.returncode == 0, proc.stderr
+    (report,) = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert report["venue"] == "kraken" and report["market"] == symbol
+    assert (report["checksum_ok"], report["checksum_failed"], report["errors"]) == (ok, 0, 0)
+    bids, asks = report["bids"], report["asks"]
+    assert len(bids) == len(asks) == depth
+    assert [float(p) for p, _ in bids] == sorted((float(p) for p, _ in bids), reverse=True)
+    assert [float(p) for p, _ in asks] == sorted(float(p) for p, _ in asks)
+    assert report["best_bid"] == bids[0][0] and report["best_ask"] == asks[0][0]
+    assert not report["stale"] and not report["crossed"]
+    assert all(isinstance(x, str) for level in bids + asks for x in level)
+
+
+def test_exact_text_recording_equals_object_recording(tmp_path: Path) -> None:
+    """A recording that keeps the exact frame text under 'frame' replays to the same books as the
+    fixture's parsed objects under 'raw' (sequence 1 is verbatim wire text)."""
+    lines = (DATA / "kraken-book-sequence-1.jsonl").read_text().splitlines()
+    recording = tmp_path / "rec.jsonl"
+    with recording.open("w") as fh:
+        for line in lines:
+            raw_text = line[line.index('"raw": ') + 7 : -1]  # the frame exactly as captured
+            fh.write(json.dumps({"frame": raw_text, "t": 0, "conn": 1}) + "\n")
+    a = run("replay", str(recording), "--venue", "kraken", "--json")
+    b = run("replay", str(DATA / "kraken-book-sequence-1.jsonl"), "--venue", "kraken", "--json")
+    assert a.returncode == b.returncode == 0
+    assert a.stdout == b.stdout
+
+
+def test_kalshi_replay_in_yes_terms() -> None:
+    """Kalshi books print in YES terms with 4-decimal prices; --depth limits the levels shown."""
+    frames = [
+        {
+            "type": "orderbook_snapshot",
+            "sid": 1,
+            "seq": 1,
+            "msg": {
+                "market_ticker": "FED-23DEC-T3.00",
+                "market_id": "",
+                "yes_dollars_fp": [["0.0800", "300.00"], ["0.2200", "333.00"]],
+                "no_dollars_fp": [["0.5400", "20.00"], ["0.5600", "146.00"]],
+            },
+        },
+        {
+            "type": "orderbook_delta",
+            "sid": 1,
+            "seq": 2,
+            "msg": {
+                "market_ticker": "FED-23DEC-T3.00",
+                "market_id": "",
+                "price_dollars": "0.2200",
+                "delta_fp": "-33.00",
+                "side": "yes",
+            },
+        },
+    ]
+    stdin = "\n".join(json.dumps(f) for f in frames)
+    proc = run("replay", "-", "--venue", "kalshi", "--json", "--depth", "1", stdin=stdin)
+    assert proc.returncode == 0, proc.stderr
+    (report,) = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert report["bids"] == [["0.2200", "300.00"]] and report["asks"] == [["0.4400", "146.00"]]
+    assert report["messages"] == 2 and report["seq_gaps"] == 0
+
+
+def test_kalshi_fixture_files_replay() -> None:
+    for name in ("kalshi.jsonl", "kalshi-samples.jsonl"):
+        proc = run("replay", str(DATA / name), "--venue", "kalshi", "--json")
+        assert proc.returncode == 0, proc.stderr
+        reports = [json.loads(line) for line in proc.stdout.splitlines()]
+        assert reports and all(r["venue"] == "kalshi" for r in reports)
+
+
+def test_human_table() -> None:
+    proc = run("replay", str(DATA / "kraken-book-sequence-2.jsonl"), "--venue", "kraken")
+    assert proc.returncode == 0
+    assert "MINA/GBP" in proc.stdout and "93 frames, 1 markets" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("replay", "/nonexistent/file.jsonl", "--venue", "kraken"),
+        ("replay", str(DATA / "kraken.jsonl"), "--venue", "binance"),
+        ("replay", str(DATA / "kraken.jsonl")),
+        ("replay", str(DATA / "kraken.jsonl"), "--venue", "kraken", "--depth", "27"),
+        ("replay", str(DATA / "kraken.jsonl"), "--venue", "kraken", "--depth", "ten"),
+        ("replay", str(DATA), "--venue", "kraken"),
+    ],
+)
+def test_bad_input_gets_one_line_and_no_traceback(args: tuple[str, ...]) -> None:
+    proc = run(*args)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_unreadable_line(tmp_path: Path) -> None:
+    """A line that is not JSON stops the replay with its line number; --skip-bad-lines goes on."""
+    good = (DATA / "kraken-book-sequence-4.jsonl").read_text()
+    path = tmp_path / "broken.jsonl"
+    path.write_text(good + '{"channel": "book", "trunc\n')
+    proc = run("replay", str(path), "--venue", "kraken", "--json")
+    assert proc.returncode == 1 and "line 4" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run("replay", str(path), "--venue", "kraken", "--json", "--skip-bad-lines")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["checksum_ok"] == 2
