@@ -134,7 +134,7 @@ def _print_replay_table(
     reports: list[dict[str, object]], frames: int, bad_lines: int, errors: int, unknown: int
 ) -> None:
     header = (
-        f"{'market':28} {'bid':>14} {'ask':>14} {'lvls':>9} {'msgs':>6} {'ck ok':>6} {'ck bad':>6} "
+        f"{'market':28} {'bid':>14} {'ask':>14} {'lvls':^9} {'msgs':>6} {'ck ok':>6} {'ck bad':>6} "
         f"{'gaps':>5} {'errs':>5} state"
     )
     print(header)
