@@ -8,10 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from app.venues import wire
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# CI runs the same examples every time (a red CI must be reproducible); HYPOTHESIS_PROFILE=deep explores.
+settings.register_profile("default", max_examples=400)
+settings.register_profile("ci", max_examples=400, derandomize=True, print_blob=True)
+settings.register_profile("deep", max_examples=20_000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default"))
 
 DATA = Path(__file__).parent / "data"
 

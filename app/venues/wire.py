@@ -23,7 +23,7 @@ class FrameError(ValueError):
 def parse(frame: str | bytes) -> Any:
     try:
         return _decoder.decode(frame)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise FrameError(str(exc)) from None
 
 

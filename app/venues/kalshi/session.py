@@ -54,17 +54,21 @@ class KalshiSession:
     def on_command_sent(self, command: dict[str, Any]) -> None:
         """Remember what a command asked for, so its acknowledgement can be tied to markets."""
         cid = command.get("id")
-        params = command.get("params") or {}
-        if command.get("cmd") == "subscribe" and type(cid) is int and isinstance(params, dict):
-            channels = [str(c) for c in params.get("channels", [])]
-            markets: list[str] | None = None
-            if isinstance(params.get("market_ticker"), str):
-                markets = [params["market_ticker"]]
-            elif isinstance(params.get("market_tickers"), list):
-                markets = [str(m) for m in params["market_tickers"]]
-            self._pending[cid] = (channels, markets)
-            if BOOK_CHANNEL in channels and isinstance(params.get("use_yes_price"), bool):
-                self.decoder.use_yes_price = params["use_yes_price"]
+        params = command.get("params")
+        if command.get("cmd") != "subscribe" or type(cid) is not int or not isinstance(params, dict):
+            return
+        channels = params.get("channels")
+        if not isinstance(channels, list):
+            return
+        names = [str(c) for c in channels]
+        markets: list[str] | None = None
+        if isinstance(params.get("market_ticker"), str):
+            markets = [params["market_ticker"]]
+        elif isinstance(params.get("market_tickers"), list):
+            markets = [str(m) for m in params["market_tickers"]]
+        self._pending[cid] = (names, markets)
+        if BOOK_CHANNEL in names and isinstance(params.get("use_yes_price"), bool):
+            self.decoder.use_yes_price = params["use_yes_price"]
 
     # --- incoming ----------------------------------------------------------------------------
 

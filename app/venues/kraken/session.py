@@ -71,8 +71,13 @@ class KrakenSession:
         params = command.get("params")
         if command.get("method") != "subscribe" or not isinstance(params, dict):
             return
-        if params.get("channel") == "book" and params.get("depth") in BOOK_DEPTHS:
-            for symbol in params.get("symbol") or ():
+        symbols = params.get("symbol")
+        if (
+            params.get("channel") == "book"
+            and params.get("depth") in BOOK_DEPTHS
+            and isinstance(symbols, list)
+        ):
+            for symbol in symbols:
                 self.depths[str(symbol)] = params["depth"]
 
     # --- incoming ----------------------------------------------------------------------------
