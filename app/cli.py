@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from contextlib import nullcontext
 
 from app import __version__
 from app.core.instruments import Venue
@@ -89,25 +90,16 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     try:
-        if args.file == "-":
+        source = "stdin" if args.file == "-" else args.file
+        with nullcontext(sys.stdin) if args.file == "-" else open(args.file, encoding="utf-8") as fh:
             result = replay(
-                sys.stdin,
+                fh,
                 venue,
                 args.depth if venue is Venue.KRAKEN else None,
                 use_yes_price=args.use_yes_price,
-                source="stdin",
+                source=source,
                 skip_bad=args.skip_bad_lines,
             )
-        else:
-            with open(args.file, encoding="utf-8") as fh:
-                result = replay(
-                    fh,
-                    venue,
-                    args.depth if venue is Venue.KRAKEN else None,
-                    use_yes_price=args.use_yes_price,
-                    source=args.file,
-                    skip_bad=args.skip_bad_lines,
-                )
     except FileNotFoundError:
         print(f"market-monitor replay: error: no such file: {args.file}", file=sys.stderr)
         return 1

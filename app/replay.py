@@ -46,9 +46,12 @@ class ReplayResult:
     venue: Venue
     books: dict[str, OrderBook]
     counters: dict[str, MarketCounters]
-    frames: int = 0
     bad_lines: int = 0
     totals: MarketCounters = field(default_factory=MarketCounters)
+
+    @property
+    def frames(self) -> int:
+        return self.totals.messages
 
     def market_report(self, market: str, depth: int | None = None) -> dict[str, Any]:
         c = self.counters.get(market) or MarketCounters()
@@ -146,7 +149,6 @@ def replay(
     counters = result.counters
     totals = result.totals
     for text, obj in frames_from_lines(lines, source, skip_bad, result):
-        result.frames += 1
         events = session.on_frame(text) if text is not None else session.on_message(obj)
         touched: set[str] = set()
         for ev in events:

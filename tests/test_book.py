@@ -127,8 +127,8 @@ def test_best_and_top_ordering() -> None:
     assert book.top_asks() == [(60, 5), (61, 6), (62, 4)]
     assert book.top_bids(2) == [(50, 2), (49, 3)]
     assert book.top_asks(1) == [(60, 5)]
-    assert book.bids.prices(2) == [50, 49]
-    assert book.asks.prices(5) == [60, 61, 62]
+    assert [p for p, _ in book.bids.top(2)] == [50, 49]
+    assert [p for p, _ in book.asks.top(5)] == [60, 61, 62]
     assert str(book.best_bid_price()) == "0.50"
     assert str(book.best_ask_price()) == "0.60"
 

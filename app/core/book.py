@@ -105,10 +105,6 @@ class BookSide:
             return "".join([f"{k}{sizes[k]}" for k in self._keys[:n]])
         return "".join([f"{-k}{sizes[-k]}" for k in self._keys[:n]])
 
-    def prices(self, n: int) -> list[int]:
-        sign = self._sign
-        return [k * sign for k in self._keys[:n]]
-
     def rescale(self, price_factor: int, size_factor: int) -> None:
         self.replace([(p * price_factor, s * size_factor) for p, s in self._sizes.items()])
 

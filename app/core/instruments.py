@@ -37,13 +37,3 @@ class Instrument:
     quote: str = ""
     title: str = ""
     status: str = ""
-
-    @property
-    def key(self) -> tuple[Venue, str]:
-        return (self.venue, self.symbol)
-
-
-def kalshi_instrument(ticker: str, title: str = "", tick: Decimal | None = None) -> Instrument:
-    return Instrument(
-        Venue.KALSHI, ticker, KALSHI_PRICE_DECIMALS, KALSHI_SIZE_DECIMALS, tick=tick, quote="USD", title=title
-    )

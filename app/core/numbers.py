@@ -30,11 +30,9 @@ class PrecisionError(NumberError):
 def decimals_of(value: object) -> int:
     """Number of decimals written in a plain decimal text ("45285.20" -> 2); 0 for ints."""
     if isinstance(value, str):
-        dot = value.find(".")
-        if dot >= 0 and "e" not in value and "E" not in value:
-            return len(value) - dot - 1
-        if dot < 0 and "e" not in value and "E" not in value:
-            return 0
+        if "e" not in value and "E" not in value:
+            dot = value.find(".")
+            return len(value) - dot - 1 if dot >= 0 else 0
         exp = _to_decimal(value).as_tuple().exponent
         return max(0, -exp) if isinstance(exp, int) else 0
     return 0

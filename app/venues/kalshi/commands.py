@@ -35,15 +35,6 @@ NO_MARKET_FILTER = frozenset(
         Channel.ORDER_GROUP_UPDATES,
     }
 )
-PRIVATE_CHANNELS = frozenset(
-    {
-        Channel.FILL,
-        Channel.MARKET_POSITIONS,
-        Channel.USER_ORDERS,
-        Channel.COMMUNICATIONS,
-        Channel.ORDER_GROUP_UPDATES,
-    }
-)
 
 
 class UpdateAction(StrEnum):

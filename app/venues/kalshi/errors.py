@@ -37,9 +37,6 @@ ERROR_MESSAGES: dict[int, str] = {
 # it was retired; an old server may still send it, so it stays terminal here).
 TERMINAL_CODES = frozenset({10, 17, 25})
 
-# Codes that mean our own command was wrong: retrying the same command cannot help.
-USER_ERROR_CODES = frozenset({1, 2, 3, 4, 5, 7, 8, 9, 11, 12, 13, 14, 15, 19, 20, 21, 22, 24, 25})
-
 
 def describe(code: int | None, message: str | None) -> str:
     known = ERROR_MESSAGES.get(code) if code is not None else None

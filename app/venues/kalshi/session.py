@@ -133,11 +133,8 @@ class KalshiSession:
 
     def _apply_change(self, ev: BookChange, out: list[Event]) -> None:
         market = ev.market
-        book = self.books.get(market)
-        if book is None:
-            book = self.book(market)
-        if ev.sid is not None and (ev.sid not in self.sid_markets or market not in self.sid_markets[ev.sid]):
-            self._track(ev.sid, market)
+        book = self.books.get(market) or self.book(market)
+        self._track(ev.sid, market)
         if not book.has_snapshot:
             # A delta with no snapshot to apply it to: keep it off the book, ask for the snapshot.
             self._request_snapshot(ev.sid, [market], "delta before snapshot", out)
