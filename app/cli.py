@@ -74,7 +74,101 @@ def build_parser() -> argparse.ArgumentParser:
     bp.add_argument("--messages", type=_positive, default=200_000, help="frames per case (default 200000)")
     bp.add_argument("--markets", type=_positive, default=200, help="markets in the spread case (default 200)")
     bp.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    bp.add_argument(
+        "--sim-blast",
+        action="store_true",
+        help="instead: how fast the simulator's blast mode feeds one bare-socket client",
+    )
+
+    _add_sim_parser(sub)
     return parser
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _non_negative(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"a port is at most 65535, got {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected steps per second, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {text}")
+    return value
+
+
+def _add_sim_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    sp = sub.add_parser(
+        "sim",
+        help="run the embedded Kalshi + Kraken exchange simulator",
+        description="Serve a seeded random market over Kalshi's and Kraken's WebSocket and REST "
+        "protocols on loopback. Prints one JSON line with the URLs once listening; fault firings are "
+        "logged as JSON lines on stderr.",
+    )
+    sp.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    sp.add_argument("--kalshi-port", type=_port, default=0, help="Kalshi WS + REST port (0 picks a free one)")
+    sp.add_argument("--kraken-port", type=_port, default=0, help="Kraken WS + REST port (0 picks a free one)")
+    sp.add_argument("--seed", type=_non_negative, default=1, help="random seed (default 1)")
+    sp.add_argument("--rate", type=_rate, default=200.0, help="market steps per second (default 200)")
+    sp.add_argument("--markets", type=_positive, default=24, help="Kalshi markets (default 24)")
+    sp.add_argument(
+        "--kraken-pairs",
+        type=_positive,
+        default=10,
+        help="Kraken pairs: the 10 real ones first, then synthetic SIMnnn/USD (default 10)",
+    )
+    sp.add_argument(
+        "--duration", type=_seconds, help="freeze the market after this many seconds, keep serving"
+    )
+    sp.add_argument(
+        "--legacy-kalshi", action="store_true", help="serve Kalshi's original integer-cent format"
+    )
+    sp.add_argument(
+        "--kalshi-public-key", metavar="PEM", help="verify Kalshi signatures with this public key"
+    )
+    sp.add_argument("--kraken-key", metavar="K", help="the API key GetWebSocketsToken accepts")
+    sp.add_argument("--kraken-secret", metavar="S", help="its base64 secret, to verify API-Sign")
+    sp.add_argument("--tls-cert", metavar="PEM", help="serve wss:// and https:// with this certificate")
+    sp.add_argument("--tls-key", metavar="PEM", help="the certificate's private key")
+    sp.add_argument(
+        "--fault",
+        action="append",
+        metavar="SPEC",
+        help="inject a fault, e.g. drop:every=5, skip-seq:every=100,venue=kalshi, refuse:status=401 "
+        "(repeatable; see app/sim/faults.py)",
+    )
+    sp.add_argument(
+        "--blast",
+        type=_non_negative,
+        default=0,
+        metavar="N",
+        help="benchmark mode: write N pre-built updates straight to each new book subscription",
+    )
+    sp.add_argument("--quiet", action="store_true", help="don't log fault firings on stderr")
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
@@ -145,9 +239,14 @@ def _print_replay_table(
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from app.tools.bench_codecs import run
+    if args.sim_blast:
+        from app.tools.bench_sim import run as run_blast
 
-    figures = run(args.messages, args.markets, echo=not args.json)
+        figures = run_blast(args.messages, echo=not args.json)
+    else:
+        from app.tools.bench_codecs import run
+
+        figures = run(args.messages, args.markets, echo=not args.json)
     if args.json:
         print(json.dumps(figures))
     return 0
@@ -161,6 +260,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_replay(args)
         if args.command == "bench":
             return _cmd_bench(args)
+        if args.command == "sim":
+            from app.sim.main import run
+
+            return run(args)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `market-monitor replay ... | head`

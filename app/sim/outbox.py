@@ -1,0 +1,109 @@
+"""Frames waiting for one simulated client, and the task that writes them (with stall and throttle)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+
+from aiohttp import web
+
+from app.sim.faults import Faults
+
+OUTBOX_LIMIT = 200_000  # frames; beyond this the client is reading too slowly
+
+
+class Outbox:
+    """One client's send queue. ``put`` never blocks the market; ``run`` drains it to the socket."""
+
+    def __init__(
+        self, ws: web.WebSocketResponse, request: web.Request, conn: int, venue: str, faults: Faults
+    ) -> None:
+        self.ws = ws
+        self.request = request
+        self.conn = conn
+        self.venue = venue
+        self.faults = faults
+        self.queue: deque[str | bytes] = deque()
+        self.wake = asyncio.Event()
+        self.stalled_until = 0.0
+        self.closed = False
+        self.sent = 0
+        self.last_sent = time.monotonic()
+        self.connected_at = time.monotonic()
+        self.throttled = False
+
+    def __len__(self) -> int:
+        return len(self.queue)
+
+    @property
+    def full(self) -> bool:
+        return len(self.queue) >= OUTBOX_LIMIT
+
+    def put(self, frame: str | bytes) -> None:
+        self.queue.append(frame)
+        self.wake.set()
+
+    @property
+    def stalled(self) -> bool:
+        return time.monotonic() < self.stalled_until
+
+    def abort(self, why: str) -> None:
+        """Cut the TCP connection without a closing handshake (what a dropped link looks like)."""
+        if self.closed:
+            return
+        self.closed = True
+        transport = self.request.transport
+        if transport is not None:
+            transport.abort()
+        self.wake.set()
+
+    async def run(self) -> None:
+        ws = self.ws
+        queue = self.queue
+        while not self.closed and not ws.closed:
+            if not queue:
+                self.wake.clear()
+                await self.wake.wait()
+                continue
+            if self.stalled:
+                await asyncio.sleep(max(0.0, self.stalled_until - time.monotonic()))
+                continue
+            throttle = self.faults.active("throttle", self.venue)
+            if throttle is not None and throttle.rate:
+                if not self.throttled:
+                    self.throttled = True
+                    self.faults.record(throttle, self.venue, self.conn, f"{throttle.rate:g} frames/s")
+                await asyncio.sleep(1.0 / throttle.rate)
+            if self.faults.drop_now(self.venue, self.conn):
+                self.abort("random drop")
+                return
+            frame = queue.popleft()
+            try:
+                if isinstance(frame, bytes):
+                    await ws.send_bytes(frame)
+                else:
+                    await ws.send_str(frame)
+            except (ConnectionError, RuntimeError):
+                self.closed = True
+                return
+            self.sent += 1
+            self.last_sent = time.monotonic()
+
+    async def fault_timers(self) -> None:
+        """Timed faults on this connection: ``drop:every=S`` and ``stall:every=S,seconds=S``."""
+        last_drop = last_stall = time.monotonic()
+        while not self.closed and not self.ws.closed:
+            await asyncio.sleep(0.05)
+            now = time.monotonic()
+            drop = self.faults.active("drop", self.venue)
+            if drop is not None and drop.every and now - last_drop >= drop.every:
+                last_drop = now
+                self.faults.record(drop, self.venue, self.conn, f"after {drop.every:g}s")
+                self.abort("drop fault")
+                return
+            stall = self.faults.active("stall", self.venue)
+            if stall is not None and stall.every and now - last_stall >= stall.every and not self.stalled:
+                last_stall = now
+                self.stalled_until = now + (stall.seconds or 3.0)
+                self.faults.record(stall, self.venue, self.conn, f"{stall.seconds or 3.0:g}s")

@@ -1,0 +1,135 @@
+"""The simulated market on its own: seeded and reproducible, books that never cross, prices on each
+market's grid, real Kraken precisions, lifecycle over time, and fault specs that parse or say why not."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from app.sim.catalog import STRUCTURES, valid_price
+from app.sim.events import KalshiFill, KalshiLifecycle, KrakenExecution, KrakenLedger
+from app.sim.faults import FaultSpec, FaultSpecError
+from app.sim.market import SimConfig, SimMarket
+from app.sim.units import contracts, dollars, fixed, parse_fixed
+
+
+def _truth(market: SimMarket) -> tuple[object, ...]:
+    kalshi = {t: (m.status, m.yes.top(), m.no.top(), m.volume) for t, m in market.kalshi.items()}
+    kraken = {s: (p.bids.top(), p.asks.top(), p.last) for s, p in market.kraken.items()}
+    fills = [(f.trade_id, f.count, f.post_position) for f in market.kalshi_fills]
+    return kalshi, kraken, fills
+
+
+def test_same_seed_same_market_different_seed_different_market() -> None:
+    a, b, c = (SimMarket(SimConfig(seed=s)) for s in (42, 42, 43))
+    for m in (a, b, c):
+        for _ in range(20_000):
+            m.step()
+    assert _truth(a) == _truth(b)
+    assert _truth(a) != _truth(c)
+
+
+def test_books_never_cross_and_prices_sit_on_each_markets_grid() -> None:
+    market = SimMarket(SimConfig(seed=9))
+    for i in range(30_000):
+        market.step()
+        if i % 1000:
+            continue
+        for m in market.kalshi.values():
+            ranges = m.listing.ranges
+            assert all(valid_price(ranges, p) and s > 0 for p, s in m.yes.top() + m.no.top()), m.ticker
+            if m.yes.best() is not None and m.no.best() is not None:
+                assert m.yes.best() + m.no.best() < 10_000, m.ticker  # best YES bid < best YES ask
+        for p in market.kraken.values():
+            assert p.bids.best() < p.asks.best(), p.symbol
+            assert all(q >= 1 for _, q in p.bids.top(50) + p.asks.top(50))
+
+
+def test_listings_mix_series_and_tick_structures() -> None:
+    market = SimMarket(SimConfig(seed=1, kalshi_markets=40))
+    series = Counter(m.listing.series_ticker for m in market.kalshi.values())
+    structures = Counter(m.listing.structure for m in market.kalshi.values())
+    assert set(series) == {"KXBTCD", "KXCPI", "KXHIGHNY", "KXFED", "KXETHD"}
+    assert set(structures) <= set(STRUCTURES) and len(structures) >= 2, structures  # sub-cent markets exist
+    assert len({m.listing.event_ticker for m in market.kalshi.values()}) >= 5
+    legacy = SimMarket(SimConfig(seed=1, kalshi_markets=40, legacy_kalshi=True))
+    assert {m.listing.structure for m in legacy.kalshi.values()} == {"linear_cent"}
+
+
+def test_kraken_pairs_carry_real_precisions() -> None:
+    pairs = {p.symbol: p.pair for p in SimMarket(SimConfig(kraken_pairs=12)).kraken.values()}
+    assert (pairs["BTC/USD"].price_precision, pairs["BTC/USD"].qty_precision, pairs["BTC/USD"].rest_key) == (
+        1,
+        8,
+        "XXBTZUSD",
+    )
+    assert pairs["DOGE/USD"].price_precision == 7 and pairs["ETH/BTC"].price_precision == 6
+    assert pairs["SIM011/USD"].price_precision == 4  # synthetic pairs beyond the ten real ones
+    assert len(pairs) == 12
+
+
+def test_lifecycle_account_and_user_activity_over_a_long_run() -> None:
+    market = SimMarket(SimConfig(seed=2))
+    seen: Counter[str] = Counter()
+    for _ in range(120_000):
+        for event in market.step():
+            if isinstance(event, KalshiLifecycle):
+                seen[event.event_type] += 1
+            else:
+                seen[type(event).__name__] += 1
+    for kind in ("deactivated", "activated", "close_date_updated", "determined", "settled", "created"):
+        assert seen[kind] >= 1, seen
+    assert seen[KalshiFill.__name__] == len(market.kalshi_fills) > 0
+    assert seen[KrakenExecution.__name__] == len(market.kraken_account.executions) > 0
+    assert seen[KrakenLedger.__name__] == seen[KrakenExecution.__name__]
+    settled = [m for m in market.kalshi.values() if m.status == "finalized"]
+    assert settled and all(len(m.yes) == len(m.no) == 0 and m.result in ("yes", "no") for m in settled)
+    # A market's position is the sum of its fills' signed counts.
+    for ticker, m in market.kalshi.items():
+        fills = [f for f in market.kalshi_fills if f.market == ticker]
+        if fills:
+            assert fills[-1].post_position == m.position.position
+
+
+def test_units_are_exact_text() -> None:
+    assert dollars(1) == "0.0001" and dollars(10_000) == "1.0000" and contracts(-5) == "-0.05"
+    assert fixed(452852, 1) == "45285.2" and fixed(100000, 8) == "0.00100000" and fixed(7, 0) == "7"
+    assert parse_fixed("0.0500", 4) == 500 and parse_fixed("-1.5", 2) == -150
+    with pytest.raises(ValueError, match="at most 2 decimals"):
+        parse_fixed("1.234", 2)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("drop", FaultSpec("drop", every=10.0)),
+        ("drop:p=0.01", FaultSpec("drop", p=0.01)),
+        ("skip-seq:every=5,venue=kalshi", FaultSpec("skip-seq", venue="kalshi", every=5.0)),
+        ("refuse:status=401", FaultSpec("refuse", status=401, count=1)),
+        ("refuse:status=503,p=0.5", FaultSpec("refuse", status=503, p=0.5)),
+        ("stall:every=4,seconds=2", FaultSpec("stall", every=4.0, seconds=2.0)),
+        ("burst", FaultSpec("burst", every=10.0, size=2000)),
+    ],
+)
+def test_fault_specs_parse(text: str, expected: FaultSpec) -> None:
+    assert FaultSpec.parse(text) == expected
+    assert FaultSpec.parse(FaultSpec.parse(text).text()) == expected  # the logged text round-trips
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("explode", "unknown fault 'explode'"),
+        ("drop:every", "bad option 'every'"),
+        ("drop:often=3", "bad option 'often=3'"),
+        ("drop:every=soon", "every must be a number"),
+        ("drop:p=1.5", "out of range"),
+        ("drop:every=0", "every must be positive"),
+        ("refuse:status=418", "refuse status must be"),
+        ("malformed:venue=binance", "venue must be kalshi or kraken"),
+    ],
+)
+def test_bad_fault_specs_say_why(text: str, why: str) -> None:
+    with pytest.raises(FaultSpecError, match=why):
+        FaultSpec.parse(text)
