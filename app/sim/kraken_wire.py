@@ -15,6 +15,7 @@ import msgspec
 from app.sim.catalog import ASSETS, KrakenPair
 from app.sim.events import KrakenBook
 from app.sim.kraken_market import Candle, KrakenPairState
+from app.sim.market import ledger_decimals
 from app.sim.units import fixed
 
 Raw = msgspec.Raw
@@ -297,7 +298,7 @@ def executions(reports: list[dict[str, Any]], kind: str, sequence: int) -> dict[
 def balances_snapshot(balances: dict[str, int], sequence: int) -> dict[str, Any]:
     rows = []
     for asset, units in sorted(balances.items()):
-        decimals = 4 if asset == "USD" else 8
+        decimals = ledger_decimals(asset)
         rows.append(
             {
                 "asset": asset,

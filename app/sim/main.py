@@ -11,15 +11,14 @@ import sys
 from pathlib import Path
 
 from app.sim.faults import FaultSpec, FaultSpecError, print_record
+from app.sim.server import SimOptions, Simulator
 
 
 class SimArgumentError(ValueError):
     """A bad ``sim`` argument, worded for one line on stderr."""
 
 
-def options_from_args(args: argparse.Namespace) -> object:
-    from app.sim.server import SimOptions
-
+def options_from_args(args: argparse.Namespace) -> SimOptions:
     try:
         faults = [FaultSpec.parse(text) for text in args.fault or []]
     except FaultSpecError as exc:
@@ -76,10 +75,7 @@ def options_from_args(args: argparse.Namespace) -> object:
     )
 
 
-async def _serve(options: object, quiet: bool) -> int:
-    from app.sim.server import SimOptions, Simulator
-
-    assert isinstance(options, SimOptions)
+async def _serve(options: SimOptions, quiet: bool) -> int:
     sim = Simulator(options, on_fault=None if quiet else print_record)
     try:
         urls = await sim.start()

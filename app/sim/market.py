@@ -46,6 +46,11 @@ SYNTHETIC_LEVELS = 100
 KALSHI_LEVELS = 40
 
 
+def ledger_decimals(asset: str) -> int:
+    """Decimals the simulated account keeps an asset's balance in (USD to 4, coins to 8)."""
+    return 4 if asset == "USD" else 8
+
+
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -499,8 +504,9 @@ class SimMarket:
         side = trade["side"] if is_taker else ("sell" if trade["side"] == "buy" else "buy")
         qty, price = trade["qty"], trade["price"]
         cost = price * qty  # units: 10^-(pd+qd) of quote
-        cost_q = cost // 10 ** (pair.price_precision + pair.qty_precision - 4)  # quote at 4 dp... see ledger
-        fee_rate = 40 if is_taker else 25  # basis points x 100 (0.40 % / 0.25 %)
+        quote_dec, base_dec = ledger_decimals(pair.quote), ledger_decimals(pair.base)
+        cost_q = cost // 10 ** (pair.price_precision + pair.qty_precision - quote_dec)  # quote ledger units
+        fee_rate = 40 if is_taker else 25  # in 1/10 000: 0.40 % taker, 0.25 % maker
         fee_q = cost_q * fee_rate // 10_000
         order_id = self._kraken_id("O")
         exec_id = self._kraken_id("T")
@@ -516,18 +522,17 @@ class SimMarket:
             "last_qty": (qty, pair.qty_precision),
             "last_price": (price, pair.price_precision),
             "liquidity_ind": "t" if is_taker else "m",
-            "cost": (cost_q, 4),
+            "cost": (cost_q, quote_dec),
             "order_status": "filled",
             "cum_qty": (qty, pair.qty_precision),
-            "cum_cost": (cost_q, 4),
+            "cum_cost": (cost_q, quote_dec),
             "avg_price": (price, pair.price_precision),
-            "fees": [{"asset": pair.quote, "qty": (fee_q, 4)}],
+            "fees": [{"asset": pair.quote, "qty": (fee_q, quote_dec)}],
             "timestamp": stamp,
             "order_userref": 0,
         }
         account.executions.append(report)
         entries = []
-        base_dec, quote_dec = 8, 4
         base_amount = qty * 10**base_dec // 10**pair.qty_precision
         for asset, amount, fee, dec in (
             (pair.base, base_amount if side == "buy" else -base_amount, 0, base_dec),
