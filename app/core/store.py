@@ -1,0 +1,284 @@
+"""The market store: per-market state built from core events, what changed since the last read, and
+health counters per subscription. No Qt, no I/O; the stream engine feeds it, the window pulls from it.
+
+The books themselves live in ``store.books[venue]``; the engine hands that dict to each venue session,
+so the session applies book events in place and the store only notes that the market changed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict, deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from app.core.book import OrderBook
+from app.core.events import (
+    Balance,
+    BookChange,
+    BookSnapshot,
+    ChecksumResult,
+    ErrorEvent,
+    Event,
+    Fill,
+    Lifecycle,
+    Malformed,
+    OrderUpdate,
+    Position,
+    RecoveryAction,
+    SequenceGap,
+    Ticker,
+    Trade,
+    Unknown,
+)
+from app.core.instruments import Venue
+
+TAPE_LIMIT = 500  # trades kept per market
+FILLS_LIMIT = 20_000  # the user's fills kept (oldest dropped first)
+RATE_WINDOW_S = 5.0
+
+Key = tuple[Venue, str]
+
+
+@dataclass(slots=True)
+class Health:
+    """One subscription's health (venue + kind: book, ticker, trade, fills, positions, lifecycle)."""
+
+    messages: int = 0
+    last_data: float | None = None  # monotonic seconds
+    gaps: int = 0
+    checksum_failures: int = 0
+    resyncs: int = 0
+    reconnects: int = 0
+    errors: int = 0
+    malformed: int = 0
+    unknown: int = 0
+    _recent: deque[tuple[int, int]] = field(default_factory=deque)  # (whole second, messages)
+
+    def count(self, now: float, n: int = 1) -> None:
+        self.messages += n
+        self.last_data = now
+        second = int(now)
+        recent = self._recent
+        if recent and recent[-1][0] == second:
+            recent[-1] = (second, recent[-1][1] + n)
+        else:
+            recent.append((second, n))
+            while recent and recent[0][0] <= second - RATE_WINDOW_S:
+                recent.popleft()
+
+    def rate(self, now: float) -> float:
+        """Messages per second over the last few whole seconds."""
+        cutoff = int(now) - RATE_WINDOW_S
+        total = sum(n for s, n in self._recent if s > cutoff)
+        return total / RATE_WINDOW_S
+
+    def age(self, now: float) -> float | None:
+        return None if self.last_data is None else now - self.last_data
+
+    def as_dict(self, now: float) -> dict[str, object]:
+        age = self.age(now)
+        return {
+            "messages": self.messages,
+            "rate": round(self.rate(now), 1),
+            "age_s": None if age is None else round(age, 3),
+            "gaps": self.gaps,
+            "checksum_failures": self.checksum_failures,
+            "resyncs": self.resyncs,
+            "reconnects": self.reconnects,
+            "errors": self.errors,
+            "malformed": self.malformed,
+            "unknown": self.unknown,
+        }
+
+
+@dataclass(slots=True)
+class MarketState:
+    venue: Venue
+    market: str
+    bid: Decimal | None = None
+    ask: Decimal | None = None
+    bid_size: Decimal | None = None
+    ask_size: Decimal | None = None
+    last: Decimal | None = None
+    volume: Decimal | None = None
+    change: Decimal | None = None
+    change_pct: Decimal | None = None
+    open_interest: Decimal | None = None
+    status: str | None = None  # lifecycle: open, paused, closed, determined, settled
+    tape: deque[Trade] = field(default_factory=lambda: deque(maxlen=TAPE_LIMIT))
+    trades_seen: int = 0
+
+
+class MarketStore:
+    def __init__(self) -> None:
+        self.books: dict[Venue, dict[str, OrderBook]] = {v: {} for v in Venue}
+        self.markets: dict[Key, MarketState] = {}
+        self.fills: OrderedDict[tuple[Venue, str], Fill] = OrderedDict()
+        self.positions: dict[Key, Position] = {}
+        self.balances: dict[tuple[Venue, str], Balance] = {}
+        self.orders: dict[tuple[Venue, str], OrderUpdate] = {}
+        self.health: dict[tuple[Venue, str], Health] = {}
+        self.changed: set[Key] = set()
+        self.fills_changed = False
+        self.duplicate_fills = 0
+        self._now = time.monotonic
+
+    # ------------------------------------------------------------------ reading
+
+    def market(self, venue: Venue, market: str) -> MarketState:
+        key = (venue, market)
+        state = self.markets.get(key)
+        if state is None:
+            state = self.markets[key] = MarketState(venue, market)
+        return state
+
+    def book(self, venue: Venue, market: str) -> OrderBook | None:
+        return self.books[venue].get(market)
+
+    def take_changes(self) -> set[Key]:
+        """Markets changed since the last call (the window's 20-30 Hz pull)."""
+        changed, self.changed = self.changed, set()
+        return changed
+
+    def health_of(self, venue: Venue, kind: str) -> Health:
+        key = (venue, kind)
+        health = self.health.get(key)
+        if health is None:
+            health = self.health[key] = Health()
+        return health
+
+    # ------------------------------------------------------------------ writing
+
+    def apply(self, venue: Venue, events: Iterable[Event]) -> None:
+        """Apply one frame's events (already applied to the books by the venue session)."""
+        now = self._now()
+        for ev in events:
+            if isinstance(ev, BookChange | BookSnapshot):
+                self.changed.add((venue, ev.market))
+                self.health_of(venue, "book").count(now)
+            elif isinstance(ev, Ticker):
+                self._ticker(ev)
+                self.health_of(venue, "ticker").count(now)
+            elif isinstance(ev, Trade):
+                state = self.market(venue, ev.market)
+                state.tape.append(ev)
+                state.trades_seen += 1
+                state.last = ev.price
+                self.changed.add((venue, ev.market))
+                self.health_of(venue, "trade").count(now)
+            elif isinstance(ev, Fill):
+                self.add_fills([ev])
+                self.health_of(venue, "fills").count(now)
+            elif isinstance(ev, Position):
+                self.positions[(venue, ev.market)] = ev
+                self.changed.add((venue, ev.market))
+                self.health_of(venue, "positions").count(now)
+            elif isinstance(ev, Balance):
+                self.balances[(venue, ev.asset)] = ev
+                self.health_of(venue, "positions").count(now)
+            elif isinstance(ev, OrderUpdate):
+                self.orders[(venue, ev.order_id)] = ev
+            elif isinstance(ev, Lifecycle):
+                if ev.scope == "market" and ev.status is not None:
+                    self.market(venue, ev.market).status = ev.status
+                    self.changed.add((venue, ev.market))
+                self.health_of(venue, "lifecycle").count(now)
+            elif isinstance(ev, SequenceGap):
+                self.health_of(venue, _kind(ev.channel)).gaps += 1
+            elif isinstance(ev, ChecksumResult) and not ev.ok:
+                self.health_of(venue, "book").checksum_failures += 1
+                self.changed.add((venue, ev.market))
+            elif isinstance(ev, RecoveryAction):
+                self.health_of(venue, _kind(ev.channel)).resyncs += 1
+                for market in ev.markets:
+                    self.changed.add((venue, market))
+            elif isinstance(ev, ErrorEvent):
+                self.health_of(venue, "connection").errors += 1
+            elif isinstance(ev, Malformed):
+                self.health_of(venue, "connection").malformed += 1
+            elif isinstance(ev, Unknown):
+                self.health_of(venue, "connection").unknown += 1
+
+    def _ticker(self, ev: Ticker) -> None:
+        state = self.market(ev.venue, ev.market)
+        for name in (
+            "bid",
+            "ask",
+            "bid_size",
+            "ask_size",
+            "last",
+            "volume",
+            "change",
+            "change_pct",
+            "open_interest",
+        ):
+            value = getattr(ev, name)
+            if value is not None:
+                setattr(state, name, value)
+        self.changed.add((ev.venue, ev.market))
+
+    def add_fills(self, fills: Iterable[Fill]) -> int:
+        """Merge fills, dropping ones already known (by venue + fill id). Returns how many were new."""
+        added = 0
+        for fill in fills:
+            key = (fill.venue, fill.fill_id)
+            if key in self.fills:
+                self.duplicate_fills += 1
+                continue
+            self.fills[key] = fill
+            added += 1
+            if len(self.fills) > FILLS_LIMIT:
+                self.fills.popitem(last=False)
+        if added:
+            self.fills_changed = True
+        return added
+
+    def mark_books_stale(self, venue: Venue, reason: str) -> None:
+        """Every book of a venue is suspect (its connection dropped): not live until re-snapshotted."""
+        for market, book in self.books[venue].items():
+            book.mark_stale(reason)
+            self.changed.add((venue, market))
+
+    # ------------------------------------------------------------------ reporting
+
+    def report(self, venue: Venue, market: str, levels: int | None = None) -> dict[str, object]:
+        """One market in the shape of ``replay --json`` plus the quote fields."""
+        book = self.book(venue, market)
+        state = self.markets.get((venue, market))
+        bids, asks = book.levels_as_decimals(levels) if book is not None else ([], [])
+        return {
+            "venue": venue.value,
+            "market": market,
+            "best_bid": str(bids[0][0]) if bids else None,
+            "best_ask": str(asks[0][0]) if asks else None,
+            "bids": [[str(p), str(s)] for p, s in bids],
+            "asks": [[str(p), str(s)] for p, s in asks],
+            "stale": book.stale if book is not None else True,
+            "stale_reason": (book.stale_reason if book is not None else "no book yet") or None,
+            "crossed": book.is_crossed() if book is not None else False,
+            "last": None if state is None or state.last is None else str(state.last),
+            "volume": None if state is None or state.volume is None else str(state.volume),
+            "trades": 0 if state is None else state.trades_seen,
+            "status": None if state is None else state.status,
+        }
+
+    def health_report(self) -> dict[str, dict[str, object]]:
+        now = self._now()
+        return {f"{v.value}/{k}": h.as_dict(now) for (v, k), h in sorted(self.health.items())}
+
+
+def _kind(channel: str | None) -> str:
+    """A venue channel name -> the store's subscription kind."""
+    if channel in (None, "orderbook_delta", "book"):
+        return "book"
+    if channel in ("trade",):
+        return "trade"
+    if channel in ("fill", "executions"):
+        return "fills"
+    if channel in ("market_positions", "balances"):
+        return "positions"
+    if channel in ("market_lifecycle_v2",):
+        return "lifecycle"
+    return channel or "book"

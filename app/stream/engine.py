@@ -1,0 +1,61 @@
+"""The stream engine: the store plus one supervised link per venue and credential set."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from app.core.instruments import Venue
+from app.core.store import MarketStore
+from app.stream.connection import Connection
+from app.stream.kalshi_link import KalshiLink
+from app.stream.kraken_link import KrakenLink
+
+
+class StreamEngine:
+    def __init__(self, store: MarketStore | None = None) -> None:
+        self.store = store or MarketStore()
+        self.links: list[Connection] = []
+
+    def add(self, link: Connection) -> Connection:
+        self.links.append(link)
+        return link
+
+    def start(self) -> None:
+        for link in self.links:
+            link.start()
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(link.stop() for link in self.links))
+
+    async def wait_live(self, timeout: float = 30.0) -> None:
+        await asyncio.wait_for(asyncio.gather(*(link.reached_live.wait() for link in self.links)), timeout)
+
+    def link(self, venue: Venue) -> Connection:
+        return next(link for link in self.links if link.venue is venue)
+
+    async def watch(self, venue: Venue, markets: list[str]) -> tuple[list[str], list[str]]:
+        """Change a venue's watched markets at run time, without reconnecting."""
+        link = self.link(venue)
+        if isinstance(link, KalshiLink):
+            return await link.set_markets(markets)
+        if isinstance(link, KrakenLink):
+            return await link.set_symbols(markets)
+        raise TypeError(f"no watchlist on {type(link).__name__}")
+
+    def status(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for link in self.links:
+            out[link.venue.value] = {
+                "state": link.state.value,
+                "reason": link.transitions[-1].reason,
+                "connects": link.connects,
+                "reconnects": link.reconnects,
+                "frames": link.frames,
+                "transitions": [(t.state.value, t.reason) for t in link.transitions[-20:]],
+            }
+            if isinstance(link, KrakenLink):
+                out[link.venue.value]["checksum_unverified"] = sorted(link.unverified)
+            if isinstance(link, KalshiLink):
+                out[link.venue.value]["fills_fetched"] = link.fills_fetched
+        return out

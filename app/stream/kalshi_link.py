@@ -1,0 +1,203 @@
+"""The Kalshi connection: signed handshake, one subscribe per channel group, narrow recovery, fills
+caught up over REST after every (re)connect, and runtime watchlist edits with ``update_subscription``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from websockets.asyncio.client import ClientConnection
+
+from app.core.events import Event, Fill, RecoveryAction, RecoveryKind
+from app.core.instruments import Venue
+from app.core.store import MarketStore
+from app.stream.connection import Connection
+from app.stream.state import ConnState
+from app.venues.kalshi.auth import PrivateKey, auth_headers
+from app.venues.kalshi.commands import KalshiCommands
+from app.venues.kalshi.endpoints import REST_PREFIX, WS_PATH
+from app.venues.kalshi.session import KalshiSession
+
+MARKET_CHANNELS = ("orderbook_delta", "ticker", "trade")
+PRIVATE_CHANNELS = ("fill", "market_positions")
+QUIET_PROBE_S = 15.0  # an idle book sid is probed so a lost final delta shows up as a gap
+FILL_OVERLAP_MS = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class KalshiCredentials:
+    key_id: str
+    private_key: PrivateKey
+
+
+class KalshiLink(Connection):
+    venue = Venue.KALSHI
+    ping_interval = 10.0  # our own pings; the server's every-10 s pings are answered by websockets
+
+    def __init__(
+        self,
+        url: str,
+        rest_url: str,
+        store: MarketStore,
+        credentials: KalshiCredentials,
+        markets: list[str],
+        *,
+        private: bool = True,
+        lifecycle: bool = True,
+        use_yes_price: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(url, store, **kwargs)
+        self.rest_url = rest_url.rstrip("/")
+        self.credentials = credentials
+        self.markets: list[str] = list(dict.fromkeys(markets))
+        self.private = private
+        self.lifecycle = lifecycle
+        self.use_yes_price = use_yes_price
+        self.session = KalshiSession(use_yes_price, store.books[Venue.KALSHI])
+        self.commands = KalshiCommands(use_yes_price)
+        self.fills_fetched = 0
+        self.fill_catchups = 0
+        self._last_fill_ms: int | None = None
+        self._book_quiet_since = time.monotonic()
+        self._probe: asyncio.Task[None] | None = None
+        self._catchup: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------------ connection hooks
+
+    async def prepare(self) -> dict[str, str]:
+        self._set(ConnState.AUTHENTICATING, "signing the handshake")
+        creds = self.credentials
+        return auth_headers(creds.key_id, creds.private_key, "GET", WS_PATH)  # fresh timestamp every time
+
+    async def opened(self, ws: ClientConnection) -> None:
+        # Sids and seq are per connection: a new session, the same books (marked stale until re-snapshotted).
+        self.session = KalshiSession(self.use_yes_price, self.store.books[Venue.KALSHI])
+        self.commands = KalshiCommands(self.use_yes_price)
+        if self.markets:
+            await self.send(self.commands.subscribe(list(MARKET_CHANNELS), self.markets), expect_ack=True)
+        if self.private:
+            await self.send(self.commands.subscribe(list(PRIVATE_CHANNELS), None), expect_ack=True)
+            self._catchup = asyncio.create_task(self._catch_up_fills())
+        if self.lifecycle:
+            await self.send(self.commands.subscribe(["market_lifecycle_v2"], None), expect_ack=True)
+        self._book_quiet_since = time.monotonic()
+
+    def on_frame(self, frame: str | bytes) -> list[Event]:
+        events = self.session.on_frame(frame)
+        for ev in events:
+            if isinstance(ev, Fill) and ev.ts_ms is not None:
+                self._last_fill_ms = max(self._last_fill_ms or 0, ev.ts_ms)
+        return events
+
+    def encode(self, command: dict[str, Any]) -> str:
+        return self.commands.encode(command)
+
+    def sent_command(self, command: dict[str, Any]) -> None:
+        self.session.on_command_sent(command)
+
+    def is_live(self) -> bool:
+        return not self._pending_acks and self.frames > 0
+
+    async def recover(self, action: RecoveryAction) -> None:
+        if action.kind is RecoveryKind.RESNAPSHOT and action.sid is not None and action.markets:
+            await self.send(self.commands.get_snapshot(action.sid, action.markets))
+        elif action.kind is RecoveryKind.RESUBSCRIBE:
+            channel = action.channel or "orderbook_delta"
+            markets = action.markets or (self.markets if channel in MARKET_CHANNELS else None)
+            await self.send(self.commands.subscribe([channel], markets or None), expect_ack=True)
+
+    def periodic(self, now: float) -> str | None:
+        # A sid that went quiet may have lost its last delta: an idempotent re-subscribe answers `ok`,
+        # which uses up a seq, so the session sees any gap and re-snapshots.
+        last = self.last_frame or self._book_quiet_since
+        if self.markets and now - last > QUIET_PROBE_S and now - self._book_quiet_since > QUIET_PROBE_S:
+            self._book_quiet_since = now
+            if self._probe is None or self._probe.done():
+                self._probe = asyncio.create_task(self.probe())
+        return None
+
+    async def probe(self) -> None:
+        """Re-subscribe the book channel with the same markets: a no-op that reveals trailing gaps."""
+        if self.markets:
+            await self.send(self.commands.subscribe(["orderbook_delta"], self.markets))
+
+    # ------------------------------------------------------------------ watchlist edits
+
+    async def set_markets(self, markets: list[str]) -> tuple[list[str], list[str]]:
+        """Change the watched markets without reconnecting; returns (added, removed)."""
+        wanted = list(dict.fromkeys(markets))
+        added = [m for m in wanted if m not in self.markets]
+        removed = [m for m in self.markets if m not in wanted]
+        self.markets = wanted
+        if self._ws is None:
+            return added, removed
+        sids = {ch: sid for sid, ch in self.session.sid_channel.items() if ch in MARKET_CHANNELS}
+        if not sids and added:  # nothing subscribed yet on this connection
+            await self.send(self.commands.subscribe(list(MARKET_CHANNELS), added), expect_ack=True)
+            return added, removed
+        for sid in sids.values():
+            if added:
+                await self.send(self.commands.update_subscription(sid, "add_markets", added))
+            if removed:
+                await self.send(self.commands.update_subscription(sid, "delete_markets", removed))
+        for market in removed:
+            book = self.store.books[Venue.KALSHI].pop(market, None)
+            if book is not None:
+                book.mark_stale("no longer watched")
+        return added, removed
+
+    # ------------------------------------------------------------------ fills over REST
+
+    async def _catch_up_fills(self) -> None:
+        """Fetch fills since the last one seen (or all the venue returns) and merge them; duplicates
+        of fills already received over the WebSocket are dropped by the store."""
+        since_ms = None if self._last_fill_ms is None else self._last_fill_ms - FILL_OVERLAP_MS
+        with contextlib.suppress(asyncio.CancelledError):
+            try:
+                fills = await self.fetch_fills(since_ms)
+            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                self.store.health_of(self.venue, "fills").errors += 1
+                self._note(f"fill catch-up failed: {exc}")
+                return
+            self.fill_catchups += 1
+            self.fills_fetched += len(fills)
+            self.store.add_fills(fills)
+
+    async def fetch_fills(self, since_ms: int | None) -> list[Fill]:
+        path = REST_PREFIX + "/portfolio/fills"
+        params: dict[str, str] = {"limit": "1000"}
+        if since_ms is not None:
+            params["min_ts"] = str(max(0, since_ms // 1000))
+        fills: list[Fill] = []
+        timeout = aiohttp.ClientTimeout(total=15)
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            for _ in range(100):  # pages
+                headers = auth_headers(self.credentials.key_id, self.credentials.private_key, "GET", path)
+                async with http.get(
+                    self.rest_url + "/portfolio/fills",
+                    params=params,
+                    headers=headers,
+                    ssl=self.ssl_context or True,
+                ) as response:
+                    if response.status != 200:
+                        raise ValueError(f"GET /portfolio/fills answered HTTP {response.status}")
+                    body = await response.json()
+                for obj in body.get("fills", []):
+                    fills.extend(
+                        e
+                        for e in self.session.decoder.decode_obj({"type": "fill", "msg": obj})
+                        if isinstance(e, Fill)
+                    )
+                cursor = body.get("cursor")
+                if not cursor:
+                    break
+                params["cursor"] = cursor
+        return fills
+
+    def _note(self, text: str) -> None:
+        self.transitions.append(type(self.transitions[-1])(self.state, text))

@@ -1,0 +1,189 @@
+"""The Kraken connection: instrument first (precisions), then book/ticker/trade per symbol; a fresh
+token for every authenticated connect; app-level pings; checksum resyncs of one symbol, rate-limited;
+after five failed resyncs in a row a symbol is shown as "checksum unverified" instead of looping."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from websockets.asyncio.client import ClientConnection
+
+from app.core.events import ChecksumResult, Event, RecoveryAction
+from app.core.instruments import Venue
+from app.core.store import MarketStore
+from app.stream.connection import AuthError, Connection
+from app.stream.state import ConnState
+from app.venues.kraken.auth import NonceSource, token_request
+from app.venues.kraken.commands import KrakenCommands
+from app.venues.kraken.session import KrakenSession
+
+APP_PING_S = 20.0  # Kraken closes after ~1 minute of silence from the client
+IDLE_LIMIT_S = 10.0  # heartbeats come every second once subscribed
+RESYNC_MIN_GAP_S = 1.0
+UNVERIFIED_AFTER = 5
+
+
+@dataclass(frozen=True, slots=True)
+class KrakenCredentials:
+    api_key: str
+    secret: str  # base64, as Kraken issues it
+
+
+class KrakenLink(Connection):
+    venue = Venue.KRAKEN
+    ping_interval = 20.0
+    idle_limit = IDLE_LIMIT_S
+
+    def __init__(
+        self,
+        url: str,
+        rest_url: str,
+        store: MarketStore,
+        symbols: list[str],
+        *,
+        depth: int = 10,
+        credentials: KrakenCredentials | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(url, store, **kwargs)
+        self.rest_url = rest_url.rstrip("/")
+        self.symbols: list[str] = list(dict.fromkeys(symbols))
+        self.depth = depth
+        self.credentials = credentials
+        self.nonces = NonceSource()
+        self.session = KrakenSession(depth, store.books[Venue.KRAKEN])
+        self.commands = KrakenCommands()
+        self.token: str | None = None
+        self.tokens_fetched = 0
+        self.unverified: set[str] = set()
+        self._failures: Counter[str] = Counter()
+        self._last_resync: dict[str, float] = {}
+        self._last_ping = time.monotonic()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def prepare(self) -> dict[str, str]:
+        if self.credentials is not None:
+            self._set(ConnState.AUTHENTICATING, "fetching a WebSocket token")
+            self.token = await self.fetch_token()  # a fresh token for every authenticated connection
+        return {}
+
+    async def fetch_token(self) -> str:
+        creds = self.credentials
+        assert creds is not None
+        request = token_request(creds.api_key, creds.secret, self.nonces.next(), self.rest_url)
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http,
+            http.post(
+                request.url, data=request.body, headers=request.headers, ssl=self.ssl_context or True
+            ) as response,
+        ):
+            body = await response.json(content_type=None)
+        errors = body.get("error") or []
+        if errors:
+            raise AuthError(f"token request refused: {', '.join(map(str, errors))}")
+        self.tokens_fetched += 1
+        return str(body["result"]["token"])
+
+    async def opened(self, ws: ClientConnection) -> None:
+        self.session = KrakenSession(self.depth, self.store.books[Venue.KRAKEN], self.session.instruments)
+        self.commands = KrakenCommands()
+        await self.send(self.commands.subscribe("instrument"), expect_ack=True)
+        if self.symbols:
+            await self._subscribe_market(self.symbols)
+        if self.token is not None:
+            await self.send(
+                self.commands.subscribe(
+                    "executions", token=self.token, extra={"snap_trades": True, "snap_orders": True}
+                ),
+                expect_ack=True,
+            )
+            await self.send(self.commands.subscribe("balances", token=self.token), expect_ack=True)
+        self._last_ping = time.monotonic()
+
+    async def _subscribe_market(self, symbols: list[str]) -> None:
+        await self.send(self.commands.subscribe("book", symbols, depth=self.depth), expect_ack=True)
+        await self.send(self.commands.subscribe("ticker", symbols, event_trigger="bbo"), expect_ack=True)
+        await self.send(self.commands.subscribe("trade", symbols), expect_ack=True)
+
+    def on_frame(self, frame: str | bytes) -> list[Event]:
+        events = self.session.on_frame(frame)
+        for ev in events:
+            if isinstance(ev, ChecksumResult):
+                self._checksum(ev)
+        return events
+
+    def _checksum(self, ev: ChecksumResult) -> None:
+        if ev.ok:
+            self._failures.pop(ev.market, None)
+            self.unverified.discard(ev.market)
+            return
+        self._failures[ev.market] += 1
+        if self._failures[ev.market] >= UNVERIFIED_AFTER:
+            self.unverified.add(ev.market)
+
+    def encode(self, command: dict[str, Any]) -> str:
+        return self.commands.encode(command)
+
+    def sent_command(self, command: dict[str, Any]) -> None:
+        self.session.on_command_sent(command)
+
+    def is_live(self) -> bool:
+        return not self._pending_acks and self.frames > 1
+
+    async def recover(self, action: RecoveryAction) -> None:
+        if action.channel != "book":
+            if action.channel in ("executions", "balances") and self.token is not None:
+                await self.send(self.commands.unsubscribe(action.channel, token=self.token))
+                await self.send(self.commands.subscribe(action.channel, token=self.token), expect_ack=True)
+            return
+        for symbol in action.markets:
+            if symbol in self.unverified:
+                continue  # shown as "checksum unverified"; no resubscribe storm
+            wait = self._last_resync.get(symbol, 0.0) + RESYNC_MIN_GAP_S - time.monotonic()
+            task = asyncio.create_task(self._resync(symbol, max(0.0, wait)))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _resync(self, symbol: str, wait: float) -> None:
+        if wait:
+            await asyncio.sleep(wait)
+        self._last_resync[symbol] = time.monotonic()
+        # Kraken never re-snapshots by itself, and a repeat subscribe is refused: unsubscribe first.
+        await self.send(self.commands.unsubscribe("book", [symbol], depth=self.depth))
+        await self.send(
+            self.commands.subscribe("book", [symbol], depth=self.depth, snapshot=True), expect_ack=True
+        )
+
+    def periodic(self, now: float) -> str | None:
+        if now - self._last_ping >= APP_PING_S:
+            self._last_ping = now
+            task = asyncio.create_task(self.send(self.commands.ping()))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return None
+
+    def recv_timeout(self) -> float:
+        return 1.0
+
+    async def set_symbols(self, symbols: list[str]) -> tuple[list[str], list[str]]:
+        wanted = list(dict.fromkeys(symbols))
+        added = [s for s in wanted if s not in self.symbols]
+        removed = [s for s in self.symbols if s not in wanted]
+        self.symbols = wanted
+        if self._ws is not None:
+            if added:
+                await self._subscribe_market(added)
+            if removed:
+                await self.send(self.commands.unsubscribe("book", removed, depth=self.depth))
+                await self.send(self.commands.unsubscribe("ticker", removed, event_trigger="bbo"))
+                await self.send(self.commands.unsubscribe("trade", removed))
+        for symbol in removed:
+            book = self.store.books[Venue.KRAKEN].pop(symbol, None)
+            if book is not None:
+                book.mark_stale("no longer watched")
+        return added, removed
