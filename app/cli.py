@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     bp.add_argument("--markets", type=_positive, default=200, help="markets in the spread case (default 200)")
     bp.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     bp.add_argument(
+        "--stream",
+        action="store_true",
+        help="instead: the stream engine from socket to store, against the simulator's blast mode",
+    )
+    bp.add_argument(
         "--sim-blast",
         action="store_true",
         help="instead: how fast the simulator's blast mode feeds one bare-socket client",
@@ -239,7 +244,11 @@ def _print_replay_table(
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    if args.sim_blast:
+    if args.stream:
+        from app.tools.bench_stream import run as run_stream
+
+        figures = run_stream(args.messages, args.markets, echo=not args.json)
+    elif args.sim_blast:
         from app.tools.bench_sim import run as run_blast
 
         figures = run_blast(args.messages, echo=not args.json)

@@ -55,24 +55,28 @@ class Health:
     malformed: int = 0
     unknown: int = 0
     _recent: deque[tuple[int, int]] = field(default_factory=deque)  # (whole second, messages)
+    _second: int = 0  # the newest whole second, counted outside the deque on the hot path
+    _current: int = 0
 
     def count(self, now: float, n: int = 1) -> None:
         self.messages += n
         self.last_data = now
         second = int(now)
+        if second == self._second:  # the hot path: same second, one addition
+            self._current += n
+            return
         recent = self._recent
-        if recent and recent[-1][0] == second:
-            recent[-1] = (second, recent[-1][1] + n)
-        else:
-            recent.append((second, n))
-            while recent and recent[0][0] <= second - RATE_WINDOW_S:
-                recent.popleft()
+        if self._second:
+            recent.append((self._second, self._current))
+        self._second, self._current = second, n
+        while recent and recent[0][0] <= second - RATE_WINDOW_S:
+            recent.popleft()
 
     def rate(self, now: float) -> float:
         """Messages per second over the last few whole seconds."""
         cutoff = int(now) - RATE_WINDOW_S
-        total = sum(n for s, n in self._recent if s > cutoff)
-        return total / RATE_WINDOW_S
+        recent = [*self._recent, (self._second, self._current)]
+        return sum(n for s, n in recent if s > cutoff) / RATE_WINDOW_S
 
     def age(self, now: float) -> float | None:
         return None if self.last_data is None else now - self.last_data
@@ -124,6 +128,7 @@ class MarketStore:
         self.fills_changed = False
         self.duplicate_fills = 0
         self._now = time.monotonic
+        self._book_health: dict[Venue, Health] = {}
 
     # ------------------------------------------------------------------ reading
 
@@ -155,9 +160,12 @@ class MarketStore:
         """Apply one frame's events (already applied to the books by the venue session)."""
         now = self._now()
         for ev in events:
-            if isinstance(ev, BookChange | BookSnapshot):
+            if type(ev) is BookChange or type(ev) is BookSnapshot:  # the hot path: keep it short
                 self.changed.add((venue, ev.market))
-                self.health_of(venue, "book").count(now)
+                book_health = self._book_health.get(venue)
+                if book_health is None:
+                    book_health = self._book_health[venue] = self.health_of(venue, "book")
+                book_health.count(now)
             elif isinstance(ev, Ticker):
                 self._ticker(ev)
                 self.health_of(venue, "ticker").count(now)

@@ -14,10 +14,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-import websockets
-from websockets.asyncio.client import ClientConnection
+import aiohttp
 
-from app.core.events import ErrorEvent, Event, RecoveryAction, Subscribed
+from app.core.events import Ack, ErrorEvent, Event, RecoveryAction, Subscribed
 from app.core.instruments import Venue
 from app.core.store import MarketStore
 from app.stream.backoff import Backoff
@@ -26,6 +25,7 @@ from app.stream.state import ConnState, Transition
 
 MAX_FRAME = 64 << 20  # Kalshi allows 64 MiB messages; big snapshots and acks exceed the 1 MiB default
 ACK_TIMEOUT_S = 10.0
+REJECTED_RETRY_S = 60.0  # after a 401/403: try again this rarely (a key may be re-enabled), never hammer
 TIMER_S = 0.5  # how often timers (acks, idle, pings, probes) are checked while data flows
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
@@ -69,11 +69,13 @@ class Connection:
         self.frames = 0
         self.live_since: float | None = None
         self.last_frame: float | None = None
-        self._ws: ClientConnection | None = None
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._stopping = asyncio.Event()
         self._pending_acks: dict[Any, float] = {}  # request id -> deadline
         self._task: asyncio.Task[None] | None = None
         self.reached_live = asyncio.Event()
+        self._drop_reason: str | None = None
+        self.rejected_retry_s = REJECTED_RETRY_S
 
     # ------------------------------------------------------------------ life cycle
 
@@ -108,96 +110,101 @@ class Connection:
             self.on_state(self, transition)
 
     async def run(self) -> None:
-        while not self._stopping.is_set():
-            minimum = 0.0
-            reason = "connection lost"
-            self._set(ConnState.CONNECTING, "reconnecting" if self.connects else "starting")
-            try:
-                headers = await self.prepare()
-                self.backoff.record_connect()
-                self.connects += 1
-                async with websockets.connect(
-                    self.url,
-                    additional_headers=headers,
-                    max_size=MAX_FRAME,
-                    open_timeout=10,
-                    ping_interval=self.ping_interval,
-                    ping_timeout=self.ping_interval,
-                    close_timeout=2,
-                    ssl=self.ssl_context if self.url.startswith("wss") else None,
-                    compression=None,
-                    max_queue=64,
-                ) as ws:
-                    self._ws = ws
-                    self._pending_acks.clear()
-                    await self.opened(ws)
-                    reason = await self._read(ws)
-            except websockets.InvalidStatus as exc:
-                status = exc.response.status_code
-                if status in (401, 403):
-                    self._set(ConnState.CREDENTIALS_REJECTED, f"HTTP {status}: credentials rejected")
-                    minimum = 60.0
-                    reason = f"credentials rejected (HTTP {status})"
-                else:
-                    minimum = (
-                        5.0 if status in (429, 503) else 0.0
-                    )  # maintenance / overload: not faster than 5 s
-                    reason = f"handshake refused (HTTP {status})"
-            except AuthError as exc:
-                self._set(ConnState.CREDENTIALS_REJECTED, str(exc))
-                minimum, reason = 60.0, str(exc)
-            except (websockets.ConnectionClosed, OSError, TimeoutError, websockets.InvalidHandshake) as exc:
-                reason = f"{type(exc).__name__}: {exc}"[:200]
-            finally:
-                self._ws = None
-            if self._stopping.is_set():
-                break
-            self.reconnects += 1
-            self.store.health_of(self.venue, "connection").reconnects += 1
-            self.store.mark_books_stale(self.venue, f"disconnected: {reason}")
-            delay = self.backoff.next_delay(minimum)
-            if self.state is not ConnState.CREDENTIALS_REJECTED:
-                self._set(ConnState.BACKING_OFF, f"{reason}; retry in {delay:.1f}s")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), delay)
+        timeout = aiohttp.ClientTimeout(total=None, connect=10, sock_connect=10)
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            while not self._stopping.is_set():
+                reason, minimum = await self._connect_once(http)
+                if self._stopping.is_set():
+                    break
+                self.reconnects += 1
+                self.store.health_of(self.venue, "connection").reconnects += 1
+                self.store.mark_books_stale(self.venue, f"disconnected: {reason}")
+                delay = self.backoff.next_delay(minimum)
+                if self.state is not ConnState.CREDENTIALS_REJECTED:
+                    self._set(ConnState.BACKING_OFF, f"{reason}; retry in {delay:.1f}s")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), delay)
 
-    async def _read(self, ws: ClientConnection) -> str:
-        """The hot loop. Returns why it ended (the socket raises when it closes)."""
+    async def _connect_once(self, http: aiohttp.ClientSession) -> tuple[str, float]:
+        """One connection's life. Returns why it ended and the least wait before the next attempt."""
+        self._set(ConnState.CONNECTING, "reconnecting" if self.connects else "starting")
+        try:
+            headers = await self.prepare()
+            self.backoff.record_connect()
+            self.connects += 1
+            async with http.ws_connect(
+                self.url,
+                headers=headers,
+                max_msg_size=MAX_FRAME,
+                heartbeat=self.ping_interval,  # our pings; no pong in half the interval closes the link
+                autoping=True,  # the venue's pings are answered at once
+                compress=0,
+                ssl=self.ssl_context or True,
+                timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=2.0),
+            ) as ws:
+                self._ws = ws
+                self._pending_acks.clear()
+                await self.opened(ws)
+                return await self._read(ws), 0.0
+        except aiohttp.WSServerHandshakeError as exc:
+            if exc.status in (401, 403):
+                self._set(ConnState.CREDENTIALS_REJECTED, f"HTTP {exc.status}: credentials rejected")
+                return f"credentials rejected (HTTP {exc.status})", self.rejected_retry_s
+            # Maintenance or overload: not faster than every 5 s (both venues ask for that).
+            return f"handshake refused (HTTP {exc.status})", 5.0 if exc.status in (429, 503) else 0.0
+        except AuthError as exc:
+            self._set(ConnState.CREDENTIALS_REJECTED, str(exc))
+            return str(exc), self.rejected_retry_s
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            return f"{type(exc).__name__}: {exc}"[:200], 0.0
+        finally:
+            self._ws = None
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> str:
+        """The hot loop: one await per frame, nothing else. Timers run beside it (``_timers``)."""
         store, venue, recorder = self.store, self.venue, self.recorder
         session_frame = self.on_frame
-        recv = ws.recv
-        next_check = time.monotonic() + TIMER_S
-        while True:
-            try:
-                frame = await asyncio.wait_for(recv(), self.recv_timeout())
-            except TimeoutError:
-                frame = None
-            now = time.monotonic()
-            if now >= next_check or frame is None:
-                next_check = now + TIMER_S
-                problem = self.check_timers()
-                if problem is not None:
-                    await ws.close(code=1000, reason=problem[:100])
-                    return problem
-            if frame is None:
-                continue
-            self.last_frame = now
-            self.frames += 1
-            if recorder is not None:
-                recorder.frame(venue.value, self.connects, frame)
-            events = session_frame(frame)
-            store.apply(venue, events)
-            for ev in events:
-                if isinstance(ev, RecoveryAction):
-                    await self.recover(ev)
-                elif isinstance(ev, Subscribed | ErrorEvent):
-                    self.ack_received(ev.req_id)  # answered, either way
-            if self.state is not ConnState.LIVE and self.is_live():
-                self.backoff.succeeded()
-                self._set(ConnState.LIVE, "subscribed and receiving")
+        apply = store.apply
+        receive = ws.receive
+        timers = asyncio.create_task(self._timers(ws))
+        monotonic = time.monotonic
+        text, binary = aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY
+        try:
+            while True:
+                message = await receive()
+                kind = message.type
+                if kind is not text and kind is not binary:
+                    if kind is aiohttp.WSMsgType.ERROR:
+                        return f"socket error: {ws.exception()}"
+                    return self._drop_reason or f"closed by the server (code {ws.close_code})"
+                frame = message.data
+                self.last_frame = monotonic()
+                self.frames += 1
+                if recorder is not None:
+                    recorder.frame(venue.value, self.connects, frame)
+                events = session_frame(frame)
+                apply(venue, events)
+                for ev in events:
+                    if isinstance(ev, RecoveryAction):
+                        await self.recover(ev)
+                    elif isinstance(ev, Subscribed | ErrorEvent | Ack):
+                        self.ack_received(ev.req_id)  # answered, either way
+                if self.state is not ConnState.LIVE and self.is_live():
+                    self.backoff.succeeded()
+                    self._set(ConnState.LIVE, "subscribed and receiving")
+        finally:
+            timers.cancel()
 
-    def recv_timeout(self) -> float:
-        return 1.0
+    async def _timers(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        """Ack deadlines, the idle watchdog, pings and probes; closes the socket when one says so."""
+        self._drop_reason = None
+        while True:
+            await asyncio.sleep(TIMER_S)
+            problem = self.check_timers()
+            if problem is not None:
+                self._drop_reason = problem
+                await ws.close(code=1000, message=problem[:100].encode())
+                return
 
     def check_timers(self) -> str | None:
         """Why the connection must be dropped now (ack or data timeout), or None."""
@@ -211,13 +218,13 @@ class Connection:
 
     async def send(self, command: dict[str, Any], *, expect_ack: bool = False) -> None:
         ws = self._ws
-        if ws is None:
+        if ws is None or ws.closed:
             return
         self.sent_command(command)
         if expect_ack:
             key = command.get("id", command.get("req_id"))
             self._pending_acks[key] = time.monotonic() + ACK_TIMEOUT_S
-        await ws.send(self.encode(command))
+        await ws.send_str(self.encode(command))
 
     def ack_received(self, key: Any) -> None:
         self._pending_acks.pop(key, None)
@@ -230,7 +237,7 @@ class Connection:
     async def prepare(self) -> dict[str, str]:
         return {}
 
-    async def opened(self, ws: ClientConnection) -> None:
+    async def opened(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         raise NotImplementedError
 
     def on_frame(self, frame: str | bytes) -> list[Event]:

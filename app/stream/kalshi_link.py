@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from websockets.asyncio.client import ClientConnection
 
 from app.core.events import Event, Fill, RecoveryAction, RecoveryKind
 from app.core.instruments import Venue
@@ -74,7 +73,7 @@ class KalshiLink(Connection):
         creds = self.credentials
         return auth_headers(creds.key_id, creds.private_key, "GET", WS_PATH)  # fresh timestamp every time
 
-    async def opened(self, ws: ClientConnection) -> None:
+    async def opened(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         # Sids and seq are per connection: a new session, the same books (marked stale until re-snapshotted).
         self.session = KalshiSession(self.use_yes_price, self.store.books[Venue.KALSHI])
         self.commands = KalshiCommands(self.use_yes_price)
@@ -89,6 +88,8 @@ class KalshiLink(Connection):
 
     def on_frame(self, frame: str | bytes) -> list[Event]:
         events = self.session.on_frame(frame)
+        if len(events) == 1 and type(events[0]) is not Fill:  # the common case: one book/ticker event
+            return events
         for ev in events:
             if isinstance(ev, Fill) and ev.ts_ms is not None:
                 self._last_fill_ms = max(self._last_fill_ms or 0, ev.ts_ms)
@@ -122,9 +123,10 @@ class KalshiLink(Connection):
         return None
 
     async def probe(self) -> None:
-        """Re-subscribe the book channel with the same markets: a no-op that reveals trailing gaps."""
+        """Re-subscribe the book channel with the same markets: a no-op that reveals trailing gaps, and
+        whose unanswered ``ok`` (a stalled server) drops the connection after the ack timeout."""
         if self.markets:
-            await self.send(self.commands.subscribe(["orderbook_delta"], self.markets))
+            await self.send(self.commands.subscribe(["orderbook_delta"], self.markets), expect_ack=True)
 
     # ------------------------------------------------------------------ watchlist edits
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from websockets.asyncio.client import ClientConnection
 
 from app.core.events import ChecksumResult, Event, RecoveryAction
 from app.core.instruments import Venue
@@ -89,7 +88,7 @@ class KrakenLink(Connection):
         self.tokens_fetched += 1
         return str(body["result"]["token"])
 
-    async def opened(self, ws: ClientConnection) -> None:
+    async def opened(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         self.session = KrakenSession(self.depth, self.store.books[Venue.KRAKEN], self.session.instruments)
         self.commands = KrakenCommands()
         await self.send(self.commands.subscribe("instrument"), expect_ack=True)
@@ -166,9 +165,6 @@ class KrakenLink(Connection):
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return None
-
-    def recv_timeout(self) -> float:
-        return 1.0
 
     async def set_symbols(self, symbols: list[str]) -> tuple[list[str], list[str]]:
         wanted = list(dict.fromkeys(symbols))
