@@ -86,7 +86,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     _add_sim_parser(sub)
+    _add_stream_parser(sub)
     return parser
+
+
+def _add_stream_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    sp = sub.add_parser(
+        "stream",
+        help="run the stream engine headless and show the live state",
+        description="Connect to the venues through the stream engine (today: the embedded simulator) and "
+        "print a compact live view every second, or with --json the final state of each market and the "
+        "health counters.",
+    )
+    sp.add_argument("--sim", action="store_true", help="stream from the embedded simulator (the default)")
+    sp.add_argument("--venue", action="append", choices=[v.value for v in Venue], help="limit to a venue")
+    sp.add_argument(
+        "--markets",
+        nargs="+",
+        metavar="MARKET",
+        help="Kalshi tickers and Kraken pairs (BTC/USD); kalshi:/kraken: prefixes force the venue",
+    )
+    sp.add_argument("--duration", type=_seconds, help="stop after this many seconds")
+    sp.add_argument(
+        "--record", metavar="FILE", help="write every raw frame received as JSON lines (replay reads them)"
+    )
+    sp.add_argument(
+        "--json", action="store_true", help="print the final state as JSON lines instead of a live view"
+    )
+    sp.add_argument(
+        "--depth", type=int, choices=(10, 25, 100, 500, 1000), default=10, help="Kraken book depth"
+    )
+    sp.add_argument("--seed", type=_non_negative, default=1, help="simulator seed (default 1)")
+    sp.add_argument("--rate", type=_rate, default=200.0, help="simulator steps per second (default 200)")
 
 
 def _non_negative(text: str) -> int:
@@ -269,6 +300,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_replay(args)
         if args.command == "bench":
             return _cmd_bench(args)
+        if args.command == "stream":
+            from app.stream.main import run as run_stream
+
+            return run_stream(args)
         if args.command == "sim":
             from app.sim.main import run
 

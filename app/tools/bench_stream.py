@@ -81,7 +81,7 @@ async def _case(venue: Venue, messages: int, markets: int) -> dict[str, Any]:
         if venue is Venue.KALSHI:
             from urllib.request import urlopen
 
-            with urlopen(urls["kalshi_rest"] + f"/markets?limit={markets}", timeout=10) as response:  # noqa: S310
+            with urlopen(urls["kalshi_rest"] + f"/markets?limit={markets}", timeout=10) as response:
                 tickers = [m["ticker"] for m in json.loads(response.read())["markets"]]
             creds = KalshiCredentials("bench", ed25519.Ed25519PrivateKey.generate())
             link = KalshiLink(urls["kalshi_ws"], urls["kalshi_rest"], store, creds, tickers, private=False,
@@ -123,7 +123,11 @@ async def _case(venue: Venue, messages: int, markets: int) -> dict[str, Any]:
 
 
 def run(messages: int = 300_000, spread_markets: int = 200, echo: bool = True) -> dict[str, Any]:
-    cases = [(Venue.KALSHI, messages, 1), (Venue.KRAKEN, messages, 1), (Venue.KALSHI, messages, spread_markets)]
+    cases = [
+        (Venue.KALSHI, messages, 1),
+        (Venue.KRAKEN, messages, 1),
+        (Venue.KALSHI, messages, spread_markets),
+    ]
     results = [asyncio.run(_case(venue, n, markets)) for venue, n, markets in cases]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     figures = {"cases": results, "peak_rss_mb": round(peak_mb, 1)}
