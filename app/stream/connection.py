@@ -26,7 +26,9 @@ from app.stream.state import ConnState, Transition
 MAX_FRAME = 64 << 20  # Kalshi allows 64 MiB messages; big snapshots and acks exceed the 1 MiB default
 ACK_TIMEOUT_S = 10.0
 REJECTED_RETRY_S = 60.0  # after a 401/403: try again this rarely (a key may be re-enabled), never hammer
-TIMER_S = 0.5  # how often timers (acks, idle, pings, probes) are checked while data flows
+TIMER_S = 0.5  # how often timers (acks, idle, pings, probes) are checked
+YIELD_S = 0.004  # the read loop hands the event loop back at least this often during a burst
+_CONTROL = frozenset({RecoveryAction, Subscribed, ErrorEvent, Ack})
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
@@ -169,6 +171,8 @@ class Connection:
         timers = asyncio.create_task(self._timers(ws))
         monotonic = time.monotonic
         text, binary = aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY
+        live = ConnState.LIVE
+        yielded = monotonic()
         try:
             while True:
                 message = await receive()
@@ -178,20 +182,25 @@ class Connection:
                         return f"socket error: {ws.exception()}"
                     return self._drop_reason or f"closed by the server (code {ws.close_code})"
                 frame = message.data
-                self.last_frame = monotonic()
+                now = self.last_frame = monotonic()
                 self.frames += 1
                 if recorder is not None:
                     recorder.frame(venue.value, self.connects, frame)
                 events = session_frame(frame)
                 apply(venue, events)
                 for ev in events:
-                    if isinstance(ev, RecoveryAction):
-                        await self.recover(ev)
-                    elif isinstance(ev, Subscribed | ErrorEvent | Ack):
-                        self.ack_received(ev.req_id)  # answered, either way
-                if self.state is not ConnState.LIVE and self.is_live():
+                    if type(ev) in _CONTROL:  # rare: skip the isinstance chain on data frames
+                        if isinstance(ev, RecoveryAction):
+                            await self.recover(ev)
+                        elif isinstance(ev, Subscribed | ErrorEvent | Ack):
+                            self.ack_received(ev.req_id)  # answered, either way
+                if self.state is not live and self.is_live():
                     self.backoff.succeeded()
                     self._set(ConnState.LIVE, "subscribed and receiving")
+                if now - yielded > YIELD_S:
+                    # Queued frames don't suspend receive(): give the loop (timers, the window) a turn.
+                    yielded = now
+                    await asyncio.sleep(0)
         finally:
             timers.cancel()
 

@@ -41,10 +41,10 @@ class _TimedStore(MarketStore):
         self.first_cpu = self.last_cpu = 0.0
 
     def apply(self, venue: Venue, events: Iterable[Event]) -> None:
-        events = list(events) if not isinstance(events, list) else events
+        events = list(events)
         super().apply(venue, events)
         for ev in events:
-            if isinstance(ev, BookChange):
+            if type(ev) is BookChange:
                 self.changes += 1
                 if self.changes == 1:
                     self.first = time.perf_counter()

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from app.core.book import OrderBook
 from app.core.events import (
     Ack,
@@ -25,7 +27,8 @@ from app.core.events import (
     Subscribed,
     Unsubscribed,
 )
-from app.core.instruments import KALSHI_PRICE_DECIMALS, KALSHI_SIZE_DECIMALS, Venue
+from app.core.instruments import KALSHI_ONE, KALSHI_PRICE_DECIMALS, KALSHI_SIZE_DECIMALS, Venue
+from app.core.numbers import to_scaled
 from app.venues import wire
 from app.venues.kalshi.commands import Channel
 from app.venues.kalshi.decode import KalshiDecoder
@@ -33,6 +36,25 @@ from app.venues.kalshi.sequence import SeqTracker
 
 V = Venue.KALSHI
 BOOK_CHANNEL = Channel.ORDERBOOK_DELTA.value
+_DELTA_MARK_STR = '"orderbook_delta"'
+_DELTA_MARK = _DELTA_MARK_STR.encode()
+
+
+class _DeltaMsg(msgspec.Struct):
+    market_ticker: str
+    price_dollars: str
+    delta_fp: str
+    side: str
+
+
+class _DeltaFrame(msgspec.Struct):
+    type: str
+    sid: int
+    seq: int
+    msg: _DeltaMsg
+
+
+_delta_decoder = msgspec.json.Decoder(_DeltaFrame)  # unknown fields (market_id, ts ...) are skipped
 
 
 class KalshiSession:
@@ -73,6 +95,11 @@ class KalshiSession:
     # --- incoming ----------------------------------------------------------------------------
 
     def on_frame(self, frame: str | bytes) -> list[Event]:
+        # The hot path: an orderbook_delta decodes straight into a small struct (no dict of every field).
+        if _DELTA_MARK_STR in frame if isinstance(frame, str) else _DELTA_MARK in frame:
+            events = self._fast_delta(frame)
+            if events is not None:
+                return events
         try:
             obj = wire.parse(frame)
         except wire.FrameError as exc:
@@ -107,6 +134,29 @@ class KalshiSession:
         if out:
             return events + out
         return events
+
+    def _fast_delta(self, frame: str | bytes) -> list[Event] | None:
+        """A current-format delta, or None to take the general path (legacy fields, odd values)."""
+        try:
+            d = _delta_decoder.decode(frame)
+            msg = d.msg
+            price = to_scaled(msg.price_dollars, KALSHI_PRICE_DECIMALS)
+            delta = to_scaled(msg.delta_fp, KALSHI_SIZE_DECIMALS)
+        except (msgspec.ValidationError, msgspec.DecodeError, ValueError):
+            return None
+        if d.type != "orderbook_delta" or msg.side not in ("yes", "no") or not msg.market_ticker:
+            return None
+        out: list[Event] = []
+        expected = self.seq.check(d.sid, d.seq)
+        if expected is not None:
+            self._gap(d.sid, expected, d.seq, out)
+        if msg.side == "yes":
+            ev = BookChange(V, msg.market_ticker, [(price, delta)], [], True, None, d.sid, d.seq)
+        else:
+            ask = price if self.decoder.use_yes_price else KALSHI_ONE - price
+            ev = BookChange(V, msg.market_ticker, [], [(ask, delta)], True, None, d.sid, d.seq)
+        self._apply_change(ev, out)
+        return [ev, *out] if out else [ev]
 
     # --- books -------------------------------------------------------------------------------
 
