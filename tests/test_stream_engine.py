@@ -78,9 +78,7 @@ async def rig(
     symbols: list[str] = SYMBOLS,
     kalshi_retry_s: float | None = None,
 ) -> AsyncIterator[Rig]:
-    options = SimOptions(
-        seed=seed, rate=rate, duration=duration, faults=[FaultSpec.parse(f) for f in faults]
-    )
+    options = SimOptions(seed=seed, rate=rate, duration=duration, faults=[FaultSpec.parse(f) for f in faults])
     async with Simulator(options) as sim:
         engine = StreamEngine()
         markets = list(sim.market.kalshi)[:n_markets]
@@ -208,6 +206,11 @@ def health(store: MarketStore, venue: Venue, attr: str, kind: str | None = None)
     return sum(int(getattr(h, attr)) for (v, _), h in store.health.items() if v is venue)
 
 
+async def probe_sequenced_sids(link: KalshiLink) -> None:
+    await link.send(link.commands.subscribe(["orderbook_delta", "trade"], link.markets), expect_ack=True)
+    await link.send(link.commands.subscribe(["market_lifecycle_v2"], None), expect_ack=True)
+
+
 # ---------------------------------------------------------------------- 1. convergence under faults
 
 
@@ -272,8 +275,15 @@ async def test_engine_recovers_from_fault(fault: str) -> None:
         elif spec.kind == "skip-seq":
             skipped = sim.faults.count("skip-seq", "kalshi")
             assert skipped >= 3
+            # A lost last frame on a trade or lifecycle sid only shows when that sid next gets a seq:
+            # re-subscribe each sequenced channel (an idempotent `ok` uses up a seq), as the link's own
+            # quiet probe does for the book.
+            await probe_sequenced_sids(r.kalshi)
+            deadline = time.monotonic() + 3
+            while health(store, Venue.KALSHI, "gaps") < skipped and time.monotonic() < deadline:
+                await asyncio.sleep(POLL_S)
             # every lost frame shows as exactly one gap (book, trade or lifecycle sid)
-            assert health(store, Venue.KALSHI, "gaps") == skipped
+            assert health(store, Venue.KALSHI, "gaps") == skipped, store.health_report()
             assert health(store, Venue.KALSHI, "gaps", "book") >= 1
             assert health(store, Venue.KALSHI, "resyncs", "book") >= 1
             assert health(store, Venue.KRAKEN, "gaps") == 0
@@ -281,19 +291,24 @@ async def test_engine_recovers_from_fault(fault: str) -> None:
         elif spec.kind == "bad-checksum":
             bad = sim.faults.count("bad-checksum", "kraken")
             assert bad >= 3
-            assert health(store, Venue.KRAKEN, "checksum_failures", "book") == bad
-            assert health(store, Venue.KRAKEN, "resyncs", "book") == bad
+            failures = health(store, Venue.KRAKEN, "checksum_failures", "book")
+            # A symbol awaiting its resync snapshot is not checked (its book is already known bad), so
+            # a second bad checksum inside that window is not counted again.
+            assert 1 <= failures <= bad
+            assert health(store, Venue.KRAKEN, "resyncs", "book") >= failures
+            assert sum(r.kraken.session.checksum_failed.values()) == failures
+            assert sum(r.kraken.session.checksum_ok.values()) > 10 * failures
             assert r.kraken.connects == 1
             assert not r.kraken.unverified
         elif spec.kind in ("malformed", "non-json", "unknown-type"):
             attr = "unknown" if spec.kind == "unknown-type" else "malformed"
-            for name in links:
+            for name, link in links.items():
                 injected = sim.faults.count(spec.kind, name)
                 assert injected >= 3
                 assert health(store, venues[name], attr, "connection") == injected
                 other = "malformed" if attr == "unknown" else "unknown"
                 assert health(store, venues[name], other) == 0
-                assert links[name].connects == 1
+                assert link.connects == 1
         elif fault == "stall:every=1.2,seconds=0.5":
             for name, link in links.items():
                 assert sim.faults.count("stall", name) >= 1
@@ -351,8 +366,9 @@ async def test_rejected_credentials_retry_when_asked_to() -> None:
     async with rig(faults=["refuse:status=401,count=1,venue=kalshi"], duration=1.5, kalshi_retry_s=0.2) as r:
         await asyncio.wait_for(r.engine.wait_live(), 10)
         states = [t.state for t in r.kalshi.transitions]
-        assert ConnState.CREDENTIALS_REJECTED in states
-        assert states.index(ConnState.CREDENTIALS_REJECTED) < len(states) - 1 - states[::-1].index(ConnState.LIVE)
+        rejected = states.index(ConnState.CREDENTIALS_REJECTED)
+        assert ConnState.LIVE in states[rejected:]
+        assert "401" in r.kalshi.transitions[rejected].reason
         assert r.sim.kalshi.handshakes == 2
         assert r.kalshi.connects == 2 and r.kalshi.reconnects == 1
         await freeze_and_settle(r)
@@ -378,36 +394,106 @@ def kraken_sub_symbols(sim: Simulator) -> dict[str, set[str]]:
 
 @pytest.mark.asyncio
 async def test_watchlist_edits_without_reconnecting() -> None:
-    async with rig(n_markets=4, symbols=["BTC/USD", "ETH/USD"], duration=3.0) as r:
+    async with rig(n_markets=4, symbols=["BTC/USD", "ETH/USD"], duration=2.5) as r:
         await asyncio.wait_for(r.engine.wait_live(), 10)
         everything = list(r.sim.market.kalshi)
-        before_k, before_x = everything[:4], ["BTC/USD", "ETH/USD"]
-        new_k = everything[2:7]
-        new_x = ["ETH/USD", "DOGE/USD", "SOL/USD"]
-        assert set(new_x) <= set(r.sim.market.kraken)
-        added, removed = await r.engine.watch(Venue.KALSHI, new_k)
-        assert added == everything[4:7] and removed == before_k[:2]
-        added, removed = await r.engine.watch(Venue.KRAKEN, new_x)
-        assert added == ["DOGE/USD", "SOL/USD"] and removed == ["BTC/USD"]
-        assert r.kalshi.markets == new_k and r.kraken.symbols == new_x
-        assert before_x[0] not in r.engine.store.books[Venue.KRAKEN]
-
+        assert {"DOGE/USD", "SOL/USD"} <= set(r.sim.market.kraken)
+        # While the market runs: markets added to a live subscription get snapshots, then deltas.
+        assert await r.engine.watch(Venue.KALSHI, everything[:7]) == (everything[4:7], [])
+        assert await r.engine.watch(Venue.KRAKEN, ["BTC/USD", "ETH/USD", "DOGE/USD"]) == (["DOGE/USD"], [])
         await freeze_and_settle(r)
+        assert wrong_books(r) == {}
+        assert kalshi_sub_markets(r.sim)["orderbook_delta"] == set(everything[:7])
+        assert kraken_sub_symbols(r.sim)["book"] == {"BTC/USD", "ETH/USD", "DOGE/USD"}
+
+        # Then add and remove at once (no frames in flight: removal races are a separate test).
+        new_k = [*everything[2:6], everything[8]]
+        new_x = ["ETH/USD", "DOGE/USD", "SOL/USD"]
+        added, removed = await r.engine.watch(Venue.KALSHI, new_k)
+        assert added == [everything[8]] and removed == [*everything[:2], everything[6]]
+        added, removed = await r.engine.watch(Venue.KRAKEN, new_x)
+        assert added == ["SOL/USD"] and removed == ["BTC/USD"]
+        assert r.kalshi.markets == new_k and r.kraken.symbols == new_x
+        await freeze_and_settle(r)
+
         store = r.engine.store
         assert r.kalshi.connects == 1 and r.kraken.connects == 1
         assert r.sim.kalshi.handshakes == 1 and r.sim.kraken.handshakes == 1
-        assert wrong_books(r) == {}
+        assert wrong_books(r) == {}  # every watched book (old and new) equals the truth, live
         subs = kalshi_sub_markets(r.sim)
         for channel in ("orderbook_delta", "ticker", "trade"):
             assert subs[channel] == set(new_k), channel
         xsubs = kraken_sub_symbols(r.sim)
         for channel in ("book", "ticker", "trade"):
             assert xsubs[channel] == set(new_x), channel
-        for market in before_k[:2]:
-            assert market not in store.books[Venue.KALSHI]
-        assert "BTC/USD" not in store.books[Venue.KRAKEN]
-        for market in new_k:
-            assert store.report(Venue.KALSHI, market)["stale"] is False
+        assert set(store.books[Venue.KALSHI]) == set(new_k)
+        assert set(store.books[Venue.KRAKEN]) == set(new_x)
+
+
+async def stall_then_edit(r: Rig, venue: str) -> str:
+    """Hold the venue's frames (a stall fault) so deltas for a market are queued when it is removed;
+    returns that market."""
+    r.sim.faults.set([FaultSpec.parse(f"stall:every=0.05,seconds=0.8,venue={venue}")])
+    deadline = time.monotonic() + 3
+    while r.sim.faults.count("stall", venue) == 0 and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    r.sim.faults.set([])  # the stall under way continues
+    await asyncio.sleep(0.4)  # book frames pile up in the simulator's send queue
+    if venue == "kalshi":
+        gone = r.kalshi.markets[0]
+        (conn,) = r.sim.kalshi.conns.values()
+        queued = [f for f in conn.outbox.queue if "orderbook_delta" in f and gone in f]
+        assert queued, "no book frames queued for the market to remove"
+        await r.engine.watch(Venue.KALSHI, r.kalshi.markets[1:])
+    else:
+        gone = r.kraken.symbols[0]
+        (xconn,) = r.sim.kraken.conns.values()
+        queued = [f for f in xconn.outbox.queue if '"channel":"book"' in f and gone in f]
+        assert queued, "no book frames queued for the symbol to remove"
+        await r.engine.watch(Venue.KRAKEN, r.kraken.symbols[1:])
+    assert gone not in r.engine.store.books[Venue.KALSHI if venue == "kalshi" else Venue.KRAKEN]
+    return gone
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="engine bug: KalshiLink.set_markets pops a removed market's book, but deltas already in "
+    "flight make KalshiSession recreate it and ask for a snapshot (get_snapshot); the book comes back "
+    "into store.books, not stale, and is never updated again",
+)
+@pytest.mark.asyncio
+async def test_kalshi_removed_market_stays_removed_with_deltas_in_flight() -> None:
+    async with rig(n_markets=6, duration=2.0) as r:
+        await asyncio.wait_for(r.engine.wait_live(), 10)
+        await asyncio.sleep(0.3)
+        gone = await stall_then_edit(r, "kalshi")
+        await freeze_and_settle(r)
+        assert kalshi_sub_markets(r.sim)["orderbook_delta"] == set(r.kalshi.markets)
+        assert wrong_books(r) == {}
+        assert r.kalshi.connects == 1
+        book = r.engine.store.books[Venue.KALSHI].get(gone)
+        assert book is None, f"removed market is back: stale={book.stale}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="engine bug: KrakenLink.set_symbols pops a removed symbol's book, but book updates already "
+    "in flight make KrakenSession recreate it and request a resync, and KrakenLink.recover then "
+    "re-subscribes the removed symbol's book on the venue",
+)
+@pytest.mark.asyncio
+async def test_kraken_removed_symbol_stays_removed_with_updates_in_flight() -> None:
+    async with rig(n_markets=4, duration=2.0) as r:
+        await asyncio.wait_for(r.engine.wait_live(), 10)
+        await asyncio.sleep(0.3)
+        gone = await stall_then_edit(r, "kraken")
+        await freeze_and_settle(r)
+        assert wrong_books(r) == {}
+        assert r.kraken.connects == 1
+        assert kraken_sub_symbols(r.sim)["book"] == set(r.kraken.symbols)
+        assert gone not in r.engine.store.books[Venue.KRAKEN]
 
 
 # ---------------------------------------------------------------------- 4. the market store
