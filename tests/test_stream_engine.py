@@ -12,7 +12,7 @@ import asyncio
 import base64
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -44,7 +44,7 @@ from app.stream.state import ConnState
 from tests.simclient import kalshi_truth_in_yes_terms, kraken_truth
 
 DEPTH = 10
-SYMBOLS = ["BTC/USD", "ETH/USD", "DOGE/USD"]
+SYMBOLS = ("BTC/USD", "ETH/USD", "DOGE/USD")
 SETTLE_S = 25.0
 POLL_S = 0.1
 
@@ -63,19 +63,17 @@ class Rig:
     engine: StreamEngine
     kalshi: KalshiLink
     kraken: KrakenLink
-    markets: list[str]
-    symbols: list[str]
 
 
 @asynccontextmanager
 async def rig(
     *,
-    faults: list[str] = (),  # type: ignore[assignment]
+    faults: Sequence[str] = (),
     rate: float = 1000.0,
     duration: float = 2.5,
     seed: int = 11,
     n_markets: int = 8,
-    symbols: list[str] = SYMBOLS,
+    symbols: Sequence[str] = SYMBOLS,
     kalshi_retry_s: float | None = None,
 ) -> AsyncIterator[Rig]:
     options = SimOptions(seed=seed, rate=rate, duration=duration, faults=[FaultSpec.parse(f) for f in faults])
@@ -99,7 +97,7 @@ async def rig(
         engine.add(kraken)
         engine.start()
         try:
-            yield Rig(sim, engine, kalshi, kraken, markets, list(symbols))
+            yield Rig(sim, engine, kalshi, kraken)
         finally:
             await engine.stop()
 
@@ -154,7 +152,7 @@ def settled(r: Rig) -> bool:
     )
 
 
-async def freeze_and_settle(r: Rig, fault_kinds: list[str] = (), timeout: float = SETTLE_S) -> float:  # type: ignore[assignment]
+async def freeze_and_settle(r: Rig, fault_kinds: Sequence[str] = (), timeout: float = SETTLE_S) -> float:
     """Wait for the market to freeze and every fault to have fired once, switch the faults off, then
     wait until the engine has caught up. Returns the seconds it took after the faults went off."""
     await asyncio.wait_for(r.sim.frozen.wait(), 15)
@@ -455,13 +453,6 @@ async def stall_then_edit(r: Rig, venue: str) -> str:
     return gone
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="engine bug: KalshiLink.set_markets pops a removed market's book, but deltas already in "
-    "flight make KalshiSession recreate it and ask for a snapshot (get_snapshot); the book comes back "
-    "into store.books, not stale, and is never updated again",
-)
 @pytest.mark.asyncio
 async def test_kalshi_removed_market_stays_removed_with_deltas_in_flight() -> None:
     async with rig(n_markets=6, duration=2.0) as r:
@@ -476,13 +467,6 @@ async def test_kalshi_removed_market_stays_removed_with_deltas_in_flight() -> No
         assert book is None, f"removed market is back: stale={book.stale}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="engine bug: KrakenLink.set_symbols pops a removed symbol's book, but book updates already "
-    "in flight make KrakenSession recreate it and request a resync, and KrakenLink.recover then "
-    "re-subscribes the removed symbol's book on the venue",
-)
 @pytest.mark.asyncio
 async def test_kraken_removed_symbol_stays_removed_with_updates_in_flight() -> None:
     async with rig(n_markets=4, duration=2.0) as r:

@@ -11,7 +11,7 @@ from typing import Any
 
 import aiohttp
 
-from app.core.events import Event, Fill, RecoveryAction, RecoveryKind
+from app.core.events import BookChange, BookSnapshot, Event, Fill, RecoveryAction, RecoveryKind
 from app.core.instruments import Venue
 from app.core.store import MarketStore
 from app.stream.connection import Connection
@@ -54,6 +54,7 @@ class KalshiLink(Connection):
         self.rest_url = rest_url.rstrip("/")
         self.credentials = credentials
         self.markets: list[str] = list(dict.fromkeys(markets))
+        self._watched: frozenset[str] = frozenset(self.markets)
         self.private = private
         self.lifecycle = lifecycle
         self.use_yes_price = use_yes_price
@@ -88,12 +89,34 @@ class KalshiLink(Connection):
 
     def on_frame(self, frame: str | bytes) -> list[Event]:
         events = self.session.on_frame(frame)
-        if len(events) == 1 and type(events[0]) is not Fill:  # the common case: one book/ticker event
-            return events
+        if len(events) == 1:  # the common case: one book/ticker event
+            ev = events[0]
+            if isinstance(ev, BookChange | BookSnapshot) and ev.market not in self._watched:
+                return self._unwatched(events)
+            if type(ev) is not Fill:
+                return events
+        elif any(isinstance(e, BookChange | BookSnapshot) and e.market not in self._watched for e in events):
+            events = self._unwatched(events)
         for ev in events:
             if isinstance(ev, Fill) and ev.ts_ms is not None:
                 self._last_fill_ms = max(self._last_fill_ms or 0, ev.ts_ms)
         return events
+
+    def _unwatched(self, events: list[Event]) -> list[Event]:
+        """Frames still in flight for a market just removed from the watchlist: drop the book the
+        session re-created for them, and any repair it asked for (it must not come back as live)."""
+        books = self.store.books[Venue.KALSHI]
+        kept: list[Event] = []
+        for ev in events:
+            if isinstance(ev, BookChange | BookSnapshot) and ev.market not in self._watched:
+                books.pop(ev.market, None)
+                continue
+            if isinstance(ev, RecoveryAction) and ev.channel in (None, "orderbook_delta"):
+                ev.markets = [m for m in ev.markets if m in self._watched]
+                if not ev.markets:
+                    continue
+            kept.append(ev)
+        return kept
 
     def encode(self, command: dict[str, Any]) -> str:
         return self.commands.encode(command)
@@ -136,6 +159,7 @@ class KalshiLink(Connection):
         added = [m for m in wanted if m not in self.markets]
         removed = [m for m in self.markets if m not in wanted]
         self.markets = wanted
+        self._watched = frozenset(wanted)
         if self._ws is None:
             return added, removed
         sids = {ch: sid for sid, ch in self.session.sid_channel.items() if ch in MARKET_CHANNELS}

@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 
-from app.core.events import ChecksumResult, Event, RecoveryAction
+from app.core.events import BookChange, BookSnapshot, ChecksumResult, Event, RecoveryAction
 from app.core.instruments import Venue
 from app.core.store import MarketStore
 from app.stream.connection import AuthError, Connection
@@ -52,6 +52,7 @@ class KrakenLink(Connection):
         super().__init__(url, store, **kwargs)
         self.rest_url = rest_url.rstrip("/")
         self.symbols: list[str] = list(dict.fromkeys(symbols))
+        self._watched: frozenset[str] = frozenset(self.symbols)
         self.depth = depth
         self.credentials = credentials
         self.nonces = NonceSource()
@@ -111,10 +112,36 @@ class KrakenLink(Connection):
 
     def on_frame(self, frame: str | bytes) -> list[Event]:
         events = self.session.on_frame(frame)
+        unwatched = False
         for ev in events:
             if isinstance(ev, ChecksumResult):
                 self._checksum(ev)
-        return events
+            elif isinstance(ev, BookChange | BookSnapshot) and ev.market not in self._watched:
+                unwatched = True
+            elif isinstance(ev, RecoveryAction) and any(m not in self._watched for m in ev.markets):
+                unwatched = (
+                    True  # an update with no book under it: the session made one and asks for a resync
+                )
+        return self._unwatched(events) if unwatched else events
+
+    def _unwatched(self, events: list[Event]) -> list[Event]:
+        """Book frames still in flight for a symbol just removed: drop the book the session re-created
+        (and its resync request), so it can't come back as live or be re-subscribed."""
+        books = self.store.books[Venue.KRAKEN]
+        kept: list[Event] = []
+        for ev in events:
+            if isinstance(ev, BookChange | BookSnapshot | ChecksumResult) and ev.market not in self._watched:
+                books.pop(ev.market, None)
+                continue
+            if isinstance(ev, RecoveryAction) and ev.channel == "book":
+                for market in ev.markets:
+                    if market not in self._watched:
+                        books.pop(market, None)
+                ev.markets = [m for m in ev.markets if m in self._watched]
+                if not ev.markets:
+                    continue
+            kept.append(ev)
+        return kept
 
     def _checksum(self, ev: ChecksumResult) -> None:
         if ev.ok:
@@ -141,6 +168,8 @@ class KrakenLink(Connection):
                 await self.send(self.commands.subscribe(action.channel, token=self.token), expect_ack=True)
             return
         for symbol in action.markets:
+            if symbol not in self._watched:
+                continue  # removed from the watchlist meanwhile: never re-subscribe it
             if symbol in self.unverified:
                 continue  # shown as "checksum unverified"; no resubscribe storm
             wait = self._last_resync.get(symbol, 0.0) + RESYNC_MIN_GAP_S - time.monotonic()
@@ -171,6 +200,9 @@ class KrakenLink(Connection):
         added = [s for s in wanted if s not in self.symbols]
         removed = [s for s in self.symbols if s not in wanted]
         self.symbols = wanted
+        self._watched = frozenset(wanted)
+        self.session.ignored.difference_update(added)
+        self.session.ignored.update(removed)
         if self._ws is not None:
             if added:
                 await self._subscribe_market(added)

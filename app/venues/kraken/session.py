@@ -56,6 +56,7 @@ class KrakenSession:
         self.books: dict[str, OrderBook] = {} if books is None else books
         self.instruments: dict[str, Instrument] = {} if instruments is None else instruments
         self.depths: dict[str, int] = {}
+        self.ignored: set[str] = set()  # symbols the client has stopped watching
         self.checksum_ok: Counter[str] = Counter()
         self.checksum_failed: Counter[str] = Counter()
         self._resync_pending: set[str] = set()
@@ -138,6 +139,8 @@ class KrakenSession:
             return [(to_scaled(p, pd), to_scaled(q, sd)) for p, q in levels]
 
     def _book(self, frame: BookFrame) -> list[Event]:
+        if frame.market in self.ignored:  # being unsubscribed: frames still in flight are dropped
+            return []
         try:
             return self._apply_book(frame)
         except NumberError as exc:  # levels are converted before anything is applied: the book is intact
