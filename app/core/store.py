@@ -37,6 +37,8 @@ from app.core.instruments import Venue
 TAPE_LIMIT = 500  # trades kept per market
 FILLS_LIMIT = 20_000  # the user's fills kept (oldest dropped first)
 RATE_WINDOW_S = 5.0
+# Market data this old is flagged stale in health (the link may be up, but this feed says nothing).
+STALE_AFTER_S = {"book": 60.0, "ticker": 120.0, "trade": 600.0}
 
 Key = tuple[Venue, str]
 
@@ -81,9 +83,11 @@ class Health:
     def age(self, now: float) -> float | None:
         return None if self.last_data is None else now - self.last_data
 
-    def as_dict(self, now: float) -> dict[str, object]:
+    def as_dict(self, now: float, kind: str = "") -> dict[str, object]:
         age = self.age(now)
+        limit = STALE_AFTER_S.get(kind)
         return {
+            "stale": limit is not None and (age is None or age > limit),
             "messages": self.messages,
             "rate": round(self.rate(now), 1),
             "age_s": None if age is None else round(age, 3),
@@ -274,7 +278,7 @@ class MarketStore:
 
     def health_report(self) -> dict[str, dict[str, object]]:
         now = self._now()
-        return {f"{v.value}/{k}": h.as_dict(now) for (v, k), h in sorted(self.health.items())}
+        return {f"{v.value}/{k}": h.as_dict(now, k) for (v, k), h in sorted(self.health.items())}
 
 
 def _kind(channel: str | None) -> str:

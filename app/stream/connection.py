@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from app.core.events import Ack, ErrorEvent, Event, RecoveryAction, Subscribed
+from app.core.events import Ack, ErrorEvent, Event, RecoveryAction, Subscribed, Unsubscribed
 from app.core.instruments import Venue
 from app.core.store import MarketStore
 from app.stream.backoff import Backoff
@@ -28,7 +28,7 @@ ACK_TIMEOUT_S = 10.0
 REJECTED_RETRY_S = 60.0  # after a 401/403: try again this rarely (a key may be re-enabled), never hammer
 TIMER_S = 0.5  # how often timers (acks, idle, pings, probes) are checked
 YIELD_S = 0.004  # the read loop hands the event loop back at least this often during a burst
-_CONTROL = frozenset({RecoveryAction, Subscribed, ErrorEvent, Ack})
+_CONTROL = frozenset({RecoveryAction, Subscribed, Unsubscribed, ErrorEvent, Ack})
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
@@ -192,8 +192,10 @@ class Connection:
                     if type(ev) in _CONTROL:  # rare: skip the isinstance chain on data frames
                         if isinstance(ev, RecoveryAction):
                             await self.recover(ev)
-                        elif isinstance(ev, Subscribed | ErrorEvent | Ack):
-                            self.ack_received(ev.req_id)  # answered, either way
+                        else:
+                            if isinstance(ev, Subscribed | ErrorEvent | Ack):
+                                self.ack_received(ev.req_id)  # answered, either way
+                            self.on_control(ev)
                 if self.state is not live and self.is_live():
                     self.backoff.succeeded()
                     self._set(ConnState.LIVE, "subscribed and receiving")
@@ -263,6 +265,13 @@ class Connection:
 
     def is_live(self) -> bool:
         return not self._pending_acks
+
+    def on_control(self, ev: Event) -> None:
+        """A subscription acknowledgement, refusal or cancellation arrived (for the registry)."""
+
+    def registry(self) -> dict[str, dict[str, object]]:
+        """Per channel: what the client wants, what the server acknowledged, and whether they agree."""
+        return {}
 
     def periodic(self, now: float) -> str | None:
         return None

@@ -53,6 +53,7 @@ class StreamEngine:
                 "reconnects": link.reconnects,
                 "frames": link.frames,
                 "transitions": [(t.state.value, t.reason) for t in link.transitions[-20:]],
+                "subscriptions": link.registry(),
             }
             if isinstance(link, KrakenLink):
                 out[link.venue.value]["checksum_unverified"] = sorted(link.unverified)

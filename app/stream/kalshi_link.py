@@ -64,6 +64,8 @@ class KalshiLink(Connection):
         self.fill_catchups = 0
         self._last_fill_ms: int | None = None
         self._book_quiet_since = time.monotonic()
+        self.quiet_probe_s = QUIET_PROBE_S
+        self.probes = 0
         self._probe: asyncio.Task[None] | None = None
         self._catchup: asyncio.Task[None] | None = None
 
@@ -139,17 +141,41 @@ class KalshiLink(Connection):
         # A sid that went quiet may have lost its last delta: an idempotent re-subscribe answers `ok`,
         # which uses up a seq, so the session sees any gap and re-snapshots.
         last = self.last_frame or self._book_quiet_since
-        if self.markets and now - last > QUIET_PROBE_S and now - self._book_quiet_since > QUIET_PROBE_S:
+        quiet = self.quiet_probe_s
+        if self.markets and now - last > quiet and now - self._book_quiet_since > quiet:
             self._book_quiet_since = now
             if self._probe is None or self._probe.done():
                 self._probe = asyncio.create_task(self.probe())
         return None
 
     async def probe(self) -> None:
-        """Re-subscribe the book channel with the same markets: a no-op that reveals trailing gaps, and
-        whose unanswered ``ok`` (a stalled server) drops the connection after the ack timeout."""
+        """Re-subscribe the sequenced channels as they are: a no-op whose ``ok`` uses up a seq on each sid,
+        revealing a lost last frame; unanswered (a stalled server), it drops the link at the ack timeout."""
+        self.probes += 1
         if self.markets:
-            await self.send(self.commands.subscribe(["orderbook_delta"], self.markets), expect_ack=True)
+            await self.send(
+                self.commands.subscribe(["orderbook_delta", "trade"], self.markets), expect_ack=True
+            )
+        if self.lifecycle:
+            await self.send(self.commands.subscribe(["market_lifecycle_v2"], None), expect_ack=True)
+
+    def registry(self) -> dict[str, dict[str, object]]:
+        desired: dict[str, set[str]] = (
+            {ch: set(self.markets) for ch in MARKET_CHANNELS} if self.markets else {}
+        )
+        if self.private:
+            desired.update({ch: {"*"} for ch in PRIVATE_CHANNELS})
+        if self.lifecycle:
+            desired["market_lifecycle_v2"] = {"*"}
+        acked: dict[str, set[str]] = {}
+        for sid, channel in self.session.sid_channel.items():
+            markets = self.session.sid_markets.get(sid)
+            acked[channel] = set(markets) if channel in MARKET_CHANNELS and markets is not None else {"*"}
+        out: dict[str, dict[str, object]] = {}
+        for channel in sorted(set(desired) | set(acked)):
+            want, have = desired.get(channel, set()), acked.get(channel, set())
+            out[channel] = {"desired": sorted(want), "acknowledged": sorted(have), "in_sync": want == have}
+        return out
 
     # ------------------------------------------------------------------ watchlist edits
 

@@ -12,7 +12,15 @@ from typing import Any
 
 import aiohttp
 
-from app.core.events import BookChange, BookSnapshot, ChecksumResult, Event, RecoveryAction
+from app.core.events import (
+    BookChange,
+    BookSnapshot,
+    ChecksumResult,
+    Event,
+    RecoveryAction,
+    Subscribed,
+    Unsubscribed,
+)
 from app.core.instruments import Venue
 from app.core.store import MarketStore
 from app.stream.connection import AuthError, Connection
@@ -65,6 +73,7 @@ class KrakenLink(Connection):
         self._last_resync: dict[str, float] = {}
         self._last_ping = time.monotonic()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._acked: dict[str, set[str]] = {}  # channel -> symbols the server acknowledged
 
     async def prepare(self) -> dict[str, str]:
         if self.credentials is not None:
@@ -90,6 +99,7 @@ class KrakenLink(Connection):
         return str(body["result"]["token"])
 
     async def opened(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self._acked = {}  # subscriptions are per connection
         self.session = KrakenSession(self.depth, self.store.books[Venue.KRAKEN], self.session.instruments)
         self.commands = KrakenCommands()
         await self.send(self.commands.subscribe("instrument"), expect_ack=True)
@@ -151,6 +161,19 @@ class KrakenLink(Connection):
         self._failures[ev.market] += 1
         if self._failures[ev.market] >= UNVERIFIED_AFTER:
             self.unverified.add(ev.market)
+
+    def on_control(self, ev: Event) -> None:
+        if isinstance(ev, Subscribed):
+            self._acked.setdefault(ev.channel, set()).add(ev.market or "*")
+        elif isinstance(ev, Unsubscribed) and ev.channel is not None:
+            self._acked.get(ev.channel, set()).discard(ev.market or "*")
+
+    def registry(self) -> dict[str, dict[str, object]]:
+        desired: dict[str, set[str]] = {ch: set(self.symbols) for ch in ("book", "ticker", "trade")}
+        desired["instrument"] = {"*"}
+        if self.token is not None:
+            desired["executions"] = desired["balances"] = {"*"}
+        return _report(desired, self._acked)
 
     def encode(self, command: dict[str, Any]) -> str:
         return self.commands.encode(command)
@@ -215,3 +238,11 @@ class KrakenLink(Connection):
             if book is not None:
                 book.mark_stale("no longer watched")
         return added, removed
+
+
+def _report(desired: dict[str, set[str]], acked: dict[str, set[str]]) -> dict[str, dict[str, object]]:
+    out: dict[str, dict[str, object]] = {}
+    for channel in sorted(set(desired) | set(acked)):
+        want, have = desired.get(channel, set()), acked.get(channel, set())
+        out[channel] = {"desired": sorted(want), "acknowledged": sorted(have), "in_sync": want == have}
+    return out
