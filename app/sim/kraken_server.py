@@ -32,6 +32,7 @@ from app.sim.wsframe import text_frame
 
 WS_PATH = "/v2"
 TOKEN_TTL = 900.0
+TRADES_PAGE = 50  # TradesHistory returns 50 results a page
 PUBLIC = ("ticker", "trade", "book", "ohlc", "instrument")
 PRIVATE = ("executions", "balances")
 ALLOWED_PARAMS = {
@@ -125,6 +126,7 @@ class KrakenVenue:
         app.router.add_get("/0/public/Depth", self.rest_depth)
         app.router.add_get("/0/public/SystemStatus", self.rest_system_status)
         app.router.add_post("/0/private/GetWebSocketsToken", self.rest_token)
+        app.router.add_post("/0/private/TradesHistory", self.rest_trades_history)
 
     # ------------------------------------------------------------------ WebSocket
 
@@ -645,6 +647,25 @@ class KrakenVenue:
         token = base64.b64encode(secrets.token_bytes(32)).decode().rstrip("=")
         self.tokens[token] = _Token(expires=time.monotonic() + TOKEN_TTL)
         return web.json_response({"error": [], "result": {"token": token, "expires": int(TOKEN_TTL)}})
+
+    async def rest_trades_history(self, request: web.Request) -> web.Response:
+        """The account's trades, newest first, 50 a page (``ofs``), after ``start`` (unix seconds)."""
+        body = await request.text()
+        problem = self._token_problem(request, body)
+        if problem is not None:
+            return web.json_response({"error": [problem]})
+        form = dict(part.partition("=")[::2] for part in body.split("&") if part)
+        try:
+            start = float(form.get("start", "0") or 0)
+            ofs = int(form.get("ofs", "0") or 0)
+        except ValueError:
+            return web.json_response({"error": ["EGeneral:Invalid arguments"]})
+        rows = [
+            r for r in reversed(self.market.kraken_account.executions) if kw.epoch(r["timestamp"]) > start
+        ]
+        page = rows[ofs : ofs + TRADES_PAGE]
+        trades = {r["exec_id"]: kw.history_trade(r, self.market.kraken[r["symbol"]].pair) for r in page}
+        return web.json_response({"error": [], "result": {"trades": trades, "count": len(rows)}})
 
     def _token_problem(self, request: web.Request, body: str) -> str | None:
         key = request.headers.get("API-Key", "")

@@ -365,6 +365,37 @@ def asset_info(key: str) -> dict[str, Any]:
     }
 
 
+def epoch(stamp_text: str) -> float:
+    """RFC 3339 (as this module writes it) -> unix seconds."""
+    from datetime import datetime
+
+    return datetime.fromisoformat(stamp_text.replace("Z", "+00:00")).timestamp()
+
+
+def history_trade(report: dict[str, Any], pair: KrakenPair) -> dict[str, Any]:
+    """One execution as REST TradesHistory shows it: strings for amounts, the REST pair name."""
+
+    def text(value: tuple[int, int]) -> str:
+        return fixed(*value)
+
+    return {
+        "ordertxid": report["order_id"],
+        "postxid": "",
+        "pair": pair.rest_key,
+        "time": epoch(report["timestamp"]),
+        "type": report["side"],
+        "ordertype": report["order_type"],
+        "price": text(report["last_price"]),
+        "cost": text(report["cost"]),
+        "fee": text(report["fees"][0]["qty"]),
+        "vol": text(report["last_qty"]),
+        "margin": "0.00000",
+        "misc": "",
+        "trade_id": report["trade_id"],
+        "maker": report["liquidity_ind"] == "m",
+    }
+
+
 def depth(state: KrakenPairState, count: int) -> dict[str, list[list[Any]]]:
     """REST Depth: ``[price, volume, timestamp]`` rows, best first, at full precision."""
     pd, qd = state.pair.price_precision, state.pair.qty_precision

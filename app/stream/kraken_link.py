@@ -8,6 +8,7 @@ import asyncio
 import time
 from collections import Counter
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import aiohttp
@@ -17,22 +18,26 @@ from app.core.events import (
     BookSnapshot,
     ChecksumResult,
     Event,
+    Fill,
     RecoveryAction,
     Subscribed,
+    TakerSide,
     Unsubscribed,
 )
 from app.core.instruments import Venue
 from app.core.store import MarketStore
 from app.stream.connection import AuthError, Connection
-from app.stream.state import ConnState
-from app.venues.kraken.auth import NonceSource, token_request
+from app.stream.state import ConnState, Transition
+from app.venues.kraken.auth import NonceSource, private_request, token_request
 from app.venues.kraken.commands import KrakenCommands
+from app.venues.kraken.endpoints import ASSET_PAIRS_PATH, TRADES_HISTORY_PATH
 from app.venues.kraken.session import KrakenSession
 
 APP_PING_S = 20.0  # Kraken closes after ~1 minute of silence from the client
 IDLE_LIMIT_S = 10.0  # heartbeats come every second once subscribed
 RESYNC_MIN_GAP_S = 1.0
 UNVERIFIED_AFTER = 5
+FILL_OVERLAP_MS = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +79,9 @@ class KrakenLink(Connection):
         self._last_ping = time.monotonic()
         self._tasks: set[asyncio.Task[None]] = set()
         self._acked: dict[str, set[str]] = {}  # channel -> symbols the server acknowledged
+        self._last_fill_ms: int | None = None
+        self._pair_names: dict[str, str] = {}  # REST pair key -> v2 symbol
+        self.fills_fetched = 0
 
     async def prepare(self) -> dict[str, str]:
         if self.credentials is not None:
@@ -113,6 +121,10 @@ class KrakenLink(Connection):
                 expect_ack=True,
             )
             await self.send(self.commands.subscribe("balances", token=self.token), expect_ack=True)
+            # The executions snapshot holds the last 50 fills only: a long outage is filled in over REST.
+            task = asyncio.create_task(self._catch_up_fills())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         self._last_ping = time.monotonic()
 
     async def _subscribe_market(self, symbols: list[str]) -> None:
@@ -126,6 +138,8 @@ class KrakenLink(Connection):
         for ev in events:
             if isinstance(ev, ChecksumResult):
                 self._checksum(ev)
+            elif isinstance(ev, Fill) and ev.ts_ms is not None:
+                self._last_fill_ms = max(self._last_fill_ms or 0, ev.ts_ms)
             elif isinstance(ev, BookChange | BookSnapshot) and ev.market not in self._watched:
                 unwatched = True
             elif isinstance(ev, RecoveryAction) and any(m not in self._watched for m in ev.markets):
@@ -152,6 +166,69 @@ class KrakenLink(Connection):
                     continue
             kept.append(ev)
         return kept
+
+    async def _catch_up_fills(self) -> None:
+        since_ms = None if self._last_fill_ms is None else self._last_fill_ms - FILL_OVERLAP_MS
+        try:
+            fills = await self.fetch_fills(since_ms)
+        except (aiohttp.ClientError, TimeoutError, ValueError, KeyError) as exc:
+            self.store.health_of(self.venue, "fills").errors += 1
+            self.transitions.append(Transition(self.state, f"fill catch-up failed: {exc}"))
+            return
+        self.fills_fetched += len(fills)
+        self.store.add_fills(fills)
+
+    async def fetch_fills(self, since_ms: int | None) -> list[Fill]:
+        """TradesHistory since ``since_ms`` (all pages), as fills keyed like the executions channel's."""
+        creds = self.credentials
+        assert creds is not None
+        fills: list[Fill] = []
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http:
+            if not self._pair_names:
+                async with http.get(
+                    self.rest_url + ASSET_PAIRS_PATH, ssl=self.ssl_context or True
+                ) as response:
+                    pairs = (await response.json(content_type=None))["result"]
+                self._pair_names = {key: v2_symbol(info["wsname"]) for key, info in pairs.items()}
+            offset = 0
+            for _ in range(200):  # pages of 50
+                fields: dict[str, str | int] = {"ofs": offset}
+                if since_ms is not None:
+                    fields["start"] = f"{since_ms / 1000:.3f}"
+                request = private_request(
+                    TRADES_HISTORY_PATH,
+                    creds.api_key,
+                    creds.secret,
+                    self.nonces.next(),
+                    fields=fields,
+                    base_url=self.rest_url,
+                )
+                async with http.post(
+                    request.url, data=request.body, headers=request.headers, ssl=self.ssl_context or True
+                ) as response:
+                    body = await response.json(content_type=None)
+                if body.get("error"):
+                    raise ValueError(f"TradesHistory refused: {', '.join(map(str, body['error']))}")
+                trades = body["result"]["trades"]
+                for txid, t in trades.items():
+                    fills.append(
+                        Fill(
+                            Venue.KRAKEN,
+                            self._pair_names.get(t["pair"], t["pair"]),
+                            str(txid),
+                            str(t["ordertxid"]),
+                            Decimal(t["price"]),
+                            Decimal(t["vol"]),
+                            TakerSide(t["type"]),
+                            is_taker=not t.get("maker"),
+                            fee=Decimal(t["fee"]),
+                            ts_ms=int(float(t["time"]) * 1000),
+                        )
+                    )
+                offset += len(trades)
+                if not trades or offset >= int(body["result"]["count"]):
+                    break
+        return fills
 
     def _checksum(self, ev: ChecksumResult) -> None:
         if ev.ok:
@@ -238,6 +315,13 @@ class KrakenLink(Connection):
             if book is not None:
                 book.mark_stale("no longer watched")
         return added, removed
+
+
+def v2_symbol(wsname: str) -> str:
+    """REST ``wsname`` is the v1 name: v2 writes bitcoin and dogecoin as BTC and DOGE (kraken.md §1.1)."""
+    names = {"XBT": "BTC", "XDG": "DOGE"}
+    base, _, quote = wsname.partition("/")
+    return f"{names.get(base, base)}/{names.get(quote, quote)}"
 
 
 def _report(desired: dict[str, set[str]], acked: dict[str, set[str]]) -> dict[str, dict[str, object]]:

@@ -65,9 +65,23 @@ async def _lag_probe(samples: list[float], stop: asyncio.Event, period: float = 
 
 def _start_sim(messages: int, markets: int, pairs: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "sim", "--rate", "0", "--blast", str(messages), "--markets",
-         str(markets), "--kraken-pairs", str(pairs), "--quiet"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "sim",
+            "--rate",
+            "0",
+            "--blast",
+            str(messages),
+            "--markets",
+            str(markets),
+            "--kraken-pairs",
+            str(pairs),
+            "--quiet",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None
     return proc, json.loads(proc.stdout.readline())
@@ -84,8 +98,9 @@ async def _case(venue: Venue, messages: int, markets: int) -> dict[str, Any]:
             with urlopen(urls["kalshi_rest"] + f"/markets?limit={markets}", timeout=10) as response:
                 tickers = [m["ticker"] for m in json.loads(response.read())["markets"]]
             creds = KalshiCredentials("bench", ed25519.Ed25519PrivateKey.generate())
-            link = KalshiLink(urls["kalshi_ws"], urls["kalshi_rest"], store, creds, tickers, private=False,
-                              lifecycle=False)
+            link = KalshiLink(
+                urls["kalshi_ws"], urls["kalshi_rest"], store, creds, tickers, private=False, lifecycle=False
+            )
         else:
             link = KrakenLink(urls["kraken_ws"], urls["kraken_rest"], store, ["BTC/USD"], depth=10)
         samples: list[float] = []
@@ -132,12 +147,15 @@ def run(messages: int = 300_000, spread_markets: int = 200, echo: bool = True) -
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     figures = {"cases": results, "peak_rss_mb": round(peak_mb, 1)}
     if echo:
-        print(f"stream engine, socket -> decode -> book -> store, simulator blast in another process "
-              f"({messages:,} frames per case):")
+        print(
+            f"stream engine, socket -> decode -> book -> store, simulator blast in another process "
+            f"({messages:,} frames per case):"
+        )
         for r in results:
-            print(f"  {r['case']:22} {r['per_s']:>9,} msg/s   loop lag p50 {r['loop_lag_p50_ms']} ms "
-                  f"p99 {r['loop_lag_p99_ms']} ms   cpu {r['cpu_share']:.0%} of wall   gaps {r['gaps']} "
-                  f"checksum failures {r['checksum_failures']}   books live {r['books_live']}")
+            print(
+                f"  {r['case']:22} {r['per_s']:>9,} msg/s   loop lag p50 {r['loop_lag_p50_ms']} ms "
+                f"p99 {r['loop_lag_p99_ms']} ms   cpu {r['cpu_share']:.0%} of wall   gaps {r['gaps']} "
+                f"checksum failures {r['checksum_failures']}   books live {r['books_live']}"
+            )
         print(f"  peak memory {figures['peak_rss_mb']} MB")
     return figures
-

@@ -72,6 +72,25 @@ def token_request(
     return SignedRequest(base_url.rstrip("/") + TOKEN_PATH, headers, body)
 
 
+def private_request(
+    path: str,
+    api_key: str,
+    secret_b64: str,
+    nonce: int,
+    *,
+    fields: dict[str, str | int] | None = None,
+    base_url: str = REST_BASE,
+) -> SignedRequest:
+    """Any signed private REST call (form body with the nonce first), e.g. TradesHistory."""
+    body = urlencode({"nonce": nonce, **(fields or {})})
+    headers = {
+        "API-Key": api_key,
+        "API-Sign": api_sign(path, nonce, body, secret_b64),
+        "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+    }
+    return SignedRequest(base_url.rstrip("/") + path, headers, body)
+
+
 def verify_api_sign(path: str, body: str, nonce: str, signature: str, secret_b64: str) -> bool:
     """Server-side check (the simulator uses it)."""
     try:

@@ -6,6 +6,7 @@ from enum import StrEnum
 
 TOKEN_PATH = "/0/private/GetWebSocketsToken"
 ASSET_PAIRS_PATH = "/0/public/AssetPairs"
+TRADES_HISTORY_PATH = "/0/private/TradesHistory"
 
 
 class KrakenEnv(StrEnum):
