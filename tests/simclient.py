@@ -37,8 +37,16 @@ class FeedResult:
     counts: Counter[str] = field(default_factory=Counter)  # connects, reconnects, refused, recoveries ...
 
 
-async def _quiet_and_frozen(sim: Simulator, last_frame: float) -> bool:
-    return sim.frozen.is_set() and sim.pending_frames() == 0 and time.monotonic() - last_frame > QUIET_S
+def _quiet_and_frozen(sim: Simulator, last_frame: float, conns: dict[int, Any], received: int) -> bool:
+    """The market is frozen, nothing is queued, and every frame the server wrote on this client's
+    connection has arrived (frames in socket buffers don't show as queued; counting them does)."""
+    written = sum(c.outbox.sent for c in conns.values())
+    return (
+        sim.frozen.is_set()
+        and sim.pending_frames() == 0
+        and written == received
+        and time.monotonic() - last_frame > QUIET_S
+    )
 
 
 async def run_kalshi(
@@ -83,11 +91,12 @@ async def run_kalshi(
                     await send(commands.subscribe(global_channels, None))
                 last_frame = time.monotonic()
                 probed = False
+                received = 0
                 while time.monotonic() < deadline:
                     try:
                         frame = await asyncio.wait_for(ws.recv(), 0.1)
                     except TimeoutError:
-                        if await _quiet_and_frozen(sim, last_frame):
+                        if _quiet_and_frozen(sim, last_frame, sim.kalshi.conns, received):
                             if probed:
                                 return result
                             await send(commands.subscribe(["orderbook_delta"], markets))
@@ -95,6 +104,7 @@ async def run_kalshi(
                             last_frame = time.monotonic()
                         continue
                     last_frame = time.monotonic()
+                    received += 1
                     text = frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
                     if keep_frames:
                         result.frames.append(text)
@@ -162,15 +172,17 @@ async def run_kraken(
                         extra["interval"] = 1
                     await send(commands.subscribe(channel, symbols, **extra))
                 last_frame = time.monotonic()
+                received = 0
                 while time.monotonic() < deadline:
                     try:
                         frame = await asyncio.wait_for(ws.recv(), 0.1)
                     except TimeoutError:
-                        if await _quiet_and_frozen(sim, last_frame) and not any(
+                        if _quiet_and_frozen(sim, last_frame, sim.kraken.conns, received) and not any(
                             b.stale for b in books.values()
                         ):
                             return result
                         continue
+                    received += 1
                     text = frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
                     if text != '{"channel":"heartbeat"}':
                         last_frame = time.monotonic()

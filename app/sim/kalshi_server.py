@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from app.sim import kalshi_wire as kw
 from app.sim.events import (
@@ -194,24 +194,9 @@ class KalshiVenue:
         await ws.prepare(request)
         conn = KalshiConn(conn_id, Outbox(ws, request, conn_id, "kalshi", self.faults))
         self.conns[conn_id] = conn
-        tasks = [
-            asyncio.create_task(conn.outbox.run()),
-            asyncio.create_task(conn.outbox.fault_timers()),
-            asyncio.create_task(self._pinger(conn)),
-        ]
         try:
-            async for message in ws:
-                if message.type == WSMsgType.TEXT:
-                    self.on_command(conn, message.data)
-                elif message.type == WSMsgType.BINARY:  # accepted like text
-                    self.on_command(conn, message.data.decode("utf-8", "replace"))
-                elif message.type == WSMsgType.ERROR:
-                    break
+            await conn.outbox.serve(lambda text: self.on_command(conn, text), self._pinger(conn))
         finally:
-            conn.outbox.closed = True
-            conn.outbox.wake.set()
-            for task in tasks:
-                task.cancel()
             self.conns.pop(conn_id, None)
         return ws
 
@@ -602,7 +587,7 @@ class KalshiVenue:
                 sub.seq += 1
                 frames.append(text_frame(self._frame("orderbook_delta", sub, msg, seq=sub.seq).encode()))
             build_s = time.perf_counter() - built
-            seconds = await write_raw(outbox, frames)
+            seconds = await outbox.write_raw(frames)
             self.dispatch_to_others(conn, deltas)
             rate = len(frames) / seconds if seconds > 0 else float("inf")
             self.faults.note(
@@ -647,8 +632,7 @@ class KalshiVenue:
             and q.get("event_ticker", m.listing.event_ticker) == m.listing.event_ticker
             and q.get("series_ticker", m.listing.series_ticker) == m.listing.series_ticker
         ]
-        page = markets[offset : offset + limit]
-        cursor = _make_cursor(offset + limit) if offset + limit < len(markets) else ""
+        page, cursor = _page(markets, offset, limit)
         return web.json_response({"markets": [kw.market_object(m) for m in page], "cursor": cursor})
 
     async def rest_market(self, request: web.Request) -> web.Response:
@@ -680,7 +664,8 @@ class KalshiVenue:
             if q.get("series_ticker", m.listing.series_ticker) == m.listing.series_ticker:
                 events.setdefault(m.listing.event_ticker, []).append(m)
         rows = []
-        for ticker, markets in list(events.items())[offset : offset + limit]:
+        chosen, cursor = _page(list(events.items()), offset, limit)
+        for ticker, markets in chosen:
             listing = markets[0].listing
             row: dict[str, Any] = {
                 "event_ticker": ticker,
@@ -695,7 +680,6 @@ class KalshiVenue:
             if nested:
                 row["markets"] = [kw.market_object(m) for m in markets]
             rows.append(row)
-        cursor = _make_cursor(offset + limit) if offset + limit < len(events) else ""
         return web.json_response({"events": rows, "cursor": cursor})
 
     async def rest_fills(self, request: web.Request) -> web.Response:
@@ -717,8 +701,7 @@ class KalshiVenue:
             and q.get("ticker", f.market) == f.market
             and q.get("order_id", f.order_id) == f.order_id
         ]
-        page = fills[offset : offset + limit]
-        cursor = _make_cursor(offset + limit) if offset + limit < len(fills) else ""
+        page, cursor = _page(fills, offset, limit)
         return web.json_response({"fills": [kw.fill_object(f) for f in page], "cursor": cursor})
 
     async def rest_positions(self, request: web.Request) -> web.Response:
@@ -738,7 +721,7 @@ class KalshiVenue:
             and q.get("ticker", m.ticker) == m.ticker
             and q.get("event_ticker", m.listing.event_ticker) == m.listing.event_ticker
         ]
-        page = held[offset : offset + limit]
+        page, cursor = _page(held, offset, limit)
         events: dict[str, list[Any]] = {}
         for m in page:
             events.setdefault(m.listing.event_ticker, []).append(m)
@@ -753,7 +736,6 @@ class KalshiVenue:
             }
             for event, ms in events.items()
         ]
-        cursor = _make_cursor(offset + limit) if offset + limit < len(held) else ""
         return web.json_response(
             {
                 "market_positions": [kw.position_object(m) for m in page],
@@ -764,24 +746,6 @@ class KalshiVenue:
 
     async def rest_exchange_status(self, request: web.Request) -> web.Response:
         return web.json_response({"exchange_active": True, "trading_active": True})
-
-
-async def write_raw(outbox: Outbox, frames: list[bytes], chunk: int = 2048) -> float:
-    """Write pre-built frames to the transport in chunks, pausing while its buffer is full."""
-    transport = outbox.request.transport
-    if transport is None:
-        return 0.0
-    start = time.perf_counter()
-    for i in range(0, len(frames), chunk):
-        if outbox.closed or transport.is_closing():
-            break
-        transport.write(b"".join(frames[i : i + chunk]))
-        while transport.get_write_buffer_size() > 4 << 20 and not transport.is_closing():
-            await asyncio.sleep(0.0005)
-    while transport.get_write_buffer_size() and not transport.is_closing():
-        await asyncio.sleep(0.0005)
-    outbox.sent += len(frames)
-    return time.perf_counter() - start
 
 
 def _error_msg(code: int, **extra: Any) -> bytes:
@@ -812,6 +776,12 @@ def _int_param(query: Any, name: str, default: int, low: int, high: int) -> int:
     if not low <= value <= high:
         raise ValueError(f"{name} must be between {low} and {high}")
     return value
+
+
+def _page(rows: list[Any], offset: int, limit: int) -> tuple[list[Any], str]:
+    """One page of ``rows`` and the cursor of the next ("" on the last page)."""
+    more = offset + limit < len(rows)
+    return rows[offset : offset + limit], _make_cursor(offset + limit) if more else ""
 
 
 def _make_cursor(offset: int) -> str:

@@ -18,6 +18,12 @@ from app.sim.units import CONTRACT, DOLLAR, contracts, dollars, fixed
 CENT = DOLLAR // 100
 
 
+def _iso_ms(ts_ms: int, digits: int = 6) -> str:
+    """RFC 3339 with a fraction: Kalshi writes microseconds on deltas and tickers, ms on REST fills."""
+    fraction = f"{ts_ms % 1000:03d}".ljust(digits, "0")
+    return _iso(ts_ms / 1000)[:-1] + f".{fraction}Z"
+
+
 def _iso(seconds: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
@@ -61,7 +67,7 @@ def delta_msg(event: KalshiDelta, market_id: str, use_yes_price: bool, legacy: b
         "price_dollars": dollars(price),
         "delta_fp": contracts(event.delta),
         "side": event.side,
-        "ts": _iso(event.ts_ms / 1000)[:-1] + f".{event.ts_ms % 1000:03d}000Z",
+        "ts": _iso_ms(event.ts_ms),
         "ts_ms": event.ts_ms,
     }
     if event.client_order_id:
@@ -102,7 +108,7 @@ def ticker_msg(market: KalshiMarket, legacy: bool) -> dict[str, Any] | None:
         "last_trade_size_fp": contracts(market.last_trade_size),
         "ts": ts_ms // 1000,
         "ts_ms": ts_ms,
-        "time": _iso(ts_ms / 1000)[:-1] + f".{ts_ms % 1000:03d}000Z",
+        "time": _iso_ms(ts_ms),
     }
 
 
@@ -388,7 +394,7 @@ def fill_object(fill: KalshiFill) -> dict[str, Any]:
         "no_price_dollars": dollars(DOLLAR - fill.yes_price),
         "is_taker": fill.is_taker,
         "fee_cost": fixed(fill.fee_micros, 6),
-        "created_time": _iso(fill.ts_ms / 1000)[:-1] + f".{fill.ts_ms % 1000:03d}Z",
+        "created_time": _iso_ms(fill.ts_ms, 3),
         "ts": fill.ts_ms // 1000,
     }
 

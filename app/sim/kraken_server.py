@@ -18,14 +18,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from app.sim import kraken_wire as kw
 from app.sim.events import KrakenBbo, KrakenBook, KrakenExecution, KrakenLedger, KrakenTrade, SimEvent
 from app.sim.faults import Faults
-from app.sim.kalshi_server import write_raw
 from app.sim.kraken_market import BOOK_DEPTHS, OHLC_INTERVALS, KrakenPairState
-from app.sim.market import SimMarket
+from app.sim.market import SimMarket, rfc3339
 from app.sim.outbox import Outbox
 from app.sim.signatures import kraken_api_sign
 from app.sim.wsframe import text_frame
@@ -141,24 +140,9 @@ class KrakenVenue:
         conn = KrakenConn(conn_id, Outbox(ws, request, conn_id, "kraken", self.faults))
         self.conns[conn_id] = conn
         conn.outbox.put(_frame(kw.status(self.connection_base + conn_id)))
-        tasks = [
-            asyncio.create_task(conn.outbox.run()),
-            asyncio.create_task(conn.outbox.fault_timers()),
-            asyncio.create_task(self._heartbeats(conn)),
-        ]
         try:
-            async for message in ws:
-                if message.type == WSMsgType.TEXT:
-                    self.on_request(conn, message.data)
-                elif message.type == WSMsgType.BINARY:
-                    self.on_request(conn, message.data.decode("utf-8", "replace"))
-                elif message.type == WSMsgType.ERROR:
-                    break
+            await conn.outbox.serve(lambda text: self.on_request(conn, text), self._heartbeats(conn))
         finally:
-            conn.outbox.closed = True
-            conn.outbox.wake.set()
-            for task in tasks:
-                task.cancel()
             self.conns.pop(conn_id, None)
         return ws
 
@@ -194,13 +178,13 @@ class KrakenVenue:
             if symbol is not None:
                 body["symbol"] = symbol
         body["time_in"] = time_in
-        body["time_out"] = kw.stamp()
+        body["time_out"] = rfc3339()
         conn.outbox.put(_frame(body))
 
     # ------------------------------------------------------------------ requests
 
     def on_request(self, conn: KrakenConn, text: str) -> None:
-        time_in = kw.stamp()
+        time_in = rfc3339()
         try:
             request = _decode(text)
         except (msgspec.DecodeError, UnicodeDecodeError):
@@ -232,7 +216,7 @@ class KrakenVenue:
             body: dict[str, Any] = {"method": "pong"}
             if req_id is not None:
                 body["req_id"] = req_id
-            body["time_in"], body["time_out"] = time_in, kw.stamp()
+            body["time_in"], body["time_out"] = time_in, rfc3339()
             conn.outbox.put(_frame(body))
             return None
         if method not in ("subscribe", "unsubscribe"):
@@ -567,7 +551,7 @@ class KrakenVenue:
                 body = kw.book_update(state, bids, asks, kw.checksum(state), event.ts)
                 frames.append(text_frame(kw.encode(body)))
             build_s = time.perf_counter() - built
-            seconds = await write_raw(outbox, frames)
+            seconds = await outbox.write_raw(frames)
             conn.blasting = True
             self.dispatch(applied)  # other subscribers see the same changes
             rate = len(frames) / seconds if seconds > 0 else float("inf")
@@ -636,7 +620,7 @@ class KrakenVenue:
 
     async def rest_system_status(self, request: web.Request) -> web.Response:
         return web.json_response(
-            {"error": [], "result": {"status": "online", "timestamp": kw.stamp()[:19] + "Z"}}
+            {"error": [], "result": {"status": "online", "timestamp": rfc3339()[:19] + "Z"}}
         )
 
     async def rest_token(self, request: web.Request) -> web.Response:

@@ -15,7 +15,7 @@ import msgspec
 from app.sim.catalog import ASSETS, KrakenPair
 from app.sim.events import KrakenBook
 from app.sim.kraken_market import Candle, KrakenPairState
-from app.sim.market import ledger_decimals
+from app.sim.market import ledger_decimals, rfc3339
 from app.sim.units import fixed
 
 Raw = msgspec.Raw
@@ -27,12 +27,6 @@ SERVICE_VERSION = "2.0.10"
 def num(units: int, decimals: int) -> msgspec.Raw:
     """A JSON number with exactly ``decimals`` decimals."""
     return Raw(fixed(units, decimals).encode())
-
-
-def stamp(ns: int | None = None) -> str:
-    ns = time.time_ns() if ns is None else ns
-    secs, frac = divmod(ns, 1_000_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{frac // 1000:06d}Z"
 
 
 def _nano_stamp(seconds: int) -> str:
@@ -79,7 +73,7 @@ def book_snapshot(state: KrakenPairState, depth: int, crc: int) -> dict[str, Any
                 "bids": _levels(state.pair, state.bids.top(depth)),
                 "asks": _levels(state.pair, state.asks.top(depth)),
                 "checksum": crc,
-                "timestamp": stamp(),
+                "timestamp": rfc3339(),
             }
         ],
     }
@@ -165,7 +159,7 @@ def ticker(state: KrakenPairState, kind: str) -> dict[str, Any]:
                 "high": num(state.high, pd),
                 "change": num(change, pd),
                 "change_pct": num(pct, 2),
-                "timestamp": stamp(),
+                "timestamp": rfc3339(),
             }
         ],
     }
@@ -215,7 +209,7 @@ def ohlc(state: KrakenPairState, minutes: int, kind: str, count: int = 1) -> dic
     return {
         "channel": "ohlc",
         "type": kind,
-        "timestamp": stamp(),
+        "timestamp": rfc3339(),
         "data": [_candle(state, c, minutes) for c in candles],
     }
 

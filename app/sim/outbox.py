@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Callable, Coroutine
+from typing import Any
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 from app.sim.faults import Faults
 
@@ -107,3 +109,39 @@ class Outbox:
                 last_stall = now
                 self.stalled_until = now + (stall.seconds or 3.0)
                 self.faults.record(stall, self.venue, self.conn, f"{stall.seconds or 3.0:g}s")
+
+    async def serve(self, on_text: Callable[[str], None], *helpers: Coroutine[Any, Any, None]) -> None:
+        """Drive one client until it goes: the writer, the timed faults and ``helpers`` run beside the
+        read loop; text and binary frames both go to ``on_text``."""
+        tasks = [asyncio.create_task(c) for c in (self.run(), self.fault_timers(), *helpers)]
+        try:
+            async for message in self.ws:
+                if message.type == WSMsgType.TEXT:
+                    on_text(message.data)
+                elif message.type == WSMsgType.BINARY:  # accepted like text
+                    on_text(message.data.decode("utf-8", "replace"))
+                elif message.type == WSMsgType.ERROR:
+                    break
+        finally:
+            self.closed = True
+            self.wake.set()
+            for task in tasks:
+                task.cancel()
+
+    async def write_raw(self, frames: list[bytes], chunk: int = 2048) -> float:
+        """Blast mode: write pre-built frames to the transport in chunks, pausing while its buffer is
+        full. Returns the seconds it took."""
+        transport = self.request.transport
+        if transport is None:
+            return 0.0
+        start = time.perf_counter()
+        for i in range(0, len(frames), chunk):
+            if self.closed or transport.is_closing():
+                break
+            transport.write(b"".join(frames[i : i + chunk]))
+            while transport.get_write_buffer_size() > 4 << 20 and not transport.is_closing():
+                await asyncio.sleep(0.0005)
+        while transport.get_write_buffer_size() and not transport.is_closing():
+            await asyncio.sleep(0.0005)
+        self.sent += len(frames)
+        return time.perf_counter() - start

@@ -25,6 +25,7 @@ from app.stream.state import ConnState, Transition
 
 MAX_FRAME = 64 << 20  # Kalshi allows 64 MiB messages; big snapshots and acks exceed the 1 MiB default
 ACK_TIMEOUT_S = 10.0
+REST_TIMEOUT = aiohttp.ClientTimeout(total=15)
 REJECTED_RETRY_S = 60.0  # after a 401/403: try again this rarely (a key may be re-enabled), never hammer
 TIMER_S = 0.5  # how often timers (acks, idle, pings, probes) are checked
 YIELD_S = 0.004  # the read loop hands the event loop back at least this often during a burst
@@ -72,6 +73,7 @@ class Connection:
         self.live_since: float | None = None
         self.last_frame: float | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self.http: aiohttp.ClientSession | None = None
         self._stopping = asyncio.Event()
         self._pending_acks: dict[Any, float] = {}  # request id -> deadline
         self._task: asyncio.Task[None] | None = None
@@ -114,6 +116,7 @@ class Connection:
     async def run(self) -> None:
         timeout = aiohttp.ClientTimeout(total=None, connect=10, sock_connect=10)
         async with aiohttp.ClientSession(timeout=timeout) as http:
+            self.http = http  # one pooled session for the link's WebSocket and REST calls
             while not self._stopping.is_set():
                 reason, minimum = await self._connect_once(http)
                 if self._stopping.is_set():
@@ -159,6 +162,8 @@ class Connection:
             return str(exc), self.rejected_retry_s
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             return f"{type(exc).__name__}: {exc}"[:200], 0.0
+        except (ValueError, KeyError, TypeError) as exc:  # a garbled REST reply (token call): retry later
+            return f"bad reply from the venue: {type(exc).__name__}: {exc}"[:200], 5.0
         finally:
             self._ws = None
 
@@ -226,6 +231,12 @@ class Connection:
         if self.idle_limit and self.last_frame is not None and now - self.last_frame > self.idle_limit:
             return f"no data for {now - self.last_frame:.1f}s"
         return self.periodic(now)
+
+    def rest(self) -> aiohttp.ClientSession:
+        """The link's HTTP session (it exists while ``run`` does)."""
+        if self.http is None or self.http.closed:
+            raise ValueError("the link is not running")
+        return self.http
 
     async def send(self, command: dict[str, Any], *, expect_ack: bool = False) -> None:
         ws = self._ws

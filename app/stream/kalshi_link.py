@@ -14,7 +14,7 @@ import aiohttp
 from app.core.events import BookChange, BookSnapshot, Event, Fill, RecoveryAction, RecoveryKind
 from app.core.instruments import Venue
 from app.core.store import MarketStore
-from app.stream.connection import Connection
+from app.stream.connection import REST_TIMEOUT, Connection
 from app.stream.state import ConnState
 from app.venues.kalshi.auth import PrivateKey, auth_headers
 from app.venues.kalshi.commands import KalshiCommands
@@ -226,29 +226,29 @@ class KalshiLink(Connection):
         if since_ms is not None:
             params["min_ts"] = str(max(0, since_ms // 1000))
         fills: list[Fill] = []
-        timeout = aiohttp.ClientTimeout(total=15)
-        async with aiohttp.ClientSession(timeout=timeout) as http:
-            for _ in range(100):  # pages
-                headers = auth_headers(self.credentials.key_id, self.credentials.private_key, "GET", path)
-                async with http.get(
-                    self.rest_url + "/portfolio/fills",
-                    params=params,
-                    headers=headers,
-                    ssl=self.ssl_context or True,
-                ) as response:
-                    if response.status != 200:
-                        raise ValueError(f"GET /portfolio/fills answered HTTP {response.status}")
-                    body = await response.json()
-                for obj in body.get("fills", []):
-                    fills.extend(
-                        e
-                        for e in self.session.decoder.decode_obj({"type": "fill", "msg": obj})
-                        if isinstance(e, Fill)
-                    )
-                cursor = body.get("cursor")
-                if not cursor:
-                    break
-                params["cursor"] = cursor
+        http = self.rest()
+        for _ in range(100):  # pages
+            headers = auth_headers(self.credentials.key_id, self.credentials.private_key, "GET", path)
+            async with http.get(
+                self.rest_url + "/portfolio/fills",
+                params=params,
+                headers=headers,
+                ssl=self.ssl_context or True,
+                timeout=REST_TIMEOUT,
+            ) as response:
+                if response.status != 200:
+                    raise ValueError(f"GET /portfolio/fills answered HTTP {response.status}")
+                body = await response.json()
+            for obj in body.get("fills", []):
+                fills.extend(
+                    e
+                    for e in self.session.decoder.decode_obj({"type": "fill", "msg": obj})
+                    if isinstance(e, Fill)
+                )
+            cursor = body.get("cursor")
+            if not cursor:
+                break
+            params["cursor"] = cursor
         return fills
 
     def _note(self, text: str) -> None:

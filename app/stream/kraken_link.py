@@ -26,7 +26,7 @@ from app.core.events import (
 )
 from app.core.instruments import Venue
 from app.core.store import MarketStore
-from app.stream.connection import AuthError, Connection
+from app.stream.connection import REST_TIMEOUT, AuthError, Connection
 from app.stream.state import ConnState, Transition
 from app.venues.kraken.auth import NonceSource, private_request, token_request
 from app.venues.kraken.commands import KrakenCommands
@@ -93,12 +93,13 @@ class KrakenLink(Connection):
         creds = self.credentials
         assert creds is not None
         request = token_request(creds.api_key, creds.secret, self.nonces.next(), self.rest_url)
-        async with (
-            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http,
-            http.post(
-                request.url, data=request.body, headers=request.headers, ssl=self.ssl_context or True
-            ) as response,
-        ):
+        async with self.rest().post(
+            request.url,
+            data=request.body,
+            headers=request.headers,
+            ssl=self.ssl_context or True,
+            timeout=REST_TIMEOUT,
+        ) as response:
             body = await response.json(content_type=None)
         errors = body.get("error") or []
         if errors:
@@ -183,51 +184,55 @@ class KrakenLink(Connection):
         creds = self.credentials
         assert creds is not None
         fills: list[Fill] = []
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http:
-            if not self._pair_names:
-                async with http.get(
-                    self.rest_url + ASSET_PAIRS_PATH, ssl=self.ssl_context or True
-                ) as response:
-                    pairs = (await response.json(content_type=None))["result"]
-                self._pair_names = {key: v2_symbol(info["wsname"]) for key, info in pairs.items()}
-            offset = 0
-            for _ in range(200):  # pages of 50
-                fields: dict[str, str | int] = {"ofs": offset}
-                if since_ms is not None:
-                    fields["start"] = f"{since_ms / 1000:.3f}"
-                request = private_request(
-                    TRADES_HISTORY_PATH,
-                    creds.api_key,
-                    creds.secret,
-                    self.nonces.next(),
-                    fields=fields,
-                    base_url=self.rest_url,
-                )
-                async with http.post(
-                    request.url, data=request.body, headers=request.headers, ssl=self.ssl_context or True
-                ) as response:
-                    body = await response.json(content_type=None)
-                if body.get("error"):
-                    raise ValueError(f"TradesHistory refused: {', '.join(map(str, body['error']))}")
-                trades = body["result"]["trades"]
-                for txid, t in trades.items():
-                    fills.append(
-                        Fill(
-                            Venue.KRAKEN,
-                            self._pair_names.get(t["pair"], t["pair"]),
-                            str(txid),
-                            str(t["ordertxid"]),
-                            Decimal(t["price"]),
-                            Decimal(t["vol"]),
-                            TakerSide(t["type"]),
-                            is_taker=not t.get("maker"),
-                            fee=Decimal(t["fee"]),
-                            ts_ms=int(float(t["time"]) * 1000),
-                        )
+        http = self.rest()
+        if not self._pair_names:
+            async with http.get(
+                self.rest_url + ASSET_PAIRS_PATH, ssl=self.ssl_context or True, timeout=REST_TIMEOUT
+            ) as response:
+                pairs = (await response.json(content_type=None))["result"]
+            self._pair_names = {key: v2_symbol(info["wsname"]) for key, info in pairs.items()}
+        offset = 0
+        for _ in range(200):  # pages of 50
+            fields: dict[str, str | int] = {"ofs": offset}
+            if since_ms is not None:
+                fields["start"] = f"{since_ms / 1000:.3f}"
+            request = private_request(
+                TRADES_HISTORY_PATH,
+                creds.api_key,
+                creds.secret,
+                self.nonces.next(),
+                fields=fields,
+                base_url=self.rest_url,
+            )
+            async with http.post(
+                request.url,
+                data=request.body,
+                headers=request.headers,
+                ssl=self.ssl_context or True,
+                timeout=REST_TIMEOUT,
+            ) as response:
+                body = await response.json(content_type=None)
+            if body.get("error"):
+                raise ValueError(f"TradesHistory refused: {', '.join(map(str, body['error']))}")
+            trades = body["result"]["trades"]
+            for txid, t in trades.items():
+                fills.append(
+                    Fill(
+                        Venue.KRAKEN,
+                        self._pair_names.get(t["pair"], t["pair"]),
+                        str(txid),
+                        str(t["ordertxid"]),
+                        Decimal(t["price"]),
+                        Decimal(t["vol"]),
+                        TakerSide(t["type"]),
+                        is_taker=not t.get("maker"),
+                        fee=Decimal(t["fee"]),
+                        ts_ms=int(float(t["time"]) * 1000),
                     )
-                offset += len(trades)
-                if not trades or offset >= int(body["result"]["count"]):
-                    break
+                )
+            offset += len(trades)
+            if not trades or offset >= int(body["result"]["count"]):
+                break
         return fills
 
     def _checksum(self, ev: ChecksumResult) -> None:
