@@ -314,8 +314,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     print(
         f"market-monitor {__version__}: the desktop window is not part of this build yet; "
-        "available now: 'market-monitor sim', 'market-monitor replay' and 'market-monitor bench' "
-        "(see --help)."
+        "available now: 'market-monitor sim', 'stream', 'replay' and 'bench' (see --help)."
     )
     return 0
 
