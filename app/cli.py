@@ -37,6 +37,25 @@ def _positive(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="market-monitor", description="Live Kalshi and Kraken market monitor.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    window = parser.add_argument_group("the window (no sub-command)")
+    window.add_argument(
+        "--profile", metavar="NAME", help="start with this saved connection profile (default: the last used)"
+    )
+    window.add_argument(
+        "--smoke",
+        type=_seconds,
+        metavar="SECONDS",
+        help="run the window on the simulator for SECONDS, then exit 0 only if market data reached "
+        "the watchlist and the depth ladder",
+    )
+    window.add_argument("--screenshot", metavar="PNG", help="with --smoke: save a picture of the window")
+    window.add_argument(
+        "--config-dir",
+        metavar="DIR",
+        help="keep settings and window layout here (default ~/.config/market-monitor)",
+    )
+    window.add_argument("--seed", type=_non_negative, default=1, help="simulator seed (default 1)")
+    window.add_argument("--rate", type=_rate, default=200.0, help="simulator steps per second (default 200)")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     rp = sub.add_parser(
@@ -80,6 +99,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="instead: the stream engine from socket to store, against the simulator's blast mode",
     )
     bp.add_argument(
+        "--gui",
+        action="store_true",
+        help="instead: the real window (offscreen) under a paced simulator feed over --markets markets",
+    )
+    bp.add_argument("--seconds", type=_seconds, default=10.0, help="--gui: how long to measure (default 10)")
+    bp.add_argument(
+        "--target",
+        type=_positive,
+        default=20_000,
+        help="--gui: the feed rate to aim for, msg/s (default 20000)",
+    )
+    bp.add_argument(
         "--sim-blast",
         action="store_true",
         help="instead: how fast the simulator's blast mode feeds one bare-socket client",
@@ -94,11 +125,19 @@ def _add_stream_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     sp = sub.add_parser(
         "stream",
         help="run the stream engine headless and show the live state",
-        description="Connect to the venues through the stream engine (today: the embedded simulator) and "
+        description="Connect to the venues through the stream engine (the embedded simulator, or a saved "
+        "profile's venues) and "
         "print a compact live view every second, or with --json the final state of each market and the "
         "health counters.",
     )
-    sp.add_argument("--sim", action="store_true", help="stream from the embedded simulator (the default)")
+    source = sp.add_mutually_exclusive_group()
+    source.add_argument("--sim", action="store_true", help="stream from the embedded simulator (the default)")
+    source.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="a saved connection profile (credentials from the OS keyring; markets from the active "
+        "watchlist unless --markets is given)",
+    )
     sp.add_argument("--venue", action="append", choices=[v.value for v in Venue], help="limit to a venue")
     sp.add_argument(
         "--markets",
@@ -275,7 +314,11 @@ def _print_replay_table(
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    if args.stream:
+    if args.gui:
+        from app.tools.bench_gui import run as run_gui
+
+        figures = run_gui(args.seconds, args.markets, args.target, echo=not args.json)
+    elif args.stream:
         from app.tools.bench_stream import run as run_stream
 
         figures = run_stream(args.messages, args.markets, echo=not args.json)
@@ -312,11 +355,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:  # `market-monitor replay ... | head`
         return 0
-    print(
-        f"market-monitor {__version__}: the desktop window is not part of this build yet; "
-        "available now: 'market-monitor sim', 'stream', 'replay' and 'bench' (see --help)."
-    )
-    return 0
+    if args.screenshot and args.smoke is None:
+        parser.error("--screenshot needs --smoke SECONDS")
+    from app.ui.main import run as run_window
+
+    return run_window(args)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # Qt's offscreen and xcb platforms (platform notes §2); xvfb/xauth for screenshots under a real X server.
+# dbus (dbus-run-session) and gnome-keyring give the tests a private, real Secret Service keyring
+# (scripts/with-keyring.sh, platform notes §5); gnome-keyring pulls in gtk3, which is fine for dev and CI.
 APT_PACKAGES=(libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libglib2.0-0 libdbus-1-3
-              libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 xvfb xauth)
+              libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 xvfb xauth dbus gnome-keyring)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

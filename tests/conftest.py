@@ -13,6 +13,10 @@ from hypothesis import settings
 from app.venues import wire
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Tests never touch the developer's login keyring: only scripts/with-keyring.sh (a private, temporary
+# Secret Service) sets MARKET_MONITOR_TEST_KEYRING; anywhere else the keyring is the "fail" backend.
+if not os.environ.get("MARKET_MONITOR_TEST_KEYRING"):
+    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
 # CI runs the same examples every time (a red CI must be reproducible); HYPOTHESIS_PROFILE=deep explores.
 settings.register_profile("default", max_examples=400)
@@ -34,3 +38,9 @@ def fixture_lines(name: str) -> Iterator[dict[str, Any]]:
 @pytest.fixture
 def data_dir() -> Path:
     return DATA
+
+
+# Qt fixtures (imported here so every test module can ask for them by name).
+from tests.qtsupport import qloop  # noqa: E402
+
+__all__ = ["qloop"]

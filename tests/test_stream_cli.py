@@ -9,7 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from app.sim.market import SimConfig, SimMarket
+
 SCRIPT = shutil.which("market-monitor") or str(Path(sys.executable).with_name("market-monitor"))
+# Simulator tickers carry today's date: take one from the catalogue rather than writing it down.
+CPI = next(t for t in SimMarket(SimConfig(seed=1)).kalshi if t.startswith("KXCPI") and t.endswith("-T0.1"))
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -17,11 +21,11 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_live_view_shows_each_venue_live_with_quotes() -> None:
-    result = _run("--duration", "2.5", "--markets", "BTC/USD", "KXCPI-26NOV21-T0.1")
+    result = _run("--duration", "2.5", "--markets", "BTC/USD", CPI)
     assert result.returncode == 0, result.stderr
     last = result.stdout.strip().split("\n")[-4:]
     assert " live " in last[0] and "kalshi" in last[0]
-    assert "KXCPI-26NOV21-T0.1" in last[1] and " / " in last[1] and "STALE" not in last[1]
+    assert CPI in last[1] and " / " in last[1] and "STALE" not in last[1]
     assert " live " in last[2] and "kraken" in last[2]
     assert "BTC/USD" in last[3] and "STALE" not in last[3]
 
@@ -64,3 +68,72 @@ def test_unknown_market_is_a_one_line_error() -> None:
     result = _run("--duration", "1", "--markets", "NOPE-1")
     assert result.returncode == 2
     assert result.stderr.strip() == "market-monitor stream: error: the simulator lists no market NOPE-1"
+
+
+def _profile_env(tmp_path: Path, profiles: list[dict[str, str]], markets: list[str]) -> dict[str, str]:
+    import os
+
+    settings = {
+        "format": 1,
+        "watchlists": [{"name": "Mine", "markets": markets}],
+        "active_watchlist": "Mine",
+        "profiles": profiles,
+        "active_profile": profiles[0]["name"],
+    }
+    (tmp_path / "settings.json").write_text(json.dumps(settings), encoding="utf-8")
+    return {**os.environ, "MARKET_MONITOR_CONFIG_DIR": str(tmp_path)}
+
+
+def test_profile_streams_the_saved_watchlist_of_its_venues(tmp_path: Path) -> None:
+    env = _profile_env(
+        tmp_path,
+        [{"name": "Crypto only", "kalshi": "off", "kraken": "sim"}],
+        ["kraken:SOL/USD", f"kalshi:{CPI}"],
+    )
+    result = subprocess.run(
+        [SCRIPT, "stream", "--profile", "Crypto only", "--duration", "2", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=90,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    markets = [line["market"] for line in lines[:-1]]
+    assert markets == ["SOL/USD"]  # Kalshi is off in this profile, so the Kalshi market is not streamed
+    assert lines[0]["stale"] is False and lines[0]["best_bid"]
+    assert set(lines[-1]["links"]) == {"kraken"}
+
+
+def test_profile_without_credentials_says_what_is_missing_and_connects_nowhere(tmp_path: Path) -> None:
+    env = _profile_env(
+        tmp_path, [{"name": "Live", "kalshi": "production", "kraken": "off"}], [f"kalshi:{CPI}"]
+    )
+    # An empty in-memory keyring: nothing saved, and never the developer's real keyring.
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+    result = subprocess.run(
+        [SCRIPT, "stream", "--profile", "Live", "--duration", "1"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env=env,
+    )
+    assert result.returncode == 1
+    assert "Kalshi production needs an API key" in result.stderr
+    assert "no venue can start" in result.stderr
+
+
+def test_unknown_profile_is_a_usage_error_naming_the_saved_ones(tmp_path: Path) -> None:
+    env = _profile_env(tmp_path, [{"name": "Simulator", "kalshi": "sim", "kraken": "sim"}], [])
+    result = subprocess.run(
+        [SCRIPT, "stream", "--profile", "Nope"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+        env=env,
+    )
+    assert result.returncode == 2
+    assert "no profile 'Nope'" in result.stderr and "Simulator" in result.stderr

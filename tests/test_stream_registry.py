@@ -73,7 +73,7 @@ async def test_registry_agrees_with_the_server_at_start_and_after_edits() -> Non
             "market_lifecycle_v2",
         }
         kraken = engine.status()["kraken"]["subscriptions"]
-        assert set(kraken) == {"book", "ticker", "trade", "instrument", "executions", "balances"}
+        assert set(kraken) == {"book", "ticker", "trade", "ohlc", "instrument", "executions", "balances"}
         assert kraken["book"]["acknowledged"] == ["BTC/USD", "ETH/USD"]
 
         tickers = list(sim.market.kalshi)

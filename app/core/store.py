@@ -18,6 +18,7 @@ from app.core.events import (
     Balance,
     BookChange,
     BookSnapshot,
+    Candle,
     ChecksumResult,
     ErrorEvent,
     Event,
@@ -35,6 +36,7 @@ from app.core.events import (
 from app.core.instruments import Venue
 
 TAPE_LIMIT = 500  # trades kept per market
+CANDLE_LIMIT = 720  # OHLC bars kept per market (12 h of 1-minute bars)
 FILLS_LIMIT = 20_000  # the user's fills kept (oldest dropped first)
 RATE_WINDOW_S = 5.0
 # Market data this old is flagged stale in health (the link may be up, but this feed says nothing).
@@ -117,6 +119,8 @@ class MarketState:
     status: str | None = None  # lifecycle: open, paused, closed, determined, settled
     tape: deque[Trade] = field(default_factory=lambda: deque(maxlen=TAPE_LIMIT))
     trades_seen: int = 0
+    # Venue OHLC bars by begin time (a bar is re-sent as it fills in; the newest copy wins).
+    candles: OrderedDict[str, Candle] = field(default_factory=OrderedDict)
 
 
 class MarketStore:
@@ -192,6 +196,13 @@ class MarketStore:
                 self.health_of(venue, "positions").count(now)
             elif isinstance(ev, OrderUpdate):
                 self.orders[(venue, ev.order_id)] = ev
+            elif isinstance(ev, Candle):
+                candles = self.market(venue, ev.market).candles
+                candles[ev.begin] = ev
+                while len(candles) > CANDLE_LIMIT:
+                    candles.popitem(last=False)
+                self.changed.add((venue, ev.market))
+                self.health_of(venue, "ohlc").count(now)
             elif isinstance(ev, Lifecycle):
                 if ev.scope == "market" and ev.status is not None:
                     self.market(venue, ev.market).status = ev.status

@@ -62,7 +62,7 @@ class KalshiSeries:
     ticker: str
     title: str
     category: str
-    event_title: str  # with {n}: the event's ordinal in the series
+    event_title: str  # with {n}: the event's ordinal in the series; {day}: its date in November
     strike_label: str
     strikes: tuple[str, ...]
 
@@ -72,7 +72,7 @@ SERIES: tuple[KalshiSeries, ...] = (
         "KXBTCD",
         "Bitcoin price",
         "Crypto",
-        "Bitcoin price on Nov {n}, 2026 at 5pm EST?",
+        "Bitcoin price on Nov {day}, 2026 at 5pm EST?",
         "BTC above ${s}",
         tuple(str(96_000 + 500 * i) for i in range(16)),
     ),
@@ -88,7 +88,7 @@ SERIES: tuple[KalshiSeries, ...] = (
         "KXHIGHNY",
         "Highest temperature in NYC",
         "Climate",
-        "Highest temperature in NYC on day {n}?",
+        "Highest temperature in NYC on Nov {day}?",
         "{s}° or above",
         tuple(str(40 + 2 * i) for i in range(10)),
     ),
@@ -104,7 +104,7 @@ SERIES: tuple[KalshiSeries, ...] = (
         "KXETHD",
         "Ethereum price",
         "Crypto",
-        "Ethereum price on Nov {n}, 2026 at 5pm EST?",
+        "Ethereum price on Nov {day}, 2026 at 5pm EST?",
         "ETH above ${s}",
         tuple(str(2_900 + 50 * i) for i in range(10)),
     ),
@@ -264,7 +264,7 @@ class KalshiCatalog:
             market_id=self.uuid(),
             event_ticker=event_ticker,
             series_ticker=series.ticker,
-            title=series.event_title.format(n=n),
+            title=series.event_title.format(n=n, day=20 + n),  # the ticker says 26NOV{20+n}
             yes_sub_title=series.strike_label.format(s=strike),
             no_sub_title=series.strike_label.format(s=strike).replace("above", "not above"),
             category=series.category,

@@ -57,8 +57,10 @@ class Connection:
         recorder: Recorder | None = None,
         ssl_context: ssl.SSLContext | None = None,
         on_state: Callable[[Connection, Transition], None] | None = None,
+        name: str | None = None,
     ) -> None:
         check_url(url)
+        self.name = name or self.venue.value  # a venue can have two links (Kraken's private host)
         self.url = url
         self.store = store
         self.backoff = backoff or Backoff()
@@ -80,11 +82,12 @@ class Connection:
         self.reached_live = asyncio.Event()
         self._drop_reason: str | None = None
         self.rejected_retry_s = REJECTED_RETRY_S
+        self.retry_at: float | None = None  # monotonic time of the next attempt while waiting
 
     # ------------------------------------------------------------------ life cycle
 
     def start(self) -> asyncio.Task[None]:
-        self._task = asyncio.create_task(self.run(), name=f"{self.venue.value}-connection")
+        self._task = asyncio.create_task(self.run(), name=f"{self.name}-connection")
         return self._task
 
     async def stop(self) -> None:
@@ -125,6 +128,7 @@ class Connection:
                 self.store.health_of(self.venue, "connection").reconnects += 1
                 self.store.mark_books_stale(self.venue, f"disconnected: {reason}")
                 delay = self.backoff.next_delay(minimum)
+                self.retry_at = time.monotonic() + delay  # the window counts down to it
                 if self.state is not ConnState.CREDENTIALS_REJECTED:
                     self._set(ConnState.BACKING_OFF, f"{reason}; retry in {delay:.1f}s")
                 with contextlib.suppress(TimeoutError):
@@ -132,6 +136,7 @@ class Connection:
 
     async def _connect_once(self, http: aiohttp.ClientSession) -> tuple[str, float]:
         """One connection's life. Returns why it ended and the least wait before the next attempt."""
+        self.retry_at = None
         self._set(ConnState.CONNECTING, "reconnecting" if self.connects else "starting")
         try:
             headers = await self.prepare()

@@ -38,6 +38,7 @@ IDLE_LIMIT_S = 10.0  # heartbeats come every second once subscribed
 RESYNC_MIN_GAP_S = 1.0
 UNVERIFIED_AFTER = 5
 FILL_OVERLAP_MS = 5_000
+OHLC_MINUTES = 1  # the price chart's candles
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +133,7 @@ class KrakenLink(Connection):
         await self.send(self.commands.subscribe("book", symbols, depth=self.depth), expect_ack=True)
         await self.send(self.commands.subscribe("ticker", symbols, event_trigger="bbo"), expect_ack=True)
         await self.send(self.commands.subscribe("trade", symbols), expect_ack=True)
+        await self.send(self.commands.subscribe("ohlc", symbols, interval=OHLC_MINUTES), expect_ack=True)
 
     def on_frame(self, frame: str | bytes) -> list[Event]:
         events = self.session.on_frame(frame)
@@ -251,7 +253,7 @@ class KrakenLink(Connection):
             self._acked.get(ev.channel, set()).discard(ev.market or "*")
 
     def registry(self) -> dict[str, dict[str, object]]:
-        desired: dict[str, set[str]] = {ch: set(self.symbols) for ch in ("book", "ticker", "trade")}
+        desired: dict[str, set[str]] = {ch: set(self.symbols) for ch in ("book", "ticker", "trade", "ohlc")}
         desired["instrument"] = {"*"}
         if self.token is not None:
             desired["executions"] = desired["balances"] = {"*"}
@@ -315,6 +317,7 @@ class KrakenLink(Connection):
                 await self.send(self.commands.unsubscribe("book", removed, depth=self.depth))
                 await self.send(self.commands.unsubscribe("ticker", removed, event_trigger="bbo"))
                 await self.send(self.commands.unsubscribe("trade", removed))
+                await self.send(self.commands.unsubscribe("ohlc", removed, interval=OHLC_MINUTES))
         for symbol in removed:
             book = self.store.books[Venue.KRAKEN].pop(symbol, None)
             if book is not None:

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import contextlib
 import json
-import os
 import signal
 import sys
 import time
 from typing import IO, Any
 
-from cryptography.hazmat.primitives.asymmetric import ed25519
-
 from app.core.instruments import Venue
 from app.stream.engine import StreamEngine
-from app.stream.kalshi_link import KalshiCredentials, KalshiLink
-from app.stream.kraken_link import KrakenCredentials, KrakenLink
+from app.stream.kalshi_link import KalshiLink
 from app.stream.recorder import Recorder
 
 DEFAULT_KRAKEN = ["BTC/USD", "ETH/USD", "SOL/USD"]
@@ -38,71 +33,95 @@ def _split_markets(markets: list[str]) -> dict[Venue, list[str]]:
 
 
 async def _run(args: argparse.Namespace, out: IO[str]) -> int:
-    from app.sim.server import SimOptions, Simulator
+    from app import settings as settings_mod
+    from app.launch import launch
+    from app.secrets import SecretStore
+    from app.sim.market import SimConfig, SimMarket
+    from app.sim.server import SimOptions
 
-    venues = [Venue(v) for v in (args.venue or ["kalshi", "kraken"])]
-    sim = Simulator(SimOptions(seed=args.seed, rate=args.rate))
-    await sim.start()
+    if args.profile:
+        saved = settings_mod.load()
+        try:
+            profile = saved.profile(args.profile)
+        except KeyError:
+            names = ", ".join(p.name for p in saved.profiles)
+            print(
+                f"market-monitor stream: error: no profile {args.profile!r} (saved: {names})", file=sys.stderr
+            )
+            return 2
+        watchlist = saved.watchlist()
+        wanted = {v: watchlist.of(v) for v in Venue}
+    else:
+        profile = settings_mod.Profile(settings_mod.SIM_PROFILE)
+        wanted = {Venue.KALSHI: [], Venue.KRAKEN: []}
+    if args.venue:
+        keep = {Venue(v) for v in args.venue}
+        profile = settings_mod.Profile(
+            profile.name,
+            profile.kalshi if Venue.KALSHI in keep else "off",
+            profile.kraken if Venue.KRAKEN in keep else "off",
+        )
+    if args.markets:
+        wanted = _split_markets(args.markets)
+    options = SimOptions(seed=args.seed, rate=args.rate)
+    if profile.uses_sim:
+        # Check the names before starting anything: the simulator lists a fixed, seeded catalogue.
+        listed = SimMarket(SimConfig(seed=options.seed, kalshi_markets=options.markets))
+        if profile.kalshi == "sim" and not wanted[Venue.KALSHI]:
+            wanted[Venue.KALSHI] = list(listed.kalshi)[:DEFAULT_KALSHI_COUNT]
+        if profile.kraken == "sim" and not wanted[Venue.KRAKEN]:
+            wanted[Venue.KRAKEN] = list(DEFAULT_KRAKEN)
+        unknown = [m for m in wanted[Venue.KALSHI] if profile.kalshi == "sim" and m not in listed.kalshi]
+        unknown += [m for m in wanted[Venue.KRAKEN] if profile.kraken == "sim" and m not in listed.kraken]
+        if unknown:
+            print(
+                f"market-monitor stream: error: the simulator lists no market {', '.join(unknown)}",
+                file=sys.stderr,
+            )
+            return 2
     recorder_file = open(args.record, "w", encoding="utf-8") if args.record else None  # noqa: SIM115
     recorder = Recorder(recorder_file) if recorder_file is not None else None
-    engine = StreamEngine()
-    wanted = _split_markets(args.markets or [])
-    unknown = [m for m in wanted[Venue.KALSHI] if m not in sim.market.kalshi]
-    unknown += [m for m in wanted[Venue.KRAKEN] if m not in sim.market.kraken]
-    if unknown:
-        print(
-            f"market-monitor stream: error: the simulator lists no market {', '.join(unknown)}",
-            file=sys.stderr,
-        )
-        await sim.stop()
-        return 2
-    if Venue.KALSHI in venues:
-        markets = wanted[Venue.KALSHI] or list(sim.market.kalshi)[:DEFAULT_KALSHI_COUNT]
-        creds = KalshiCredentials("market-monitor-sim", ed25519.Ed25519PrivateKey.generate())
-        engine.add(
-            KalshiLink(
-                sim.urls["kalshi_ws"],
-                sim.urls["kalshi_rest"],
-                engine.store,
-                creds,
-                markets,
-                recorder=recorder,
-            )
-        )
-    if Venue.KRAKEN in venues:
-        symbols = wanted[Venue.KRAKEN] or DEFAULT_KRAKEN
-        kcreds = KrakenCredentials("market-monitor-sim", base64.b64encode(os.urandom(64)).decode())
-        engine.add(
-            KrakenLink(
-                sim.urls["kraken_ws"],
-                sim.urls["kraken_rest"],
-                engine.store,
-                symbols,
-                depth=args.depth,
-                credentials=kcreds,
-                recorder=recorder,
-            )
-        )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    engine.start()
-    started = time.monotonic()
+    started_ok = False
     try:
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 1.0)
-            if not args.json:
-                _live_view(engine, out)
-            if args.duration is not None and time.monotonic() - started >= args.duration:
-                break
+        running = await launch(
+            profile,
+            SecretStore(),
+            wanted,
+            sim_options=options,
+            depth=args.depth,
+            link_options={"recorder": recorder} if recorder is not None else None,
+        )
+        started_ok = True
+        for venue, problem in running.problems.items():
+            print(f"market-monitor stream: {venue.value}: {problem}", file=sys.stderr)
+        if not running.engine.links:
+            print("market-monitor stream: error: no venue can start with this profile", file=sys.stderr)
+            await running.stop()
+            return 1
+        engine = running.engine
+        from app.stream.engine import tune_gc
+
+        tune_gc()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        started = time.monotonic()
+        try:
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 1.0)
+                if not args.json:
+                    _live_view(engine, out)
+                if args.duration is not None and time.monotonic() - started >= args.duration:
+                    break
+        finally:
+            await running.stop()
     finally:
-        await engine.stop()
-        await sim.stop()
         if recorder_file is not None:
             recorder_file.close()
+    assert started_ok
     if args.json:
         for link in engine.links:
             for market in _watched(link):

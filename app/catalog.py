@@ -1,0 +1,110 @@
+"""What each venue lists: the market picker's choices and the watchlist's titles and close times.
+
+Kalshi ``GET /markets`` (paged by cursor, open markets only) and Kraken ``GET /0/public/AssetPairs``.
+Qt-free and async; the window runs it on the qasync loop and shows progress while it pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+
+from app.core.instruments import Venue
+from app.stream.kraken_link import v2_symbol
+from app.venues.kraken.endpoints import ASSET_PAIRS_PATH
+
+TIMEOUT = aiohttp.ClientTimeout(total=20)
+KALSHI_PAGE = 1000
+KALSHI_MAX = 20_000  # the picker searches locally; Kalshi lists tens of thousands of open markets
+
+
+class CatalogError(RuntimeError):
+    """The venue's market list could not be read; the message says why in plain words."""
+
+
+@dataclass(frozen=True, slots=True)
+class MarketInfo:
+    venue: Venue
+    market: str
+    title: str = ""
+    subtitle: str = ""
+    status: str = ""
+    close_time: float | None = None  # epoch seconds
+
+    def search_text(self) -> str:
+        return f"{self.market} {self.title} {self.subtitle}".lower()
+
+
+def _epoch(text: Any) -> float | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+async def _get_json(http: aiohttp.ClientSession, url: str, params: dict[str, str] | None = None) -> Any:
+    try:
+        async with http.get(url, params=params, timeout=TIMEOUT) as response:
+            if response.status != 200:
+                raise CatalogError(f"{url} answered HTTP {response.status}")
+            return await response.json(content_type=None)
+    except aiohttp.ClientConnectorError as exc:
+        raise CatalogError(f"cannot reach {exc.host}:{exc.port} ({exc.os_error or exc})") from None
+    except TimeoutError:
+        raise CatalogError(f"{url} did not answer in {TIMEOUT.total:.0f} s") from None
+    except (aiohttp.ClientError, ValueError) as exc:
+        raise CatalogError(f"{url}: {exc}") from None
+
+
+async def kalshi_markets(
+    http: aiohttp.ClientSession,
+    rest_url: str,
+    *,
+    progress: Callable[[int], None] | None = None,
+    limit: int = KALSHI_MAX,
+) -> list[MarketInfo]:
+    out: list[MarketInfo] = []
+    cursor = ""
+    while len(out) < limit:
+        params = {"status": "open", "limit": str(KALSHI_PAGE)}
+        if cursor:
+            params["cursor"] = cursor
+        body = await _get_json(http, rest_url.rstrip("/") + "/markets", params)
+        for m in body.get("markets") or []:
+            out.append(
+                MarketInfo(
+                    Venue.KALSHI,
+                    str(m["ticker"]),
+                    str(m.get("title") or ""),
+                    str(m.get("yes_sub_title") or m.get("subtitle") or ""),
+                    str(m.get("status") or ""),
+                    _epoch(m.get("close_time")),
+                )
+            )
+        if progress is not None:
+            progress(len(out))
+        cursor = str(body.get("cursor") or "")
+        if not cursor:
+            break
+    return out
+
+
+async def kraken_pairs(http: aiohttp.ClientSession, rest_url: str) -> list[MarketInfo]:
+    body = await _get_json(http, rest_url.rstrip("/") + ASSET_PAIRS_PATH)
+    if body.get("error"):
+        raise CatalogError("Kraken refused: " + ", ".join(map(str, body["error"])))
+    out = []
+    for info in (body.get("result") or {}).values():
+        wsname = info.get("wsname")
+        if not wsname:
+            continue  # dark-pool and other pairs without a WebSocket name
+        symbol = v2_symbol(str(wsname))
+        out.append(MarketInfo(Venue.KRAKEN, symbol, symbol, "", str(info.get("status") or "online")))
+    out.sort(key=lambda m: m.market)
+    return out

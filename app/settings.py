@@ -1,0 +1,292 @@
+"""What the user keeps between runs: named watchlists, connection profiles and the active choices.
+
+Qt-free JSON in the user's config directory (window geometry and dock state are Qt's own business and
+live beside it in QSettings). Never holds a secret: credentials are in the OS keyring (app/secrets.py).
+A damaged file is set aside, not overwritten, and the reason is kept for the window to show.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.core.instruments import Venue
+
+CONFIG_DIR_ENV = "MARKET_MONITOR_CONFIG_DIR"
+SETTINGS_FILE = "settings.json"
+FORMAT = 1
+
+# Environments per venue. "sim" is the embedded simulator; "off" leaves the venue out.
+KALSHI_ENVS = ("sim", "production", "demo", "off")
+KRAKEN_ENVS = ("sim", "live", "beta", "off")
+SIM_PROFILE = "Simulator"
+DEFAULT_WATCHLIST = "Default"
+DEFAULT_KRAKEN = ("BTC/USD", "ETH/USD", "SOL/USD", "XRP/USD")
+
+
+def config_dir() -> Path:
+    env = os.environ.get(CONFIG_DIR_ENV)
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "market-monitor"
+
+
+@dataclass(frozen=True, slots=True)
+class MarketRef:
+    venue: Venue
+    market: str
+
+    def text(self) -> str:
+        return f"{self.venue.value}:{self.market}"
+
+    @classmethod
+    def parse(cls, text: str) -> MarketRef:
+        """``kalshi:TICKER`` / ``kraken:BTC/USD``; without a prefix a pair (has ``/``) is Kraken."""
+        venue_name, sep, name = text.strip().partition(":")
+        if sep and venue_name in (v.value for v in Venue):
+            venue, market = Venue(venue_name), name.strip()
+        else:
+            market = text.strip()
+            venue = Venue.KRAKEN if "/" in market else Venue.KALSHI
+        if not market or any(c.isspace() for c in market):
+            raise ValueError(f"not a market name: {text!r}")
+        return cls(venue, market.upper() if venue is Venue.KRAKEN else market)
+
+
+@dataclass(slots=True)
+class Watchlist:
+    name: str
+    markets: list[MarketRef] = field(default_factory=list)
+
+    def add(self, ref: MarketRef) -> bool:
+        if ref in self.markets:
+            return False
+        self.markets.append(ref)
+        return True
+
+    def remove(self, ref: MarketRef) -> bool:
+        if ref not in self.markets:
+            return False
+        self.markets.remove(ref)
+        return True
+
+    def move(self, ref: MarketRef, step: int) -> bool:
+        i = self.markets.index(ref)
+        j = i + step
+        if not 0 <= j < len(self.markets):
+            return False
+        self.markets[i], self.markets[j] = self.markets[j], self.markets[i]
+        return True
+
+    def of(self, venue: Venue) -> list[str]:
+        return [r.market for r in self.markets if r.venue is venue]
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A connection profile: which environment each venue uses."""
+
+    name: str
+    kalshi: str = "sim"
+    kraken: str = "sim"
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise ValueError("a profile needs a name")
+        if self.kalshi not in KALSHI_ENVS:
+            raise ValueError(f"Kalshi environment must be one of {', '.join(KALSHI_ENVS)}")
+        if self.kraken not in KRAKEN_ENVS:
+            raise ValueError(f"Kraken environment must be one of {', '.join(KRAKEN_ENVS)}")
+
+    @property
+    def uses_sim(self) -> bool:
+        return "sim" in (self.kalshi, self.kraken)
+
+    def env(self, venue: Venue) -> str:
+        return self.kalshi if venue is Venue.KALSHI else self.kraken
+
+
+@dataclass(slots=True)
+class Settings:
+    watchlists: list[Watchlist] = field(default_factory=lambda: [Watchlist(DEFAULT_WATCHLIST)])
+    active_watchlist: str = DEFAULT_WATCHLIST
+    profiles: list[Profile] = field(default_factory=lambda: [Profile(SIM_PROFILE)])
+    active_profile: str = SIM_PROFILE
+    theme: str = "dark"
+    first_run: bool = True  # nothing saved yet: the window seeds the default watchlist
+    problem: str | None = None  # why the saved file could not be read (shown once, never saved)
+
+    # ------------------------------------------------------------------ watchlists
+
+    def watchlist(self, name: str | None = None) -> Watchlist:
+        name = self.active_watchlist if name is None else name
+        for wl in self.watchlists:
+            if wl.name == name:
+                return wl
+        raise KeyError(name)
+
+    def add_watchlist(self, name: str) -> Watchlist:
+        name = _clean_name(name)
+        if any(wl.name == name for wl in self.watchlists):
+            raise ValueError(f"a watchlist named {name!r} already exists")
+        wl = Watchlist(name)
+        self.watchlists.append(wl)
+        return wl
+
+    def rename_watchlist(self, old: str, new: str) -> None:
+        new = _clean_name(new)
+        if new != old and any(wl.name == new for wl in self.watchlists):
+            raise ValueError(f"a watchlist named {new!r} already exists")
+        self.watchlist(old).name = new
+        if self.active_watchlist == old:
+            self.active_watchlist = new
+
+    def delete_watchlist(self, name: str) -> None:
+        if len(self.watchlists) == 1:
+            raise ValueError("the last watchlist cannot be deleted")
+        self.watchlists.remove(self.watchlist(name))
+        if self.active_watchlist == name:
+            self.active_watchlist = self.watchlists[0].name
+
+    # ------------------------------------------------------------------ profiles
+
+    def profile(self, name: str | None = None) -> Profile:
+        name = self.active_profile if name is None else name
+        for p in self.profiles:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def put_profile(self, profile: Profile) -> None:
+        """Add a profile or replace the one with its name."""
+        self.profiles = [p for p in self.profiles if p.name != profile.name] + [profile]
+
+    def delete_profile(self, name: str) -> None:
+        if name == SIM_PROFILE:
+            raise ValueError("the simulator profile is built in")
+        self.profiles = [p for p in self.profiles if p.name != name]
+        if self.active_profile == name:
+            self.active_profile = SIM_PROFILE
+
+    # ------------------------------------------------------------------ files
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "watchlists": [
+                {"name": w.name, "markets": [r.text() for r in w.markets]} for w in self.watchlists
+            ],
+            "active_watchlist": self.active_watchlist,
+            "profiles": [{"name": p.name, "kalshi": p.kalshi, "kraken": p.kraken} for p in self.profiles],
+            "active_profile": self.active_profile,
+            "theme": self.theme,
+        }
+
+    @classmethod
+    def from_json(cls, obj: Any) -> Settings:
+        if not isinstance(obj, dict):
+            raise ValueError("settings must be a JSON object")
+        s = cls(first_run=False)
+        lists = [
+            Watchlist(_clean_name(w["name"]), [MarketRef.parse(m) for m in w.get("markets", [])])
+            for w in obj.get("watchlists", [])
+        ]
+        if lists:
+            s.watchlists = lists
+        profiles = [
+            Profile(p["name"], p.get("kalshi", "sim"), p.get("kraken", "sim")) for p in obj["profiles"]
+        ]
+        if not any(p.name == SIM_PROFILE for p in profiles):
+            profiles.insert(0, Profile(SIM_PROFILE))
+        s.profiles = profiles
+        s.active_watchlist = str(obj.get("active_watchlist", s.watchlists[0].name))
+        if not any(w.name == s.active_watchlist for w in s.watchlists):
+            s.active_watchlist = s.watchlists[0].name
+        s.active_profile = str(obj.get("active_profile", SIM_PROFILE))
+        if not any(p.name == s.active_profile for p in s.profiles):
+            s.active_profile = SIM_PROFILE
+        s.theme = "light" if obj.get("theme") == "light" else "dark"
+        return s
+
+
+def _clean_name(name: object) -> str:
+    text = str(name).strip()
+    if not text:
+        raise ValueError("a watchlist needs a name")
+    if len(text) > 60:
+        raise ValueError("a watchlist name is at most 60 characters")
+    return text
+
+
+def load(directory: Path | None = None) -> Settings:
+    path = (directory or config_dir()) / SETTINGS_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings()
+    except OSError as exc:
+        s = Settings()
+        s.problem = f"could not read {path}: {exc.strerror or exc}"
+        return s
+    try:
+        return Settings.from_json(json.loads(text))
+    except (ValueError, KeyError, TypeError) as exc:
+        aside = path.with_name(path.name + ".bad")
+        os.replace(path, aside)
+        s = Settings()
+        s.problem = f"{path} was damaged ({exc}); it was moved to {aside.name} and defaults are in use"
+        return s
+
+
+def save(settings: Settings, directory: Path | None = None) -> Path:
+    """Write atomically: a crash mid-write leaves the previous file, never half of one."""
+    folder = directory or config_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / SETTINGS_FILE
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".settings-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(settings.to_json(), fh, indent=2)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    settings.first_run = False
+    return path
+
+
+def export_watchlist(wl: Watchlist, path: Path) -> None:
+    """One market per line (``venue:market``), with the list's name as a comment: easy to edit by hand."""
+    lines = [f"# {wl.name}", *(r.text() for r in wl.markets)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def import_watchlist(path: Path) -> Watchlist:
+    """The export format, or JSON ``{"name": ..., "markets": [...]}``. A bad line is named by number."""
+    text = path.read_text(encoding="utf-8")
+    if text.lstrip().startswith("{"):
+        obj = json.loads(text)
+        return Watchlist(
+            _clean_name(obj.get("name") or path.stem), [MarketRef.parse(m) for m in obj["markets"]]
+        )
+    name = path.stem
+    wl = Watchlist(name)
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("#"):
+            if number == 1 and line[1:].strip():
+                wl.name = _clean_name(line[1:])
+            continue
+        try:
+            wl.add(MarketRef.parse(line))
+        except ValueError as exc:
+            raise ValueError(f"line {number}: {exc}") from None
+    return wl

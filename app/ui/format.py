@@ -1,0 +1,165 @@
+"""Display text for numbers and times, shared by every view. Pure functions, no Qt.
+
+Values stay ``Decimal`` until here, so nothing is rounded by accident: Kraken prices and sizes keep the
+wire precision they arrived with (``0.10000000`` stays eight decimals, which keeps a column aligned),
+and Kalshi's dollar prices become cents with as many decimals as the tick needs (``0.875`` -> ``87.5¢``).
+A missing value is always ``DASH``, never ``None`` or ``"0"``.
+"""
+
+from __future__ import annotations
+
+import time
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from app.core.events import TakerSide
+from app.core.instruments import Venue
+
+DASH = "–"
+_HUNDRED = Decimal(100)
+_CENT = Decimal("0.01")
+VENUE_NAMES = {Venue.KALSHI: "Kalshi", Venue.KRAKEN: "Kraken"}
+
+
+def trimmed(value: Decimal) -> Decimal:
+    """``value`` without trailing fractional zeros (``87.50`` -> ``87.5``, ``100.00`` -> ``100``)."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
+def decimal_text(value: Decimal | None, *, grouped: bool = False) -> str:
+    """The Decimal's own digits, never in exponent form: ``Decimal("0.10000000")`` -> ``0.10000000``."""
+    if value is None:
+        return DASH
+    return format(value, ",f" if grouped else "f")
+
+
+def places(value: Decimal) -> int:
+    """Decimals ``value`` needs, trailing zeros aside: ``87.50`` -> 1, ``100.00`` -> 0."""
+    exponent = trimmed(value).as_tuple().exponent
+    assert isinstance(exponent, int)  # finite: prices and sizes are never NaN or infinite
+    return max(0, -exponent)
+
+
+def _at_least(value: Decimal, min_places: int, grouped: bool = False) -> str:
+    value = trimmed(value)
+    if places(value) < min_places:
+        value = value.quantize(Decimal(1).scaleb(-min_places))
+    return format(value, ",f" if grouped else "f")
+
+
+def cents(dollars: Decimal | None, min_places: int = 0) -> str:
+    """A Kalshi dollar price as cents, sub-cent ticks kept: ``0.87`` -> ``87¢``, ``0.8750`` -> ``87.5¢``.
+    ``min_places`` pads whole cents in a column of sub-cent prices (``87.0¢`` above ``87.5¢``)."""
+    if dollars is None:
+        return DASH
+    return f"{_at_least(dollars * _HUNDRED, min_places)}¢"
+
+
+def probability(dollars: Decimal | None) -> str:
+    """A Kalshi YES price read as a probability, at least one decimal: ``0.87`` -> ``87.0%``."""
+    if dollars is None:
+        return DASH
+    return f"{_at_least(dollars * _HUNDRED, 1)}%"
+
+
+def price(venue: Venue, value: Decimal | None, min_places: int = 0) -> str:
+    """A trade or quote price as the venue's users read it: Kalshi in cents, Kraken at wire precision."""
+    if venue is Venue.KALSHI:
+        return cents(value, min_places)
+    return decimal_text(value, grouped=True)
+
+
+def size(venue: Venue, value: Decimal | None, min_places: int = 0) -> str:
+    """A quantity with thousands separators. Kalshi's ``*_fp`` counts carry ``.00`` for whole contracts,
+    which is noise there (unless ``min_places`` asks for a column of fractional counts to line up);
+    Kraken's quantities keep the pair's precision so a column lines up by itself."""
+    if value is None:
+        return DASH
+    if venue is Venue.KALSHI:
+        return _at_least(value, min_places, grouped=True)
+    return format(value, ",f")
+
+
+def money(value: Decimal | None, *, signed: bool = False, symbol: str = "$", cents_only: bool = False) -> str:
+    """Dollars with at least two decimals, more only when they are not zero: ``-1.2`` -> ``-$1.20``,
+    ``0.0150`` -> ``$0.015``. ``signed`` writes ``+`` for gains (P&L columns). ``cents_only`` rounds
+    to the cent (half-even), for columns whose decimal points must line up; show the exact value
+    elsewhere (a tooltip) when you use it."""
+    if value is None:
+        return DASH
+    if cents_only:
+        value = value.quantize(_CENT, rounding=ROUND_HALF_EVEN)
+    magnitude = trimmed(abs(value))
+    exponent = magnitude.as_tuple().exponent
+    assert isinstance(exponent, int)
+    if exponent > -2:
+        magnitude = magnitude.quantize(_CENT)
+    sign = "-" if value < 0 else ("+" if signed and value > 0 else "")
+    return f"{sign}{symbol}{format(magnitude, ',f')}"
+
+
+def signed(value: Decimal | None, *, grouped: bool = True) -> str:
+    """A change with its sign always written: ``+1.50``, ``-0.25``, ``0``."""
+    if value is None:
+        return DASH
+    text = format(value, ",f" if grouped else "f")
+    return f"+{text}" if value > 0 else text
+
+
+def count(value: int | None) -> str:
+    """A whole number with thousands separators: ``12345`` -> ``12,345``."""
+    return DASH if value is None else f"{value:,}"
+
+
+def rate(per_second: float | None) -> str:
+    """Messages per second: one decimal while small, whole numbers once large."""
+    if per_second is None:
+        return DASH
+    return f"{per_second:,.1f}" if per_second < 1000 else f"{per_second:,.0f}"
+
+
+def clock(ts_ms: int | None) -> str:
+    """Epoch milliseconds as local wall-clock time ``HH:MM:SS.mmm`` (integer maths: no float rounding)."""
+    if ts_ms is None:
+        return DASH
+    seconds, millis = divmod(ts_ms, 1000)
+    return f"{time.strftime('%H:%M:%S', time.localtime(seconds))}.{millis:03d}"
+
+
+def age(seconds: float | None) -> str:
+    """How old something is, at the precision that matters: ``0.4 s``, ``12 s``, ``2 m``, ``3 h``, ``2 d``."""
+    if seconds is None:
+        return DASH
+    seconds = max(0.0, seconds)  # a clock step must not show a negative age
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{int(seconds)} s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} m"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h"
+    return f"{int(seconds // 86400)} d"
+
+
+def side(venue: Venue, taker_side: TakerSide | None) -> str:
+    """Kalshi's sides are outcomes (BUY = towards YES); Kraken's are plain buy and sell."""
+    if taker_side is None:
+        return DASH
+    if venue is Venue.KALSHI:
+        return "Yes" if taker_side is TakerSide.BUY else "No"
+    return "Buy" if taker_side is TakerSide.BUY else "Sell"
+
+
+def venue_name(venue: Venue) -> str:
+    return VENUE_NAMES.get(venue, venue.value)
+
+
+def contracts(position: Decimal | None) -> str:
+    """A Kalshi position (+ YES, - NO contracts) as a trader says it: ``12 Yes``, ``5 No``, ``0``."""
+    if position is None:
+        return DASH
+    if position == 0:
+        return "0"
+    return f"{format(trimmed(abs(position)), ',f')} {'Yes' if position > 0 else 'No'}"

@@ -1,0 +1,542 @@
+"""The depth ladder: a classic vertical price ladder (asks above, bids below) and a cumulative depth chart.
+
+The table has a fixed ``2 * levels`` rows, best ask just above the middle and best bid just below it, so
+the spread stays in one place on screen and a refresh only ever emits ``dataChanged`` (a reset happens
+only when ``levels`` changes). Kalshi prices are YES prices shown in cents; Kraken prices keep their wire
+precision.
+"""
+
+from __future__ import annotations
+
+import html
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRect, Qt
+from PySide6.QtGui import QBrush, QFontDatabase, QPainter, QResizeEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QStackedWidget,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.instruments import Venue
+from app.core.store import MarketStore
+from app.ui import theme as themes
+from app.ui.theme import Theme
+
+Levels = list[tuple[Decimal, Decimal]]
+Index = QModelIndex | QPersistentModelIndex
+
+COLUMNS = ("Bid total", "Bid", "Price", "Ask", "Ask total")
+BID_CUM, BID_SIZE, PRICE, ASK_SIZE, ASK_CUM = range(5)
+RAW_ROLE = Qt.ItemDataRole.UserRole  # the exact Decimal behind a cell (None when empty)
+BAR_ROLE = Qt.ItemDataRole.UserRole + 1  # a size cell's share of the largest visible level, 0..1
+_HUNDRED = Decimal(100)
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+
+# ------------------------------------------------------------------ display text
+
+
+def cents(price: Decimal) -> Decimal:
+    """A Kalshi dollar price as cents (0.8750 -> 87.5), without trailing zeros."""
+    c = (price * _HUNDRED).normalize()
+    exp = c.as_tuple().exponent
+    return c.quantize(Decimal(1)) if isinstance(exp, int) and exp > 0 else c  # 1E+2 -> 100
+
+
+def cents_decimals(prices: list[Decimal]) -> int:
+    """Decimals every price needs in cents, so one book's prices line up (0 on whole-cent books)."""
+    most = 0
+    for p in prices:
+        exp = cents(p).as_tuple().exponent
+        assert isinstance(exp, int)
+        most = max(most, -exp)
+    return most
+
+
+def cents_text(price: Decimal, decimals: int | None = None) -> str:
+    c = cents(price)
+    if decimals is not None:
+        c = c.quantize(Decimal(1).scaleb(-decimals))
+    return f"{c:f}¢"
+
+
+def probability_text(price: Decimal) -> str:
+    """Implied probability of YES, at least one decimal (0.87 -> "87.0%")."""
+    c = cents(price)
+    exp = c.as_tuple().exponent
+    assert isinstance(exp, int)
+    if exp > -1:
+        c = c.quantize(Decimal("0.1"))
+    return f"{c:f}%"
+
+
+def size_decimals(venue: Venue | None, sizes: list[Decimal]) -> int | None:
+    """Kalshi sizes are contracts with two wire decimals, mostly whole: show 0 decimals when every
+    visible size is whole, else 2, so the column lines up. None (Kraken): keep the wire precision."""
+    if venue is not Venue.KALSHI:
+        return None
+    return 0 if all(s == s.to_integral_value() for s in sizes) else 2
+
+
+def size_text(size: Decimal, decimals: int | None = None) -> str:
+    if decimals is None:
+        return f"{size:,f}"
+    return f"{size:,.{decimals}f}"
+
+
+def price_text(venue: Venue | None, price: Decimal, cent_decimals: int | None = None) -> str:
+    return cents_text(price, cent_decimals) if venue is Venue.KALSHI else f"{price:f}"
+
+
+def _cumulative(levels: Levels) -> list[Decimal]:
+    total, out = Decimal(0), []
+    for _, size in levels:
+        total += size
+        out.append(total)
+    return out
+
+
+# ------------------------------------------------------------------ the model
+
+_EMPTY: tuple[str, ...] = ("",) * 5
+_NO_RAW: tuple[Decimal | None, ...] = (None,) * 5
+
+
+class LadderModel(QAbstractTableModel):
+    """Rows ``0 .. levels-1`` are asks (best ask at ``levels-1``), rows ``levels ..`` bids (best first)."""
+
+    def __init__(self, levels: int = 15, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._levels = levels
+        self._text: list[tuple[str, ...]] = [_EMPTY] * (2 * levels)
+        self._raw: list[tuple[Decimal | None, ...]] = [_NO_RAW] * (2 * levels)
+        self._tips: list[str | None] = [None] * (2 * levels)
+        self._stale = False
+        self._biggest = Decimal(0)  # the largest visible level: the 100 % of the size bars
+        self.set_theme(themes.current())
+
+    # The window and the tests address levels, not rows.
+    def ask_row(self, k: int) -> int:
+        return self._levels - 1 - k
+
+    def bid_row(self, k: int) -> int:
+        return self._levels + k
+
+    @property
+    def levels(self) -> int:
+        return self._levels
+
+    def shown_levels(self) -> int:
+        """Price levels holding data (both sides)."""
+        return sum(1 for raw in self._raw if raw[PRICE] is not None)
+
+    def set_levels(self, levels: int) -> None:
+        if levels == self._levels:
+            return
+        self.beginResetModel()
+        self._levels = levels
+        self._text = [_EMPTY] * (2 * levels)
+        self._raw = [_NO_RAW] * (2 * levels)
+        self._tips = [None] * (2 * levels)
+        self.endResetModel()
+
+    def set_theme(self, t: Theme) -> None:
+        q = themes.qcolor
+        self._fg_text, self._fg_dim = q(t.text), q(t.dim_text)
+        self._fg_bid, self._fg_ask = q(t.bid), q(t.ask)
+        bid_bg, ask_bg = q(t.bid), q(t.ask)
+        bid_bg.setAlpha(34)
+        ask_bg.setAlpha(34)
+        self._bg_bid, self._bg_ask = bid_bg, ask_bg
+        self._bg_stale = q(t.dim_text)
+        self._bg_stale.setAlpha(20)
+        self._changed_all()
+
+    def set_book(self, venue: Venue | None, bids: Levels, asks: Levels, stale: bool) -> None:
+        """New levels (best first); emits one ranged ``dataChanged`` over the rows that differ."""
+        n = self._levels
+        bids, asks = bids[:n], asks[:n]
+        kalshi = venue is Venue.KALSHI
+        cdec = cents_decimals([p for p, _ in bids] + [p for p, _ in asks]) if kalshi else None
+        sdec = size_decimals(venue, [s for _, s in bids] + [s for _, s in asks])
+        text: list[tuple[str, ...]] = [_EMPTY] * (2 * n)
+        raw: list[tuple[Decimal | None, ...]] = [_NO_RAW] * (2 * n)
+        tips: list[str | None] = [None] * (2 * n)
+        for k, ((price, size), cum) in enumerate(zip(asks, _cumulative(asks), strict=True)):
+            row = n - 1 - k
+            shown = price_text(venue, price, cdec)
+            text[row] = ("", "", shown, size_text(size, sdec), size_text(cum, sdec))
+            raw[row] = (None, None, price, size, cum)
+            tips[row] = _tip(kalshi, price)
+        for k, ((price, size), cum) in enumerate(zip(bids, _cumulative(bids), strict=True)):
+            row = n + k
+            shown = price_text(venue, price, cdec)
+            text[row] = (size_text(cum, sdec), size_text(size, sdec), shown, "", "")
+            raw[row] = (cum, size, price, None, None)
+            tips[row] = _tip(kalshi, price)
+        biggest = max((s for _, s in bids + asks), default=Decimal(0))
+        if stale != self._stale or biggest != self._biggest:  # every row's look or size bar moves
+            self._stale, self._biggest = stale, biggest
+            first, last = 0, 2 * n - 1
+        else:
+            changed = [r for r in range(2 * n) if text[r] != self._text[r] or tips[r] != self._tips[r]]
+            if not changed:
+                return
+            first, last = changed[0], changed[-1]
+        self._text, self._raw, self._tips = text, raw, tips
+        self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMNS) - 1))
+
+    def _changed_all(self) -> None:
+        if self._text:
+            self.dataChanged.emit(self.index(0, 0), self.index(2 * self._levels - 1, len(COLUMNS) - 1))
+
+    # -- QAbstractTableModel
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802  # Qt's names
+        return 0 if parent.isValid() else 2 * self._levels
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row, col = index.row(), index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text[row][col]
+        is_ask = row < self._levels
+        filled = self._raw[row][PRICE] is not None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _RIGHT
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if self._stale:
+                return self._fg_dim
+            if col == PRICE:
+                return self._fg_ask if is_ask else self._fg_bid
+            return self._fg_text
+        if role == Qt.ItemDataRole.BackgroundRole:
+            if not filled:
+                return None
+            if self._stale:
+                return self._bg_stale
+            return self._bg_ask if is_ask else self._bg_bid
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tips[row]
+        if role == RAW_ROLE:
+            return self._raw[row][col]
+        if role == BAR_ROLE and col in (BID_SIZE, ASK_SIZE) and not self._stale:
+            size = self._raw[row][col]
+            return None if size is None or not self._biggest else float(size / self._biggest)
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:  # noqa: N802
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        if role == Qt.ItemDataRole.TextAlignmentRole and orientation == Qt.Orientation.Horizontal:
+            return _RIGHT
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        return Qt.ItemFlag.ItemIsEnabled if index.isValid() else Qt.ItemFlag.NoItemFlags
+
+
+def _tip(kalshi: bool, price: Decimal) -> str | None:
+    if not kalshi:
+        return None
+    return f"YES {cents_text(price)} = ${price:f} · implied probability {probability_text(price)}"
+
+
+class SizeBarDelegate(QStyledItemDelegate):
+    """Paints each size cell's share of the largest visible level as a bar growing out from the price
+    column, under the text: depth at a glance without reading every number."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.set_theme(themes.current())
+
+    def set_theme(self, t: Theme) -> None:
+        self._bid, self._ask = themes.qcolor(t.bid_fill), themes.qcolor(t.ask_fill)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        frac = index.data(BAR_ROLE)
+        if not frac:
+            super().paint(painter, option, index)
+            return
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        rect = opt.rect
+        brush = opt.backgroundBrush
+        if brush.style() != Qt.BrushStyle.NoBrush:
+            painter.fillRect(rect, brush)
+        width = max(1, round(rect.width() * min(1.0, frac)))
+        bar = QRect(rect)
+        if index.column() == BID_SIZE:  # bids sit left of the price column: grow leftwards from it
+            bar.setLeft(rect.right() - width + 1)
+            painter.fillRect(bar, self._bid)
+        else:
+            bar.setWidth(width)
+            painter.fillRect(bar, self._ask)
+        opt.backgroundBrush = QBrush()  # already painted
+        widget = opt.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+
+
+# ------------------------------------------------------------------ the widget
+
+
+def _step_edges(prices: np.ndarray, ascending: bool) -> np.ndarray:
+    """Bin edges for a centre-stepped depth curve: one bin per level, the outermost bin as wide as the
+    mean level spacing so the last level shows."""
+    n = len(prices)
+    gap = abs(float(prices[0] - prices[-1])) / (n - 1) if n > 1 else max(abs(float(prices[0])) * 0.001, 1e-6)
+    if ascending:  # asks, best first: [a0, a1, ..., a(n-1), a(n-1) + gap]
+        return np.append(prices, prices[-1] + gap)
+    rev = prices[::-1]  # bids, ascending: [b(n-1) - gap, b(n-1), ..., b0]
+    return np.concatenate(([rev[0] - gap], rev))
+
+
+class DepthLadder(QWidget):
+    """Header (market, best bid/ask, spread), stale banner, the ladder table and the depth chart."""
+
+    def __init__(self, parent: QWidget | None = None, levels: int = 15) -> None:
+        super().__init__(parent)
+        self._venue: Venue | None = None
+        self._market: str | None = None
+        self._theme = themes.current()
+        self._header_html = ""
+        self._centred = False  # scrolled so the spread is in view, once per market
+        self.model = LadderModel(levels, self)
+
+        self.header = QLabel(self)
+        self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.stale_label = QLabel(self)
+        self.stale_label.setWordWrap(True)
+        self.stale_label.hide()
+
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
+        self.bars = SizeBarDelegate(self.table)
+        self.table.setItemDelegate(self.bars)
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self.table.setFont(mono)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 4)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+        self.plot = pg.PlotWidget(self)
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.plot.setMinimumHeight(120)
+        self.plot.getPlotItem().getAxis("left").setWidth(54)  # fixed: no jitter as the depth scale moves
+        self.bid_curve = pg.PlotDataItem(stepMode="center", fillLevel=0)
+        self.ask_curve = pg.PlotDataItem(stepMode="center", fillLevel=0)
+        self.mid_line = pg.InfiniteLine(angle=90, movable=False)
+        self.mid_line.hide()
+        for item in (self.bid_curve, self.ask_curve, self.mid_line):
+            self.plot.addItem(item)
+
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.plot)
+        splitter.setSizes([600, 400])  # proportions: the table's row count would otherwise claim it all
+        self.placeholder = QLabel(self)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self._stack = QStackedWidget(self)
+        self._stack.addWidget(self.placeholder)
+        self._stack.addWidget(splitter)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
+        layout.addWidget(self.header)
+        layout.addWidget(self.stale_label)
+        layout.addWidget(self._stack, 1)
+        self.apply_theme(self._theme)
+        self._show_placeholder("No market selected")
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def levels(self) -> int:
+        return self.model.levels
+
+    @levels.setter
+    def levels(self, n: int) -> None:
+        self.model.set_levels(max(1, n))
+        self._centred = False
+
+    def level_count(self) -> int:
+        """Price levels on screen, both sides (0 with no market or no book yet): the window's smoke check."""
+        return self.model.shown_levels() if self._stack.currentIndex() == 1 else 0
+
+    def set_market(self, venue: Venue | None, market: str | None) -> None:
+        if (venue, market) == (self._venue, self._market):
+            return
+        self._venue, self._market = venue, market
+        self._centred = False
+        self.model.set_book(venue, [], [], stale=False)
+        self.bid_curve.clear()
+        self.ask_curve.clear()
+        self.mid_line.hide()
+        self.plot.getPlotItem().setLabel("bottom", "YES price (¢)" if venue is Venue.KALSHI else "price")
+        self._set_stale(None)
+        if venue is None or market is None:
+            self._set_header("")
+            self._show_placeholder("No market selected")
+        else:
+            self._set_header(self._title())
+            self._show_placeholder(f"Waiting for the order book of {market}…")
+
+    def refresh(self, store: MarketStore) -> None:
+        venue, market = self._venue, self._market
+        if venue is None or market is None:
+            return
+        book = store.book(venue, market)
+        if book is None or (not book.has_snapshot and not len(book.bids) and not len(book.asks)):
+            self._set_header(self._title())
+            reason = None if book is None else book.stale_reason
+            self._show_placeholder(
+                f"Waiting for the order book of {market}…" + (f"\n({reason})" if reason else "")
+            )
+            return
+        bids, asks = book.levels_as_decimals(self.model.levels)
+        stale = book.stale
+        self._stack.setCurrentIndex(1)
+        self.model.set_book(venue, bids, asks, stale)
+        self._set_stale(book.stale_reason if stale else None)
+        self._set_header(self._title() + self._quote_html(bids, asks))
+        self._update_depth(bids, asks)
+        if not self._centred:
+            self._centred = True
+            self._centre()
+
+    def apply_theme(self, t: Theme) -> None:
+        self._theme = t
+        self.model.set_theme(t)
+        self.bars.set_theme(t)
+        self.placeholder.setStyleSheet(f"color: {t.dim_text}; font-size: 13px;")
+        self.stale_label.setStyleSheet(f"color: {t.warn}; font-weight: bold;")
+        self.plot.setBackground(themes.qcolor(t.base))
+        item = self.plot.getPlotItem()
+        for name in ("left", "bottom"):
+            axis = item.getAxis(name)
+            axis.setPen(pg.mkPen(t.grid))
+            axis.setTextPen(pg.mkPen(t.dim_text))
+        # No grid: pyqtgraph draws it with the axis, so every data update would redraw the axis text
+        # too (measured: most of a frame's paint time).
+        self.bid_curve.setPen(pg.mkPen(t.bid, width=1.5))
+        self.bid_curve.setBrush(pg.mkBrush(themes.qcolor(t.bid_fill)))
+        self.ask_curve.setPen(pg.mkPen(t.ask, width=1.5))
+        self.ask_curve.setBrush(pg.mkBrush(themes.qcolor(t.ask_fill)))
+        self.mid_line.setPen(pg.mkPen(t.mid, width=1, style=Qt.PenStyle.DashLine))
+        self._header_html = ""  # force a re-render with the new colours on the next refresh
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._centre()
+
+    # ------------------------------------------------------------------ internals
+
+    def _centre(self) -> None:
+        """Keep the spread mid-table when the ladder is taller than the view."""
+        best_ask = self.model.index(self.model.levels - 1, PRICE)
+        self.table.scrollTo(best_ask, QAbstractItemView.ScrollHint.PositionAtCenter)
+
+    def _title(self) -> str:
+        venue = "Kalshi" if self._venue is Venue.KALSHI else "Kraken"
+        name = html.escape(self._market or "")
+        return f"<b>{name}</b> <span style='color:{self._theme.dim_text}'>{venue}</span>"
+
+    def _quote_html(self, bids: Levels, asks: Levels) -> str:
+        t, venue = self._theme, self._venue
+        bid = bids[0][0] if bids else None
+        ask = asks[0][0] if asks else None
+        cdec = cents_decimals([p for p in (bid, ask) if p is not None]) if venue is Venue.KALSHI else None
+        bid_s = "—" if bid is None else price_text(venue, bid, cdec)
+        ask_s = "—" if ask is None else price_text(venue, ask, cdec)
+        parts = [
+            f"&nbsp;&nbsp;Bid <span style='color:{t.bid}'>{bid_s}</span>",
+            f"Ask <span style='color:{t.ask}'>{ask_s}</span>",
+        ]
+        if bid is not None and ask is not None:
+            spread = ask - bid
+            if venue is Venue.KALSHI:
+                parts.append(f"Spread {cents_text(spread)}")
+            else:
+                bps = spread / ((ask + bid) / 2) * 10_000
+                parts.append(f"Spread {spread:f} ({bps:.1f} bps)")
+        return " &nbsp;".join(parts)
+
+    def _set_header(self, text: str) -> None:
+        if text != self._header_html:
+            self._header_html = text
+            self.header.setText(text)
+
+    def _set_stale(self, reason: str | None) -> None:
+        if reason is None:
+            self.stale_label.hide()
+            self.plot.setOpacity(1.0)
+            return
+        text = f"STALE: {reason}. These levels are not live."
+        if self.stale_label.text() != text:
+            self.stale_label.setText(text)
+        self.stale_label.show()
+        self.plot.setOpacity(0.35)
+
+    def _show_placeholder(self, text: str) -> None:
+        self.placeholder.setText(text)
+        self._stack.setCurrentIndex(0)
+
+    def _fit(self, lo: float, hi: float, top: float) -> None:
+        """Move the depth chart's range only when the data leaves it or fills much less of it. Auto-range
+        at every refresh would redraw both axes 20 times a second (their text is the costly part) and
+        make the chart jitter."""
+        (x0, x1), (_, y1) = self.plot.getViewBox().viewRange()
+        if lo < x0 or hi > x1 or (hi - lo) < 0.7 * (x1 - x0):
+            pad = (hi - lo) * 0.03
+            self.plot.setXRange(lo - pad, hi + pad, padding=0)
+        if top > y1 or top < 0.6 * y1:
+            self.plot.setYRange(0, top * 1.1 or 1.0, padding=0)
+
+    def _update_depth(self, bids: Levels, asks: Levels) -> None:
+        scale = 100.0 if self._venue is Venue.KALSHI else 1.0
+        lo, hi, top = np.inf, -np.inf, 0.0
+        for levels, curve, ascending in ((bids, self.bid_curve, False), (asks, self.ask_curve, True)):
+            if not levels:
+                curve.clear()
+                continue
+            prices = np.array([float(p) for p, _ in levels]) * scale
+            cum = np.cumsum([float(s) for _, s in levels])
+            edges = _step_edges(prices, ascending)
+            curve.setData(x=edges, y=cum if ascending else cum[::-1])
+            lo, hi, top = min(lo, edges.min()), max(hi, edges.max()), max(top, cum[-1])
+        if hi > lo:
+            self._fit(float(lo), float(hi), top)
+        if bids and asks:
+            self.mid_line.setPos(float(bids[0][0] + asks[0][0]) / 2 * scale)
+            self.mid_line.show()
+        else:
+            self.mid_line.hide()

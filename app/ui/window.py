@@ -1,0 +1,515 @@
+"""The main window: the watchlist in the middle, docks around it, the stream engine underneath.
+
+Nothing repaints per message. A 25 Hz timer pulls what changed from the market store and hands it to
+the models and plots; ages, health and the status bar move once a second or so. Engine work (connect,
+watchlist edits, market lists) runs as asyncio tasks on the qasync loop, so the window never waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QDockWidget,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import settings as settings_mod
+from app.catalog import CatalogError, MarketInfo, kalshi_markets, kraken_pairs
+from app.core.instruments import Venue
+from app.core.store import MarketStore
+from app.launch import Launch, launch
+from app.secrets import SecretStore
+from app.settings import MarketRef, Settings
+from app.stream.state import ConnState
+from app.ui import theme
+from app.ui.ladder import DepthLadder
+from app.ui.price_chart import PriceChart
+from app.ui.statusbar import VenueStatus
+from app.ui.tables import FillsModel, HealthModel, PositionsModel, TradeTapeModel, make_table_view
+from app.ui.watchlist_model import WatchlistModel
+
+REFRESH_HZ = 25
+SLOW_EVERY = REFRESH_HZ  # ticks between the once-a-second updates
+SEED_KALSHI = 8  # markets a first run on the simulator starts with
+
+
+class MainWindow(QMainWindow):
+    connected = Signal()  # the engine for the active profile has started (tests and --smoke wait on it)
+    closed = Signal()  # the user closed the window: the app shuts the engine down, then exits
+
+    def __init__(
+        self,
+        settings: Settings,
+        secrets: SecretStore,
+        *,
+        config_dir: Path | None = None,
+        sim_options: Any = None,
+        sim_urls: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.secrets = secrets
+        self.config_dir = config_dir or settings_mod.config_dir()
+        self.sim_options = sim_options
+        self.sim_urls = sim_urls  # a simulator running elsewhere (the GUI benchmark)
+        self.store = MarketStore()
+        self.running: Launch | None = None
+        self.catalog: dict[Venue, list[MarketInfo]] = {}
+        self.catalog_errors: dict[Venue, str] = {}
+        self.selected: MarketRef | None = None
+        self.frames = 0  # timer ticks that repainted something (the GUI benchmark reads it)
+        self._ticks = 0
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._http: aiohttp.ClientSession | None = None
+        self._closing = False
+        self.catalog_ready = asyncio.Event()
+
+        self.setWindowTitle("Market Monitor")
+        self._build_central()
+        self._build_docks()
+        self._build_status()
+        from app.ui.menus import build_menus
+
+        self.actions_by_name: dict[str, QAction] = build_menus(self)
+        self._default_state = self.saveState()
+        self._restore_layout()
+        theme.apply(_app(), settings.theme)
+        self._apply_theme()
+        self._show_watchlist()
+
+        self.timer = QTimer(self)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start(1000 // REFRESH_HZ)
+        if settings.problem:
+            self.statusBar().showMessage(settings.problem, 15_000)
+
+    # ------------------------------------------------------------------ layout
+
+    def _build_central(self) -> None:
+        self.watch_model = WatchlistModel()
+        self.table = QTableView()
+        self.table.setObjectName("watchlistTable")
+        self.table.setModel(self.watch_model)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # watchlist order until a header is clicked
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        header = self.table.horizontalHeader()
+        header.setSectionsMovable(True)
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setHighlightSections(False)
+        for col, width in enumerate((56, 196, 80, 80, 80, 78, 84, 64, 58, 74, 50)):
+            self.table.setColumnWidth(col, width)
+        self.table.selectionModel().currentRowChanged.connect(self._row_selected)
+
+        self.title = QLabel()
+        self.title.setObjectName("watchlistTitle")
+        self.filter = QLineEdit()
+        self.filter.setObjectName("watchlistFilter")
+        self.filter.setPlaceholderText("Filter markets (Ctrl+F)")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.textChanged.connect(self.watch_model.set_filter)
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(4, 4, 4, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.title)
+        layout.addWidget(self.filter)
+        layout.addWidget(self.table, 1)
+        self.setCentralWidget(box)
+
+    def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)  # saveState/restoreState find docks by name
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_docks(self) -> None:
+        right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
+        self.ladder = DepthLadder()
+        self.chart = PriceChart()
+        self.tape_model = TradeTapeModel()
+        self.fills_model = FillsModel()
+        self.positions_model = PositionsModel()
+        self.health_model = HealthModel()
+        self.docks = {
+            "ladder": self._dock("ladderDock", "Depth", self.ladder, right),
+            "chart": self._dock("chartDock", "Price", self.chart, right),
+            "fills": self._dock("fillsDock", "Fills", make_table_view(self.fills_model, self), bottom),
+            "positions": self._dock(
+                "positionsDock", "Positions", make_table_view(self.positions_model, self), bottom
+            ),
+            "health": self._dock("healthDock", "Health", make_table_view(self.health_model, self), bottom),
+            "tape": self._dock("tapeDock", "Trades", make_table_view(self.tape_model, self), bottom),
+        }
+        # Right: the selected market's depth over its price chart. Bottom: the account and feed tabs,
+        # with the selected market's tape beside them. The watchlist keeps the middle, wide.
+        self.splitDockWidget(self.docks["ladder"], self.docks["chart"], Qt.Orientation.Vertical)
+        self.splitDockWidget(self.docks["fills"], self.docks["tape"], Qt.Orientation.Horizontal)
+        self.tabifyDockWidget(self.docks["fills"], self.docks["positions"])
+        self.tabifyDockWidget(self.docks["positions"], self.docks["health"])
+        self.docks["fills"].raise_()
+        self.resize(1500, 900)
+        self.resizeDocks([self.docks["ladder"]], [470], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["fills"], self.docks["tape"]], [1000, 480], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["ladder"], self.docks["chart"]], [380, 300], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["fills"]], [230], Qt.Orientation.Vertical)
+
+    def _build_status(self) -> None:
+        bar = self.statusBar()
+        self.sim_badge = QLabel(" SIMULATED DATA ")
+        self.sim_badge.setObjectName("simBadge")
+        self.sim_badge.setToolTip("Prices come from the embedded exchange simulator, not a real venue.")
+        self.sim_badge.hide()
+        bar.addWidget(self.sim_badge)
+        self.venue_status = {v: VenueStatus(v) for v in Venue}
+        for widget in self.venue_status.values():
+            bar.addPermanentWidget(widget)
+        self.rate_label = QLabel()
+        self.rate_label.setObjectName("totalRate")
+        self.rate_label.setMinimumWidth(110)
+        bar.addPermanentWidget(self.rate_label)
+
+    # ------------------------------------------------------------------ persistence
+
+    def _qsettings(self) -> QSettings:
+        self.config_dir.mkdir(parents=True, exist_ok=True)
+        return QSettings(str(self.config_dir / "window.ini"), QSettings.Format.IniFormat)
+
+    def _restore_layout(self) -> None:
+        qs = self._qsettings()
+        geometry, state, header = (qs.value(k) for k in ("geometry", "state", "watchlist_header"))
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        if isinstance(header, QByteArray):
+            self.table.horizontalHeader().restoreState(header)
+
+    def save_layout(self) -> None:
+        qs = self._qsettings()
+        qs.setValue("geometry", self.saveGeometry())
+        qs.setValue("state", self.saveState())
+        qs.setValue("watchlist_header", self.table.horizontalHeader().saveState())
+        qs.sync()
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state)
+        for dock in self.docks.values():
+            dock.show()
+        self.table.horizontalHeader().reset()
+
+    def save_settings(self) -> None:
+        try:
+            settings_mod.save(self.settings, self.config_dir)
+        except OSError as exc:
+            self.statusBar().showMessage(f"Could not save settings: {exc.strerror or exc}", 10_000)
+
+    # ------------------------------------------------------------------ tasks
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]:
+        """Run engine work beside the window; a failure is reported, never lost or fatal."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+
+        def done(t: asyncio.Task[Any]) -> None:
+            self._tasks.discard(t)
+            if not t.cancelled() and t.exception() is not None and not self._closing:
+                exc = t.exception()
+                self.statusBar().showMessage(f"{what} failed: {type(exc).__name__}: {exc}", 15_000)
+
+        task.add_done_callback(done)
+        return task
+
+    # ------------------------------------------------------------------ engine
+
+    def start(self) -> None:
+        self.spawn(self.connect_profile(), "connecting")
+
+    async def connect_profile(self) -> None:
+        """(Re)start the engine for the active profile with the active watchlist's markets."""
+        if self.running is not None:
+            old, self.running = self.running, None
+            await old.stop()
+        profile = self.settings.profile()
+        self.store = MarketStore()
+        self.catalog, self.catalog_errors = {}, {}
+        self.catalog_ready = asyncio.Event()
+        self.watch_model.listed = None
+        wl = self.settings.watchlist()
+        self.running = running = await launch(
+            profile,
+            self.secrets,
+            {v: wl.of(v) for v in Venue},
+            store=self.store,
+            sim_options=self.sim_options,
+            sim_urls=self.sim_urls,
+        )
+        self.sim_badge.setVisible(bool(running.simulated))
+        for venue, widget in self.venue_status.items():
+            widget.set_problem(running.problems.get(venue))
+        if running.problems:
+            self.statusBar().showMessage("  ".join(running.problems.values()), 20_000)
+        self._show_watchlist()
+        self.connected.emit()
+        await self._load_catalog(running)
+
+    async def _load_catalog(self, running: Launch) -> None:
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession()
+        http = self._http
+
+        async def one(venue: Venue, url: str) -> None:
+            try:
+                if venue is Venue.KALSHI:
+                    self.catalog[venue] = await kalshi_markets(http, url)
+                else:
+                    self.catalog[venue] = await kraken_pairs(http, url)
+            except CatalogError as exc:
+                self.catalog_errors[venue] = str(exc)
+
+        await asyncio.gather(*(one(v, url) for v, url in running.urls.items()))
+        if running is not self.running:
+            return
+        listed = {v: {m.market for m in items} for v, items in self.catalog.items()}
+        self.watch_model.info = {(m.venue, m.market): m for items in self.catalog.values() for m in items}
+        self.watch_model.listed = listed
+        if self.settings.first_run and running.simulated:
+            await self._seed_watchlist()
+        self.watch_model.tick(self.store)
+        self.catalog_ready.set()
+
+    async def _seed_watchlist(self) -> None:
+        """First launch: a few markets from each venue, so data moves before the user does anything."""
+        wl = self.settings.watchlist()
+        if wl.markets:
+            return
+        per_series: dict[str, int] = {}
+        for info in self.catalog.get(Venue.KALSHI, []):
+            series = info.market.split("-")[0]
+            if per_series.get(series, 0) < 2 and sum(per_series.values()) < SEED_KALSHI:
+                per_series[series] = per_series.get(series, 0) + 1
+                wl.add(MarketRef(Venue.KALSHI, info.market))
+        pairs = {m.market for m in self.catalog.get(Venue.KRAKEN, [])}
+        for pair in settings_mod.DEFAULT_KRAKEN:
+            if pair in pairs:
+                wl.add(MarketRef(Venue.KRAKEN, pair))
+        self.save_settings()
+        self._show_watchlist()
+        await self.apply_watchlist()
+
+    async def apply_watchlist(self) -> None:
+        """Send the active watchlist to the venues: adds and removes without reconnecting."""
+        running = self.running
+        if running is None:
+            return
+        wl = self.settings.watchlist()
+        for venue in Venue:
+            if running.engine.has(venue):
+                await running.engine.watch(venue, wl.of(venue))
+
+    def watchlist_changed(self, *, resubscribe: bool = True) -> None:
+        """Every watchlist edit goes through here: save, redraw, and tell the venues."""
+        self.save_settings()
+        self._show_watchlist()
+        if resubscribe:
+            self.spawn(self.apply_watchlist(), "updating subscriptions")
+
+    def _show_watchlist(self) -> None:
+        wl = self.settings.watchlist()
+        keep = self.selected
+        self.watch_model.set_markets(list(wl.markets), self.store)
+        profile = self.settings.active_profile
+        self.title.setText(
+            f"<b>{wl.name}</b> &nbsp; <span style='color:gray'>{len(wl.markets)} markets"
+            f" · profile {profile}</span>"
+        )
+        self.setWindowTitle(f"Market Monitor — {wl.name} — {profile}")
+        if keep is not None and self.select(keep):
+            return
+        if wl.markets:
+            self.select(wl.markets[0])
+        else:
+            self._set_selected(None)
+
+    # ------------------------------------------------------------------ selection
+
+    def select(self, ref: MarketRef) -> bool:
+        row = self.watch_model.row_of(ref)
+        if row is None:
+            return False
+        self.table.setCurrentIndex(self.watch_model.index(row, 0))
+        self._set_selected(ref)
+        return True
+
+    def step_selection(self, step: int) -> None:
+        rows = self.watch_model.rowCount()
+        if not rows:
+            return
+        current = self.table.currentIndex().row()
+        target = 0 if current < 0 else (current + step) % rows
+        self.table.setCurrentIndex(self.watch_model.index(target, 0))
+
+    def _row_selected(self, current: Any, _previous: Any) -> None:
+        if not current.isValid():
+            return
+        ref = self.watch_model.ref_at(current.row())
+        if ref is not None and ref != self.selected:
+            self._set_selected(ref)
+
+    def _set_selected(self, ref: MarketRef | None) -> None:
+        self.selected = ref
+        venue, market = (ref.venue, ref.market) if ref is not None else (None, None)
+        self.ladder.set_market(venue, market)
+        self.chart.set_market(venue, market)
+        self.tape_model.set_market(venue, market)
+        label = f"{market}" if market else "—"
+        self.docks["ladder"].setWindowTitle(f"Depth — {label}")
+        self.docks["chart"].setWindowTitle(f"Price — {label}")
+        self.docks["tape"].setWindowTitle(f"Trades — {label}")
+        self._refresh_selected()
+
+    def _refresh_selected(self) -> None:
+        self.ladder.refresh(self.store)
+        self.chart.refresh(self.store)
+        self.tape_model.refresh(self.store)
+
+    # ------------------------------------------------------------------ the timer
+
+    def _tick(self) -> None:
+        store = self.store
+        changed = store.take_changes()
+        painted = self.watch_model.refresh(store, changed) > 0
+        sel = self.selected
+        if sel is not None and (sel.venue, sel.market) in changed:
+            self._refresh_selected()
+            painted = True
+        if store.fills_changed:
+            self.fills_model.refresh(store)
+            painted = True
+        self._ticks += 1
+        if self._ticks % 5 == 0:  # positions move with fills: 5 Hz is plenty, and cheaper
+            self.positions_model.refresh(store)
+        if self._ticks % SLOW_EVERY == 0:
+            self.watch_model.tick(store)
+            self.health_model.refresh(store, self.running.engine if self.running else None)
+            painted = True
+        if self._ticks % (REFRESH_HZ // 4) == 0:
+            self._update_status()
+        if painted:
+            self.frames += 1
+
+    def _update_status(self) -> None:
+        running = self.running
+        now = time.monotonic()
+        total = 0.0
+        down: dict[Venue, str] = {}
+        for venue, widget in self.venue_status.items():
+            links = [link for link in running.engine.links if link.venue is venue] if running else []
+            rate = sum(h.rate(now) for (v, _k), h in self.store.health.items() if v is venue)
+            total += rate
+            widget.update_from(links, rate, running.simulated if running else set())
+            live = [link for link in links if link.state is ConnState.LIVE]
+            if links and not live:
+                link = links[0]
+                down[venue] = f"{link.state.value}: {link.transitions[-1].reason}"
+        if down != self.watch_model.down:
+            self.watch_model.down = down
+            self.watch_model.tick(self.store)
+        self.rate_label.setText(f"{total:,.0f} msg/s")
+
+    # ------------------------------------------------------------------ theme and shutdown
+
+    def set_theme(self, name: str) -> None:
+        self.settings.theme = name
+        theme.apply(_app(), name)
+        self._apply_theme()
+        self.save_settings()
+
+    def _apply_theme(self) -> None:
+        t = theme.current()
+        self.watch_model.apply_theme()
+        self.ladder.apply_theme(t)
+        self.chart.apply_theme(t)
+        self.sim_badge.setStyleSheet(
+            f"background:{t.warn}; color:#000; font-weight:bold; border-radius:3px; padding:1px 6px;"
+        )
+        for widget in self.venue_status.values():
+            widget.apply_theme(t)
+        for view in self.findChildren(QTableView):
+            view.viewport().update()
+
+    async def shutdown(self) -> None:
+        self._closing = True
+        self.timer.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.running is not None:
+            running, self.running = self.running, None
+            await running.stop()
+        if self._http is not None:
+            await self._http.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.save_layout()
+        self.save_settings()
+        super().closeEvent(event)
+        self.closed.emit()
+
+    # ------------------------------------------------------------------ checks (--smoke, tests)
+
+    def data_counts(self) -> tuple[int, int]:
+        """Watchlist rows showing a bid or an ask, and price levels in the depth ladder."""
+        rows = sum(1 for r in self.watch_model.rows if r.values[0] is not None or r.values[1] is not None)
+        return rows, self.ladder.level_count()
+
+    def paint_targets(self) -> dict[str, QWidget]:
+        """The widgets whose repaints the GUI benchmark counts."""
+        return {"watchlist": self.table.viewport(), "ladder": self.ladder, "chart": self.chart}
+
+    def has_market_data(self) -> bool:
+        rows, levels = self.data_counts()
+        return rows > 0 and levels > 0
+
+
+def _app() -> QApplication:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    return app
+
+
+def shortcut(text: str) -> QKeySequence:
+    return QKeySequence(text)

@@ -1,0 +1,59 @@
+"""Qt test support: a qasync loop under pytest-qt (platform notes §4, style B), the simulator plus the
+stream engine started on it, and a waiter that pumps Qt (which drives the asyncio tasks) until done."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, TypeVar
+
+import pytest
+import qasync
+from PySide6.QtWidgets import QApplication
+
+T = TypeVar("T")
+
+
+def run_on(loop: asyncio.AbstractEventLoop, coro: Awaitable[T], timeout: float = 20.0) -> T:
+    """Run ``coro`` on the already-running qasync loop by pumping Qt events until it finishes."""
+    app = QApplication.instance()
+    assert app is not None
+    task = asyncio.ensure_future(coro, loop=loop)
+    deadline = time.monotonic() + timeout
+    while not task.done():
+        if time.monotonic() > deadline:
+            task.cancel()
+            raise TimeoutError(f"not done within {timeout} s")
+        app.processEvents()
+        time.sleep(0.001)
+    return task.result()
+
+
+def pump_until(pred: Callable[[], Any], timeout: float = 10.0) -> None:
+    app = QApplication.instance()
+    assert app is not None
+    deadline = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met in time")
+        app.processEvents()
+        time.sleep(0.002)
+
+
+@pytest.fixture
+def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
+    """A qasync loop registered as running, so qtbot.wait*/waitUntil also drive asyncio tasks."""
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.set_event_loop(loop)
+    yield loop
+    tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for t in tasks:
+        t.cancel()
+    deadline = time.monotonic() + 3
+    while any(not t.done() for t in tasks) and time.monotonic() < deadline:
+        qapp.processEvents()
+    asyncio.events._set_running_loop(None)
+    loop._QEventLoop__is_running = False  # type: ignore[attr-defined]  # so close() is allowed
+    loop.close()
+    asyncio.set_event_loop(None)

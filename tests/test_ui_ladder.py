@@ -1,0 +1,229 @@
+"""The depth ladder against the real simulator and stream engine: rows equal the store's book (Kraken at
+wire precision, Kalshi in cents with implied probability), cumulative sizes and the depth curves agree,
+stale books are flagged, and a refresh never resets the model."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from app.core.book import OrderBook
+from app.core.instruments import Venue
+from app.launch import Launch, launch
+from app.secrets import SecretStore
+from app.settings import Profile
+from app.sim.market import SimConfig, SimMarket
+from app.sim.server import SimOptions
+from app.ui import theme
+from app.ui.ladder import (
+    ASK_CUM,
+    ASK_SIZE,
+    BID_CUM,
+    BID_SIZE,
+    PRICE,
+    RAW_ROLE,
+    DepthLadder,
+    cents_text,
+    probability_text,
+)
+from tests.qtsupport import pump_until, run_on
+from tests.simclient import kalshi_truth_in_yes_terms
+
+SUB_CENT = list(SimMarket(SimConfig(seed=1)).kalshi)[1]  # a deci_cent market (seed 1, the default)
+
+
+@contextmanager
+def running(
+    loop: asyncio.AbstractEventLoop, markets: dict[Venue, list[str]], sim_options: SimOptions | None = None
+) -> Iterator[Launch]:
+    run = run_on(loop, launch(Profile("Simulator"), SecretStore(), markets, sim_options=sim_options))
+    try:
+        run_on(loop, run.engine.wait_live(10))
+        yield run
+    finally:
+        run_on(loop, run.stop())
+
+
+def live_book(run: Launch, venue: Venue, market: str) -> OrderBook:
+    def ready() -> bool:
+        book = run.engine.store.book(venue, market)
+        return book is not None and not book.stale and len(book.bids) > 0 and len(book.asks) > 0
+
+    pump_until(ready)
+    book = run.engine.store.book(venue, market)
+    assert book is not None
+    return book
+
+
+def cell(ladder: DepthLadder, row: int, col: int, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+    return ladder.model.index(row, col).data(role)
+
+
+def assert_rows_equal_book(ladder: DepthLadder, book: OrderBook) -> None:
+    model = ladder.model
+    bids, asks = book.levels_as_decimals(ladder.levels)
+    for side, levels, row_of, size_col, cum_col in (
+        ("bid", bids, model.bid_row, BID_SIZE, BID_CUM),
+        ("ask", asks, model.ask_row, ASK_SIZE, ASK_CUM),
+    ):
+        total = Decimal(0)
+        for k, (price, size) in enumerate(levels):
+            total += size
+            row = row_of(k)
+            assert cell(ladder, row, PRICE, RAW_ROLE) == price, (side, k)
+            assert cell(ladder, row, size_col, RAW_ROLE) == size, (side, k)
+            assert cell(ladder, row, cum_col, RAW_ROLE) == total, (side, k)
+        for k in range(len(levels), ladder.levels):  # rows beyond the book are blank
+            assert cell(ladder, row_of(k), PRICE) == ""
+    # the depth chart draws the same cumulative sums (bids stored outermost first)
+    bid_y = ladder.bid_curve.getOriginalDataset()[1]
+    ask_y = ladder.ask_curve.getOriginalDataset()[1]
+    np.testing.assert_allclose(bid_y, np.cumsum([float(s) for _, s in bids])[::-1])
+    np.testing.assert_allclose(ask_y, np.cumsum([float(s) for _, s in asks]))
+
+
+def test_cents_and_probability_text() -> None:
+    assert cents_text(Decimal("0.8700")) == "87¢"
+    assert cents_text(Decimal("0.8750")) == "87.5¢"
+    assert cents_text(Decimal("0.0001")) == "0.01¢"
+    assert cents_text(Decimal("1.0000")) == "100¢"
+    assert cents_text(Decimal("0.8700"), 1) == "87.0¢"
+    assert probability_text(Decimal("0.8700")) == "87.0%"
+    assert probability_text(Decimal("0.8755")) == "87.55%"
+
+
+def test_kraken_ladder_equals_book(qtbot, qloop, qtmodeltester, qapp: QApplication) -> None:
+    theme.apply(qapp, "dark")
+    with running(qloop, {Venue.KALSHI: [], Venue.KRAKEN: ["BTC/USD"]}) as run:
+        store = run.engine.store
+        ladder = DepthLadder()
+        qtbot.addWidget(ladder)
+        ladder.resize(560, 860)
+        ladder.show()
+        resets: list[int] = []
+        ladder.model.modelReset.connect(lambda: resets.append(1))
+        ladder.set_market(Venue.KRAKEN, "BTC/USD")
+        book = live_book(run, Venue.KRAKEN, "BTC/USD")
+        ladder.refresh(store)
+        assert_rows_equal_book(ladder, book)
+        bids, asks = book.levels_as_decimals(ladder.levels)
+        assert ladder.level_count() == len(bids) + len(asks) > 0
+        # Kraken keeps the wire precision text
+        assert cell(ladder, ladder.model.bid_row(0), PRICE) == f"{bids[0][0]:f}"
+        assert cell(ladder, ladder.model.ask_row(0), PRICE) == f"{asks[0][0]:f}"
+        assert ladder.mid_line.value() == pytest.approx(float(bids[0][0] + asks[0][0]) / 2)
+        assert f"{bids[0][0]:f}" in ladder.header.text() and "Spread" in ladder.header.text()
+        qtmodeltester.check(ladder.model)
+
+        # the feed moves on; each refresh still matches and never resets the model
+        for _ in range(5):
+            seen = run.engine.store.health_of(Venue.KRAKEN, "book").messages
+            pump_until(lambda seen=seen: store.health_of(Venue.KRAKEN, "book").messages > seen)
+            ladder.refresh(store)
+            assert_rows_equal_book(ladder, book)
+        assert resets == []
+        assert not ladder.stale_label.isVisible()
+        ladder.grab().save("/tmp/ladder.png")
+
+        ladder.levels = 5  # fewer rows: the one case that resets the model
+        assert resets == [1] and ladder.model.rowCount() == 10
+        ladder.refresh(store)
+        assert_rows_equal_book(ladder, book)
+        assert ladder.level_count() == 10
+        qtmodeltester.check(ladder.model)
+        ladder.levels = 15
+
+        # theme switch recolours the rows
+        before = cell(ladder, ladder.model.bid_row(0), PRICE, Qt.ItemDataRole.ForegroundRole)
+        ladder.apply_theme(theme.LIGHT)
+        after = cell(ladder, ladder.model.bid_row(0), PRICE, Qt.ItemDataRole.ForegroundRole)
+        assert before != after and after == theme.qcolor(theme.LIGHT.bid)
+        ladder.apply_theme(theme.DARK)
+
+
+def test_kalshi_ladder_in_cents_equals_truth(qtbot, qloop, qtmodeltester, qapp: QApplication) -> None:
+    theme.apply(qapp, "dark")
+    options = SimOptions(duration=1.5)  # the market freezes, so the ladder can be compared with the truth
+    with running(qloop, {Venue.KALSHI: [SUB_CENT], Venue.KRAKEN: []}, options) as run:
+        store = run.engine.store
+        ladder = DepthLadder()
+        qtbot.addWidget(ladder)
+        ladder.resize(560, 860)
+        ladder.show()
+        ladder.set_market(Venue.KALSHI, SUB_CENT)
+        assert run.sim is not None
+        sim = run.sim
+        book = live_book(run, Venue.KALSHI, SUB_CENT)
+        n = ladder.levels
+
+        def settled() -> bool:
+            bids, asks = kalshi_truth_in_yes_terms(sim, SUB_CENT)
+            return sim.frozen.is_set() and book.levels_as_decimals(n) == (bids[:n], asks[:n])
+
+        pump_until(settled, 15)
+        ladder.refresh(store)
+        assert_rows_equal_book(ladder, book)
+        truth_bids, truth_asks = kalshi_truth_in_yes_terms(sim, SUB_CENT)
+        assert cell(ladder, ladder.model.bid_row(0), PRICE, RAW_ROLE) == truth_bids[0][0]
+        assert cell(ladder, ladder.model.ask_row(0), PRICE, RAW_ROLE) == truth_asks[0][0]
+
+        bids, asks = book.levels_as_decimals(n)
+        texts = []
+        for k, (price, _) in enumerate(bids):
+            texts.append((cell(ladder, ladder.model.bid_row(k), PRICE), price))
+        for k, (price, _) in enumerate(asks):
+            texts.append((cell(ladder, ladder.model.ask_row(k), PRICE), price))
+        decimals = set()
+        for text, price in texts:
+            assert isinstance(text, str) and text.endswith("¢")
+            assert Decimal(text[:-1]) == price * 100  # cents, exactly
+            decimals.add(len(text[:-1].partition(".")[2]))
+        assert len(decimals) == 1  # one book, one number of decimals: the column lines up
+        row = ladder.model.bid_row(0)
+        tip = cell(ladder, row, PRICE, Qt.ItemDataRole.ToolTipRole)
+        assert isinstance(tip, str) and probability_text(bids[0][0]) in tip
+        assert "¢" in ladder.header.text()
+        # depth chart x-axis in cents: the mid line sits between best bid and ask, in cents
+        assert ladder.mid_line.value() == pytest.approx(float(bids[0][0] + asks[0][0]) * 50)
+        qtmodeltester.check(ladder.model)
+        ladder.grab().save("/tmp/ladder_kalshi.png")
+
+
+def test_placeholder_then_stale(qtbot, qloop) -> None:
+    ladder = DepthLadder()
+    qtbot.addWidget(ladder)
+    ladder.show()
+    assert ladder.placeholder.isVisible() and "No market" in ladder.placeholder.text()
+    with running(qloop, {Venue.KALSHI: [], Venue.KRAKEN: ["ETH/USD"]}) as run:
+        store = run.engine.store
+        ladder.set_market(Venue.KRAKEN, "SOL/USD")  # not subscribed: no book
+        ladder.refresh(store)
+        assert ladder.placeholder.isVisible() and "Waiting" in ladder.placeholder.text()
+        assert not ladder.table.isVisible() and ladder.level_count() == 0
+
+        ladder.set_market(Venue.KRAKEN, "ETH/USD")
+        book = live_book(run, Venue.KRAKEN, "ETH/USD")
+        ladder.refresh(store)
+        assert ladder.table.isVisible() and not ladder.stale_label.isVisible()
+        live_fg = cell(ladder, ladder.model.bid_row(0), PRICE, Qt.ItemDataRole.ForegroundRole)
+
+        book.mark_stale("x")
+        ladder.refresh(store)
+        assert ladder.stale_label.isVisible()
+        assert ladder.stale_label.text().startswith("STALE: x")
+        dim = theme.qcolor(theme.current().dim_text)
+        for col in (BID_CUM, BID_SIZE, PRICE):
+            assert cell(ladder, ladder.model.bid_row(0), col, Qt.ItemDataRole.ForegroundRole) == dim
+        assert live_fg != dim
+        assert ladder.plot.opacity() < 1
+
+        ladder.set_market(None, None)
+        assert ladder.placeholder.isVisible() and not ladder.stale_label.isVisible()
+        assert cell(ladder, ladder.model.bid_row(0), PRICE) == ""
