@@ -88,6 +88,11 @@ async def test_registry_agrees_with_the_server_at_start_and_after_edits() -> Non
         book_sub = next(s for s in conn.subs.values() if s.channel == "orderbook_delta")
         assert book_sub.markets == set(tickers[2:6])
         assert engine.link(Venue.KALSHI).connects == 1 and engine.link(Venue.KRAKEN).connects == 1
+        # Once stopped, nothing is acknowledged any more: the registry must not claim a dead link in sync.
+        await engine.stop()
+        for link in ("kalshi", "kraken"):
+            subs = engine.status()[link]["subscriptions"]
+            assert all(not s["acknowledged"] and not s["in_sync"] for s in subs.values())
 
 
 @pytest.mark.asyncio

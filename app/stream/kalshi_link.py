@@ -168,7 +168,8 @@ class KalshiLink(Connection):
         if self.lifecycle:
             desired["market_lifecycle_v2"] = {"*"}
         acked: dict[str, set[str]] = {}
-        for sid, channel in self.session.sid_channel.items():
+        sids = self.session.sid_channel.items() if self._ws is not None else ()  # none without a connection
+        for sid, channel in sids:
             markets = self.session.sid_markets.get(sid)
             acked[channel] = set(markets) if channel in MARKET_CHANNELS and markets is not None else {"*"}
         out: dict[str, dict[str, object]] = {}

@@ -257,7 +257,8 @@ class KrakenLink(Connection):
         desired["instrument"] = {"*"}
         if self.token is not None:
             desired["executions"] = desired["balances"] = {"*"}
-        return _report(desired, self._acked)
+        # Acknowledgements belong to a connection: with none open, nothing is acknowledged.
+        return _report(desired, self._acked if self._ws is not None else {})
 
     def encode(self, command: dict[str, Any]) -> str:
         return self.commands.encode(command)
