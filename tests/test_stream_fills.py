@@ -135,3 +135,32 @@ async def test_trades_history_is_signed_paged_and_newest_first() -> None:
 def test_v2_symbol_names() -> None:
     assert v2_symbol("XBT/USD") == "BTC/USD" and v2_symbol("XDG/USD") == "DOGE/USD"
     assert v2_symbol("ETH/XBT") == "ETH/BTC" and v2_symbol("SOL/USD") == "SOL/USD"
+
+
+@pytest.mark.asyncio
+async def test_positions_held_before_connecting_are_loaded_over_rest() -> None:
+    """The WebSocket only reports positions as they change: a market held but quiet still shows."""
+    from decimal import Decimal
+
+    async with Simulator(SimOptions(seed=5, rate=1500, duration=2)) as sim:
+        await sim.frozen.wait()  # trading happened with nobody connected; now nothing changes
+        held = {t: m.position for t, m in sim.market.kalshi.items() if m.position.volume}
+        assert held
+        engine = StreamEngine()
+        link = KalshiLink(
+            sim.urls["kalshi_ws"],
+            sim.urls["kalshi_rest"],
+            engine.store,
+            KalshiCredentials("positions-test", ed25519.Ed25519PrivateKey.generate()),
+            list(sim.market.kalshi)[:1],
+        )
+        engine.add(link)
+        engine.start()
+        try:
+            deadline = time.monotonic() + 10
+            while len(engine.store.positions) < len(held) and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            got = {m: p.position for (_v, m), p in engine.store.positions.items()}
+            assert got == {t: Decimal(p.position) / 100 for t, p in held.items()}
+        finally:
+            await engine.stop()

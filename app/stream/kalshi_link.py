@@ -7,11 +7,12 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import aiohttp
 
-from app.core.events import BookChange, BookSnapshot, Event, Fill, RecoveryAction, RecoveryKind
+from app.core.events import BookChange, BookSnapshot, Event, Fill, Position, RecoveryAction, RecoveryKind
 from app.core.instruments import Venue
 from app.core.store import MarketStore
 from app.stream.connection import REST_TIMEOUT, Connection
@@ -220,6 +221,48 @@ class KalshiLink(Connection):
             self.fill_catchups += 1
             self.fills_fetched += len(fills)
             self.store.add_fills(fills)
+            # The WebSocket only sends positions as they change: held ones come from REST on each connect.
+            try:
+                positions = await self.fetch_positions()
+            except (aiohttp.ClientError, TimeoutError, ValueError, KeyError) as exc:
+                self.store.health_of(self.venue, "positions").errors += 1
+                self._note(f"positions fetch failed: {exc}")
+                return
+            self.store.apply(self.venue, positions)
+
+    async def fetch_positions(self) -> list[Position]:
+        path = REST_PREFIX + "/portfolio/positions"
+        params: dict[str, str] = {"limit": "1000"}
+        out: list[Position] = []
+        http = self.rest()
+        for _ in range(100):  # pages
+            headers = auth_headers(self.credentials.key_id, self.credentials.private_key, "GET", path)
+            async with http.get(
+                self.rest_url + "/portfolio/positions",
+                params=params,
+                headers=headers,
+                ssl=self.ssl_context or True,
+                timeout=REST_TIMEOUT,
+            ) as response:
+                if response.status != 200:
+                    raise ValueError(f"GET /portfolio/positions answered HTTP {response.status}")
+                body = await response.json()
+            for obj in body.get("market_positions") or []:
+                out.append(
+                    Position(
+                        Venue.KALSHI,
+                        str(obj["ticker"]),
+                        Decimal(str(obj["position_fp"])),
+                        cost=_dollars(obj.get("market_exposure_dollars")),
+                        realized_pnl=_dollars(obj.get("realized_pnl_dollars")),
+                        fees_paid=_dollars(obj.get("fees_paid_dollars")),
+                    )
+                )
+            cursor = body.get("cursor")
+            if not cursor:
+                break
+            params["cursor"] = cursor
+        return out
 
     async def fetch_fills(self, since_ms: int | None) -> list[Fill]:
         path = REST_PREFIX + "/portfolio/fills"
@@ -254,3 +297,7 @@ class KalshiLink(Connection):
 
     def _note(self, text: str) -> None:
         self.transitions.append(type(self.transitions[-1])(self.state, text))
+
+
+def _dollars(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
