@@ -231,69 +231,52 @@ class KalshiLink(Connection):
             self.store.apply(self.venue, positions)
 
     async def fetch_positions(self) -> list[Position]:
-        path = REST_PREFIX + "/portfolio/positions"
-        params: dict[str, str] = {"limit": "1000"}
-        out: list[Position] = []
-        http = self.rest()
-        for _ in range(100):  # pages
-            headers = auth_headers(self.credentials.key_id, self.credentials.private_key, "GET", path)
-            async with http.get(
-                self.rest_url + "/portfolio/positions",
-                params=params,
-                headers=headers,
-                ssl=self.ssl_context or True,
-                timeout=REST_TIMEOUT,
-            ) as response:
-                if response.status != 200:
-                    raise ValueError(f"GET /portfolio/positions answered HTTP {response.status}")
-                body = await response.json()
-            for obj in body.get("market_positions") or []:
-                out.append(
-                    Position(
-                        Venue.KALSHI,
-                        str(obj["ticker"]),
-                        Decimal(str(obj["position_fp"])),
-                        cost=_dollars(obj.get("market_exposure_dollars")),
-                        realized_pnl=_dollars(obj.get("realized_pnl_dollars")),
-                        fees_paid=_dollars(obj.get("fees_paid_dollars")),
-                    )
-                )
-            cursor = body.get("cursor")
-            if not cursor:
-                break
-            params["cursor"] = cursor
-        return out
+        return [
+            Position(
+                Venue.KALSHI,
+                str(obj["ticker"]),
+                Decimal(str(obj["position_fp"])),
+                cost=_dollars(obj.get("market_exposure_dollars")),
+                realized_pnl=_dollars(obj.get("realized_pnl_dollars")),
+                fees_paid=_dollars(obj.get("fees_paid_dollars")),
+            )
+            for obj in await self._signed_pages("/portfolio/positions", {}, "market_positions")
+        ]
 
     async def fetch_fills(self, since_ms: int | None) -> list[Fill]:
-        path = REST_PREFIX + "/portfolio/fills"
-        params: dict[str, str] = {"limit": "1000"}
-        if since_ms is not None:
-            params["min_ts"] = str(max(0, since_ms // 1000))
-        fills: list[Fill] = []
+        params = {} if since_ms is None else {"min_ts": str(max(0, since_ms // 1000))}
+        decode = self.session.decoder.decode_obj
+        return [
+            e
+            for obj in await self._signed_pages("/portfolio/fills", params, "fills")
+            for e in decode({"type": "fill", "msg": obj})
+            if isinstance(e, Fill)
+        ]
+
+    async def _signed_pages(self, endpoint: str, params: dict[str, str], key: str) -> list[dict[str, Any]]:
+        """Every page of a signed portfolio GET (cursor-paged, 1000 a page), as the listed objects."""
+        path = REST_PREFIX + endpoint  # what is signed: the path without the query
+        query = {"limit": "1000", **params}
+        out: list[dict[str, Any]] = []
         http = self.rest()
         for _ in range(100):  # pages
             headers = auth_headers(self.credentials.key_id, self.credentials.private_key, "GET", path)
             async with http.get(
-                self.rest_url + "/portfolio/fills",
-                params=params,
+                self.rest_url + endpoint,
+                params=query,
                 headers=headers,
                 ssl=self.ssl_context or True,
                 timeout=REST_TIMEOUT,
             ) as response:
                 if response.status != 200:
-                    raise ValueError(f"GET /portfolio/fills answered HTTP {response.status}")
+                    raise ValueError(f"GET {endpoint} answered HTTP {response.status}")
                 body = await response.json()
-            for obj in body.get("fills", []):
-                fills.extend(
-                    e
-                    for e in self.session.decoder.decode_obj({"type": "fill", "msg": obj})
-                    if isinstance(e, Fill)
-                )
+            out.extend(body.get(key) or [])
             cursor = body.get("cursor")
             if not cursor:
                 break
-            params["cursor"] = cursor
-        return fills
+            query["cursor"] = cursor
+        return out
 
     def _note(self, text: str) -> None:
         self.transitions.append(type(self.transitions[-1])(self.state, text))

@@ -16,7 +16,6 @@ from app.stream.engine import StreamEngine
 from app.stream.kalshi_link import KalshiLink
 from app.stream.recorder import Recorder
 
-DEFAULT_KRAKEN = ["BTC/USD", "ETH/USD", "SOL/USD"]
 DEFAULT_KALSHI_COUNT = 6
 
 
@@ -70,7 +69,7 @@ async def _run(args: argparse.Namespace, out: IO[str]) -> int:
         if profile.kalshi == "sim" and not wanted[Venue.KALSHI]:
             wanted[Venue.KALSHI] = list(listed.kalshi)[:DEFAULT_KALSHI_COUNT]
         if profile.kraken == "sim" and not wanted[Venue.KRAKEN]:
-            wanted[Venue.KRAKEN] = list(DEFAULT_KRAKEN)
+            wanted[Venue.KRAKEN] = list(settings_mod.DEFAULT_KRAKEN)
         unknown = [m for m in wanted[Venue.KALSHI] if profile.kalshi == "sim" and m not in listed.kalshi]
         unknown += [m for m in wanted[Venue.KRAKEN] if profile.kraken == "sim" and m not in listed.kraken]
         if unknown:

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from app.core.instruments import Venue
 from app.core.store import MarketStore
+from app.ui import format as fmt
 from app.ui import theme as themes
 from app.ui.theme import Theme
 
@@ -52,9 +53,7 @@ _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 def cents(price: Decimal) -> Decimal:
     """A Kalshi dollar price as cents (0.8750 -> 87.5), without trailing zeros."""
-    c = (price * _HUNDRED).normalize()
-    exp = c.as_tuple().exponent
-    return c.quantize(Decimal(1)) if isinstance(exp, int) and exp > 0 else c  # 1E+2 -> 100
+    return fmt.trimmed(price * _HUNDRED)
 
 
 def cents_decimals(prices: list[Decimal]) -> int:
@@ -68,20 +67,13 @@ def cents_decimals(prices: list[Decimal]) -> int:
 
 
 def cents_text(price: Decimal, decimals: int | None = None) -> str:
-    c = cents(price)
-    if decimals is not None:
-        c = c.quantize(Decimal(1).scaleb(-decimals))
-    return f"{c:f}¢"
+    """Cents, padded to ``decimals`` so one book's prices line up (``fmt.cents`` without padding)."""
+    if decimals is None:
+        return fmt.cents(price)
+    return f"{cents(price).quantize(Decimal(1).scaleb(-decimals)):f}¢"
 
 
-def probability_text(price: Decimal) -> str:
-    """Implied probability of YES, at least one decimal (0.87 -> "87.0%")."""
-    c = cents(price)
-    exp = c.as_tuple().exponent
-    assert isinstance(exp, int)
-    if exp > -1:
-        c = c.quantize(Decimal("0.1"))
-    return f"{c:f}%"
+probability_text = fmt.probability  # implied probability of YES: 0.87 -> "87.0%"
 
 
 def size_decimals(venue: Venue | None, sizes: list[Decimal]) -> int | None:
@@ -439,14 +431,7 @@ class DepthLadder(QWidget):
         self.bars.set_theme(t)
         self.placeholder.setStyleSheet(f"color: {t.dim_text}; font-size: 13px;")
         self.stale_label.setStyleSheet(f"color: {t.warn}; font-weight: bold;")
-        self.plot.setBackground(themes.qcolor(t.base))
-        item = self.plot.getPlotItem()
-        for name in ("left", "bottom"):
-            axis = item.getAxis(name)
-            axis.setPen(pg.mkPen(t.grid))
-            axis.setTextPen(pg.mkPen(t.dim_text))
-        # No grid: pyqtgraph draws it with the axis, so every data update would redraw the axis text
-        # too (measured: most of a frame's paint time).
+        themes.style_plot(self.plot, t)
         self.bid_curve.setPen(pg.mkPen(t.bid, width=1.5))
         self.bid_curve.setBrush(pg.mkBrush(themes.qcolor(t.bid_fill)))
         self.ask_curve.setPen(pg.mkPen(t.ask, width=1.5))

@@ -362,14 +362,7 @@ class PriceChart(QWidget):
 
     def apply_theme(self, t: Theme) -> None:
         q = themes.qcolor
-        self.plot.setBackground(q(t.base))
-        item = self.plot.getPlotItem()
-        for name in ("left", "bottom"):
-            axis = item.getAxis(name)
-            axis.setPen(pg.mkPen(t.grid))
-            axis.setTextPen(pg.mkPen(t.dim_text))
-        # No grid: pyqtgraph draws it with the axis, so every data update would redraw the axis text
-        # too (measured: most of a frame's paint time).
+        themes.style_plot(self.plot, t)
         self.mid_curve.setPen(pg.mkPen(t.mid, width=1.5))
         colors = {TakerSide.BUY: t.bid, TakerSide.SELL: t.ask, None: t.mid}
         for side, points in self.trade_points.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
 from app.core.instruments import Venue
@@ -18,7 +19,7 @@ class VenueStatus(QLabel):
         super().__init__()
         self.venue = venue
         self.setObjectName(f"status_{venue.value}")
-        self.setTextFormat(self.textFormat().RichText)
+        self.setTextFormat(Qt.TextFormat.RichText)
         self.problem: str | None = None
         self.state_text = "off"
         self._theme = current()
