@@ -84,6 +84,7 @@ class MainWindow(QMainWindow):
         self.catalog_ready = asyncio.Event()
 
         self.setWindowTitle("Market Monitor")
+        theme.apply(_app(), settings.theme)  # before any widget is polished with the default palette
         self._build_central()
         self._build_docks()
         self._build_status()
@@ -92,7 +93,6 @@ class MainWindow(QMainWindow):
         self.actions_by_name: dict[str, QAction] = build_menus(self)
         self._default_state = self.saveState()
         self._restore_layout()
-        theme.apply(_app(), settings.theme)
         self._apply_theme()
         self._show_watchlist()
 
@@ -454,7 +454,9 @@ class MainWindow(QMainWindow):
             total += rate
             widget.update_from(links, rate, running.simulated if running else set())
             live = [link for link in links if link.state is ConnState.LIVE]
-            if links and not live:
+            if not links and running is not None and venue in running.problems:
+                down[venue] = f"not connected: {widget.state_text}"  # e.g. needs credentials
+            elif links and not live:
                 link = links[0]
                 down[venue] = f"{link.state.value}: {link.transitions[-1].reason}"
         if down != self.watch_model.down:
@@ -481,6 +483,8 @@ class MainWindow(QMainWindow):
         for widget in self.venue_status.values():
             widget.apply_theme(t)
         for view in self.findChildren(QTableView):
+            if view.styleSheet():  # a style-sheeted view keeps the palette it was polished with
+                view.setStyleSheet(view.styleSheet())
             view.viewport().update()
 
     async def shutdown(self) -> None:
