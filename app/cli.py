@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from contextlib import nullcontext
+from typing import Any
 
 from app import __version__
 from app.core.instruments import Venue
@@ -22,6 +24,26 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         # One line, not argparse's usage dump: scripts read the first line of stderr.
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+class _SecretSafeParser(_Parser):
+    """For ``credentials``: a mistyped option may carry a secret, so options must be spelled out in full
+    (``--secret X`` is not taken for ``--secret-file X``) and stray arguments are counted, never echoed."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"{len(extras)} unrecognized argument(s), not repeated here as they may hold a secret")
+        return parsed, extras
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        super().error(
+            re.sub(r"invalid choice: .*? \(choose from", "invalid choice (choose from", message, flags=re.S)
+        )
 
 
 def _positive(text: str) -> int:
@@ -118,6 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_sim_parser(sub)
     _add_stream_parser(sub)
+    _add_credentials_parser(sub)
+    ap = sub.add_parser(
+        "about",
+        help="print the version, build and what was found on this machine (Qt, keyring backend, paths)",
+        description="The facts Help → About shows, for a bug report.",
+    )
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
@@ -157,6 +186,80 @@ def _add_stream_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     sp.add_argument("--seed", type=_non_negative, default=1, help="simulator seed (default 1)")
     sp.add_argument("--rate", type=_rate, default=200.0, help="simulator steps per second (default 200)")
+
+
+def _add_credentials_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    from app.credentials import TARGETS, envs_of
+
+    cp = sub.add_parser(
+        "credentials",
+        help="list, set, delete or test the API keys in the OS keyring (what File → Credentials… manages)",
+        description="Manage the API keys that profiles use, in the OS keyring, without the window. "
+        "Secrets are read from a file, stdin or a hidden prompt, never from the command line, and are "
+        "never printed. Exit status: 0 done, 1 refused (bad key, no usable keyring, test failed), 2 usage.",
+    )
+    actions = cp.add_subparsers(
+        dest="action", metavar="ACTION", required=True, parser_class=_SecretSafeParser
+    )
+    lp = actions.add_parser(
+        "list",
+        help="what is stored per venue environment (never a secret)",
+        description="The keyring backend, then per venue environment whether the identifier and the "
+        "secret are stored: the Kalshi key id and key type, the start of the Kraken API key.",
+    )
+    lp.add_argument("--json", action="store_true", help="print one JSON object")
+    venues = sorted({t.venue for t in TARGETS})
+
+    def per_venue(action: str, help_text: str, description: str) -> dict[str, argparse.ArgumentParser]:
+        ap = actions.add_parser(action, help=help_text, description=description)
+        vs = ap.add_subparsers(dest="venue", metavar="VENUE", required=True, parser_class=_SecretSafeParser)
+        parsers: dict[str, argparse.ArgumentParser] = {}
+        for venue in venues:
+            envs = envs_of(venue)
+            vp = vs.add_parser(
+                venue, help=f"{venue.capitalize()} ({', '.join(envs)})", description=description
+            )
+            vp.add_argument("env", metavar="ENV", choices=envs, help=" or ".join(envs))
+            parsers[venue] = vp
+        return parsers
+
+    sp = per_venue(
+        "set",
+        "check a key pair, then store it (replaces what is stored)",
+        "Check a key pair as the dialog does, then store it in the OS keyring.",
+    )
+    sp["kalshi"].add_argument("--key-id", required=True, type=_nonblank, metavar="ID", help="the API key id")
+    sp["kalshi"].add_argument(
+        "--private-key-file",
+        required=True,
+        metavar="PEM",
+        help="the private key file Kalshi gave you (RSA or Ed25519 PEM); '-' reads stdin",
+    )
+    sp["kraken"].add_argument("--api-key", required=True, type=_nonblank, metavar="KEY", help="the API key")
+    sp["kraken"].add_argument(
+        "--secret-file",
+        metavar="FILE",
+        help="a file holding the base64 API secret; '-' reads stdin (default: ask, without echo)",
+    )
+    per_venue("delete", "remove a stored key pair", "Remove a stored key pair (nothing stored is fine).")
+    tp = per_venue(
+        "test",
+        "sign one request with the stored key pair",
+        "Run the dialog's Test connection with the stored key pair: one signed request to the venue.",
+    )
+    for venue, p in tp.items():
+        p.add_argument(
+            "--rest-url",
+            metavar="URL",
+            help=f"test against this REST API, e.g. a simulator's {venue}_rest (default: ENV's real one)",
+        )
+        p.add_argument("--timeout", type=_seconds, metavar="S", help="give up after S seconds (default 10)")
+
+
+def _nonblank(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text
 
 
 def _non_negative(text: str) -> int:
@@ -351,6 +454,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             from app.sim.main import run
 
             return run(args)
+        if args.command == "credentials":
+            from app.credentials_cli import run as run_credentials
+
+            return run_credentials(args)
+        if args.command == "about":
+            from app.about import facts
+
+            found = facts()
+            width = max(map(len, found))
+            lines = (f"{key:<{width}}  {value}" for key, value in found.items())
+            print(json.dumps(found) if args.json else "\n".join(lines))
+            return 0
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `market-monitor replay ... | head`

@@ -210,7 +210,8 @@ class Settings:
         s.active_profile = str(obj.get("active_profile", SIM_PROFILE))
         if not any(p.name == s.active_profile for p in s.profiles):
             s.active_profile = SIM_PROFILE
-        s.theme = "light" if obj.get("theme") == "light" else "dark"
+        theme = obj.get("theme")
+        s.theme = theme if isinstance(theme, str) and theme else "dark"  # an unknown name shows the default
         return s
 
 

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Everything a fresh Debian/Ubuntu machine needs for Market Monitor, idempotent and quiet when done:
-# the system libraries Qt loads, a virtualenv in .venv, and the package with its test extras.
+# the system libraries Qt loads, a virtualenv in .venv, and the package with its test and build extras.
 # Sourced by scripts/run.sh and scripts/test.sh; safe to run by hand.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # Qt's offscreen and xcb platforms (platform notes §2); xvfb/xauth for screenshots under a real X server.
 # dbus (dbus-run-session) and gnome-keyring give the tests a private, real Secret Service keyring
-# (scripts/with-keyring.sh, platform notes §5); gnome-keyring pulls in gtk3, which is fine for dev and CI.
+# (scripts/with-keyring.sh, platform notes §5); gnome-keyring pulls in gtk3, which is fine for dev and CI
+# (the bundle's spec leaves gtk out). For scripts/build.sh and its checks: binutils (PyInstaller's objdump,
+# strip), desktop-file-utils and libglib2.0-bin (validate and launch the .desktop entry), debootstrap (a
+# bare Debian root to run the bundle in).
 APT_PACKAGES=(libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libglib2.0-0 libdbus-1-3
-              libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 xvfb xauth dbus gnome-keyring)
+              libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 xvfb xauth dbus gnome-keyring
+              binutils desktop-file-utils libglib2.0-bin debootstrap)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -52,6 +56,6 @@ want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: installing Python packages into .venv" >&2
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test,build]"
   echo "$want" > "$stamp"
 fi

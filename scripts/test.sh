@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 export QT_QPA_PLATFORM=${QT_QPA_PLATFORM:-offscreen}
-echo "== ruff" && .venv/bin/ruff check app tests
+echo "== ruff" && .venv/bin/ruff check app tests packaging
 echo "== mypy" && .venv/bin/mypy
 echo "== pytest"
 # The window's test modules each run in their own process: Qt objects and qasync worker threads left by

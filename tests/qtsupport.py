@@ -4,6 +4,7 @@ stream engine started on it, and a waiter that pumps Qt (which drives the asynci
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
@@ -11,6 +12,8 @@ from typing import Any, TypeVar
 import pytest
 import qasync
 from PySide6.QtWidgets import QApplication
+
+from app.ui.main import collect_on_main_thread
 
 T = TypeVar("T")
 
@@ -46,7 +49,11 @@ def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     """A qasync loop registered as running, so qtbot.wait*/waitUntil also drive asyncio tasks."""
     loop = qasync.QEventLoop(qapp, already_running=True)
     asyncio.set_event_loop(loop)
+    gc_timer = collect_on_main_thread()  # as the app does: never a collection on a worker thread
     yield loop
+    gc_timer.timer.stop()  # type: ignore[attr-defined]
+    gc.collect()  # this test's leftovers go now, on this thread
+    gc.enable()
     tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
     for t in tasks:
         t.cancel()

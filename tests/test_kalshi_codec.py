@@ -386,6 +386,11 @@ def test_market_data_and_private_values() -> None:
         and t.last == Decimal("0.4800")
         and t.ts_ms == 1669149841000
     )
+    # A market that has not traded yet reports a last price of 0: no last price, not "0¢".
+    (untraded,) = decode(
+        {"type": "ticker", "sid": 1, "msg": {"market_ticker": "M", "price_dollars": "0.0000", "ts_ms": 1}}
+    )
+    assert isinstance(untraded, Ticker) and untraded.last is None
     (tr,) = decode(
         {
             "type": "trade",

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.command import COMMAND
 from tests.conftest import DATA
 
-EXE = shutil.which("market-monitor", path=str(Path(sys.executable).parent)) or "market-monitor"
+EXE = COMMAND
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from app.sim.server import SimOptions, Simulator
+from tests.command import COMMAND
 from tests.simclient import kalshi_truth_in_yes_terms, kraken_truth, run_kalshi, run_kraken
 
-SCRIPT = shutil.which("market-monitor") or str(Path(sys.executable).with_name("market-monitor"))
+SCRIPT = COMMAND
 
 
 @pytest.mark.asyncio

@@ -4,16 +4,16 @@ listening, a frozen market that keeps serving, fault lines on stderr, and one-li
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-SCRIPT = shutil.which("market-monitor") or str(Path(sys.executable).with_name("market-monitor"))
+from tests.command import COMMAND
+
+SCRIPT = COMMAND
 
 
 def _get(url: str) -> object:

@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from app.sim.market import SimConfig, SimMarket
+from tests.command import COMMAND
 
-SCRIPT = shutil.which("market-monitor") or str(Path(sys.executable).with_name("market-monitor"))
+SCRIPT = COMMAND
 # Simulator tickers carry today's date: take one from the catalogue rather than writing it down.
 CPI = next(t for t in SimMarket(SimConfig(seed=1)).kalshi if t.startswith("KXCPI") and t.endswith("-T0.1"))
 

@@ -142,10 +142,10 @@ def test_kraken_ladder_equals_book(qtbot, qloop, qtmodeltester, qapp: QApplicati
 
         # theme switch recolours the rows
         before = cell(ladder, ladder.model.bid_row(0), PRICE, Qt.ItemDataRole.ForegroundRole)
-        ladder.apply_theme(theme.LIGHT)
+        ladder.apply_theme(theme.named("light"))
         after = cell(ladder, ladder.model.bid_row(0), PRICE, Qt.ItemDataRole.ForegroundRole)
-        assert before != after and after == theme.qcolor(theme.LIGHT.bid)
-        ladder.apply_theme(theme.DARK)
+        assert before != after and after == theme.qcolor(theme.named("light").bid)
+        ladder.apply_theme(theme.named("dark"))
 
 
 def test_kalshi_ladder_in_cents_equals_truth(qtbot, qloop, qtmodeltester, qapp: QApplication) -> None:

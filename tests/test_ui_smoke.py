@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from PySide6.QtGui import QImage
 
-SCRIPT = shutil.which("market-monitor") or str(Path(sys.executable).with_name("market-monitor"))
+from tests.command import COMMAND
+
+SCRIPT = COMMAND
 
 
 def test_smoke_run_shows_data_and_saves_a_real_picture(tmp_path: Path) -> None:

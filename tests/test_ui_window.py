@@ -284,3 +284,21 @@ def test_sorting_and_filtering_keep_the_selection_on_its_market(make_window: Fac
     win.filter.clear()
     win.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # back to the watchlist's own order
     assert [win.watch_model.ref_at(r) for r in range(win.watch_model.rowCount())] == wl.markets
+
+
+def test_about_shows_the_package_metadata_version(make_window: Factory) -> None:
+    from importlib.metadata import version
+
+    win = make_window()
+    seen: list[tuple[str, str]] = []
+
+    def read(dialog: QDialog) -> None:
+        assert isinstance(dialog, QMessageBox) and dialog.objectName() == "aboutBox"
+        seen.append((dialog.text(), dialog.detailedText()))
+        dialog.accept()
+
+    _answer_next_dialog(read)
+    win.actions_by_name["about"].trigger()
+    text, details = seen[0]
+    assert f"Market Monitor {version('market-monitor')}" in text
+    assert "keyring backend: " in details and "build: source" in details and "qt: 6." in details

@@ -23,15 +23,10 @@ from typing import Any
 
 import aiohttp
 
+from app.resources import self_command
+
 KALSHI_SHARE = 0.75  # of the markets; the rest are Kraken pairs (the 10 real ones, then SIMnnn/USD)
 STEPS_PER_MESSAGE = 0.52  # measured: each simulator step sends ~1.9 frames over a 200-market watchlist
-
-
-def self_command() -> list[str]:
-    """This program: the frozen binary itself, or the package run by this interpreter."""
-    if getattr(sys, "frozen", False):
-        return [sys.executable]
-    return [sys.executable, "-m", "app.cli"]
 
 
 def _start_sim(markets: int, pairs: int, rate: float) -> tuple[subprocess.Popen[str], dict[str, str]]:

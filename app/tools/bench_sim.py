@@ -14,12 +14,13 @@ import os
 import socket
 import struct
 import subprocess
-import sys
 import time
 from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from app.resources import self_command
 
 
 def _client_frame(text: str) -> bytes:
@@ -163,9 +164,7 @@ def _rest(url: str) -> str:
 def run(messages: int = 300_000, echo: bool = True) -> dict[str, Any]:
     proc = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "app.cli",
+            *self_command(),
             "sim",
             "--rate",
             "0",

@@ -13,7 +13,6 @@ import json
 import resource
 import statistics
 import subprocess
-import sys
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -23,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from app.core.events import BookChange, Event
 from app.core.instruments import Venue
 from app.core.store import MarketStore
+from app.resources import self_command
 from app.stream.connection import Connection
 from app.stream.kalshi_link import KalshiCredentials, KalshiLink
 from app.stream.kraken_link import KrakenLink
@@ -66,9 +66,7 @@ async def _lag_probe(samples: list[float], stop: asyncio.Event, period: float = 
 def _start_sim(messages: int, markets: int, pairs: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
     proc = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "app.cli",
+            *self_command(),
             "sim",
             "--rate",
             "0",

@@ -11,7 +11,6 @@ the user may keep credentials for this session only; nothing is ever written to 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -38,42 +37,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.credcheck import CheckResult, check_kalshi, check_kraken, describe_kalshi_key, kraken_secret_problem
-from app.secrets import BackendInfo, KeyringUnavailable, SecretStore, backend_info, secret_name
+from app.credcheck import CheckResult, check_kalshi, check_kraken
+from app.credentials import (
+    TARGETS,
+    CredentialInputError,
+    Target,
+    default_rest_urls,
+    delete_pair,
+    find_target,
+    kalshi_key_kind,
+    kraken_pair,
+    read_pair,
+    read_pem_file,
+    shown_ident,
+    stored_pem,
+    write_pair,
+)
+from app.secrets import BackendInfo, KeyringUnavailable, SecretStore, backend_info
 from app.ui import theme
-from app.venues.kalshi import endpoints as kalshi_endpoints
-from app.venues.kalshi.auth import KeyFormatError
-from app.venues.kraken import endpoints as kraken_endpoints
 
 log = logging.getLogger(__name__)
-
-MAX_PEM_BYTES = 64 * 1024  # a 4096-bit RSA key is about 3.3 KB; anything far bigger is not a key file
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    venue: str
-    env: str
-    label: str
-
-    @property
-    def fields(self) -> tuple[str, str]:
-        """(identifier, secret) field names in the keyring."""
-        return ("key_id", "private_key") if self.venue == "kalshi" else ("api_key", "secret")
-
-
-TARGETS = (
-    Target("kalshi", "production", "Kalshi — production"),
-    Target("kalshi", "demo", "Kalshi — demo"),
-    Target("kraken", "live", "Kraken — live"),
-    Target("kraken", "beta", "Kraken — beta"),
-)
-
-
-def default_rest_urls() -> dict[tuple[str, str], str]:
-    urls = {(t.venue, t.env): kraken_endpoints.REST_BASE for t in TARGETS if t.venue == "kraken"}
-    urls.update({(t.venue, t.env): kalshi_endpoints.rest_url(t.env) for t in TARGETS if t.venue == "kalshi"})
-    return urls
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,11 +109,7 @@ class CredentialsDialog(QDialog):
 
     def select(self, venue: str, env: str) -> None:
         """Show the credentials of ``venue``/``env`` (e.g. the one the window failed to connect)."""
-        for i, t in enumerate(TARGETS):
-            if (t.venue, t.env) == (venue, env):
-                self.target_box.setCurrentIndex(i)
-                return
-        raise ValueError(f"no credentials for {venue}/{env}")
+        self.target_box.setCurrentIndex(TARGETS.index(find_target(venue, env)))
 
     def target(self) -> Target:
         return TARGETS[self.target_box.currentIndex()]
@@ -144,20 +123,12 @@ class CredentialsDialog(QDialog):
         """Read a private key file into the dialog (its content only: the path is not kept).
 
         A file that is not a usable key is not shown either: it may still be key material."""
+        try:
+            text = read_pem_file(path)
+        except CredentialInputError as exc:
+            self._show(False, str(exc))
+            return
         name = Path(path).name
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read(MAX_PEM_BYTES + 1)
-        except OSError as exc:
-            self._show(False, f"cannot read {name}: {exc.strerror or type(exc).__name__}")
-            return
-        try:
-            text = data.decode("ascii")
-        except UnicodeDecodeError:
-            text = ""
-        if not text.strip() or len(data) > MAX_PEM_BYTES:
-            self._show(False, f"bad key format: {name} is not a PEM text file")
-            return
         if self._hold_pem(text):
             self._clear_pem_text()
             self._show(True, f"Read the private key from {name}. Save to keep it.")
@@ -310,7 +281,7 @@ class CredentialsDialog(QDialog):
     def _read_saved(self, t: Target) -> _Saved:
         # Worker thread: keyring only, no Qt.
         info = backend_info()
-        ident_name, secret_name_ = (secret_name(t.venue, t.env, f) for f in t.fields)
+        ident_name, secret_name_ = t.names
         try:
             ident = self.secrets.get(ident_name)
             has_secret = self.secrets.get(secret_name_) is not None
@@ -381,12 +352,12 @@ class CredentialsDialog(QDialog):
 
     def _hold_pem(self, text: str) -> bool:
         try:
-            kind = describe_kalshi_key(text)
-        except KeyFormatError as exc:
+            kind = kalshi_key_kind(text)
+        except CredentialInputError as exc:
             self._pem = None
-            self._set_label(self.key_type_label, False, f"bad key format: {exc}")
+            self._set_label(self.key_type_label, False, str(exc))
             return False
-        self._pem = text.strip() + "\n"
+        self._pem = stored_pem(text)
         self.pem_edit.setPlaceholderText(f"{kind} loaded (hidden). Paste another to replace it.")
         self._set_label(self.key_type_label, True, kind)
         return True
@@ -414,17 +385,13 @@ class CredentialsDialog(QDialog):
             if self._pem is None:
                 raise _InputError("Paste the private key or import its PEM file.")
             return ident, self._pem
-        ident, secret = self.api_key_edit.text().strip(), self.secret_edit.text().strip()
-        if not ident and not secret:
+        ident, secret = self.api_key_edit.text(), self.secret_edit.text()
+        if not ident.strip() and not secret.strip():
             return None
-        if not ident:
-            raise _InputError("Enter the API key.")
-        if not secret:
-            raise _InputError("Enter the API secret.")
-        problem = kraken_secret_problem(secret)
-        if problem is not None:
-            raise _InputError(f"bad key format: {problem}")
-        return ident, secret
+        try:
+            return kraken_pair(ident, secret)
+        except CredentialInputError as exc:
+            raise _InputError(str(exc)) from None
 
     def _on_save(self) -> None:
         t = self.target()
@@ -440,22 +407,8 @@ class CredentialsDialog(QDialog):
         self._spawn(self._save(t, values, session_only), operation="Saving…")
 
     async def _save(self, t: Target, values: tuple[str, str], session_only: bool) -> None:
-        names = [secret_name(t.venue, t.env, f) for f in t.fields]
-
         def write() -> tuple[str | None, bool]:
-            written: list[str] = []
-            try:
-                # The secret first, so a failure never pairs a new key id with an old secret unnoticed.
-                for name, value in zip(reversed(names), reversed(values), strict=True):
-                    self.secrets.set(name, value, session_only=session_only)
-                    written.append(name)
-            except KeyringUnavailable as exc:
-                if written:  # half a new credential: take out both halves rather than keep a mismatch
-                    for name in names:
-                        with contextlib.suppress(KeyringUnavailable):
-                            self.secrets.delete(name)
-                return str(exc), bool(written)
-            return None, True
+            return write_pair(self.secrets, t, values, session_only=session_only)
 
         error, changed = await asyncio.get_event_loop().run_in_executor(None, write)
         if error is None:
@@ -476,8 +429,7 @@ class CredentialsDialog(QDialog):
     async def _delete(self, t: Target) -> None:
         def remove() -> str | None:
             try:
-                for f in t.fields:
-                    self.secrets.delete(secret_name(t.venue, t.env, f))
+                delete_pair(self.secrets, t)
             except KeyringUnavailable as exc:
                 return str(exc)
             return None
@@ -510,7 +462,7 @@ class CredentialsDialog(QDialog):
 
     def _read_values(self, t: Target) -> tuple[str, str] | None:
         try:
-            ident, secret = (self.secrets.get(secret_name(t.venue, t.env, f)) for f in t.fields)
+            ident, secret = read_pair(self.secrets, t)
         except KeyringUnavailable:
             return None
         return (ident, secret) if ident and secret else None
@@ -572,22 +524,16 @@ _PEM_PROMPT = "Paste the private key (PEM) here, or import its file"
 def _describe_saved(t: Target, state: _Saved) -> str:
     if state.error is not None:
         return f"cannot read the keyring: {state.error}"
-    ident_label = "key id" if t.venue == "kalshi" else "API key"
-    secret_label = "private key" if t.venue == "kalshi" else "secret"
+    ident_label, secret_label = t.ident_label, t.secret_label
     if state.ident is None and not state.has_secret:
         return "not set"
     if state.ident is None:
         return f"incomplete: a {secret_label} but no {ident_label} (save both again, or delete)"
-    shown = state.ident if t.venue == "kalshi" else _mask(state.ident)
+    shown = shown_ident(t, state.ident)
     if not state.has_secret:
         return f"incomplete: {ident_label} {shown} but no {secret_label} (save both again, or delete)"
     where = "session only (not saved)" if state.session_only else "saved in the OS keyring"
     return f"{where} — {ident_label} {shown}"
-
-
-def _mask(api_key: str) -> str:
-    # A Kraken API key is half a credential: enough to recognise it, not to copy it.
-    return api_key[:6] + "…" if len(api_key) > 10 else "…"
 
 
 def _host(url: str) -> str:

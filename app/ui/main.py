@@ -8,14 +8,25 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.ui.platform_check import explain_missing_display
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QIcon
 
 
 def run(args: argparse.Namespace) -> int:
     problem = explain_missing_display(smoke=args.smoke is not None)
     if problem:
         print(f"market-monitor: error: {problem}", file=sys.stderr)
+        return 1
+    from app.ui import theme
+
+    try:
+        theme.themes()  # a broken install says which file, before any window exists
+    except theme.ThemeError as exc:
+        print(f"market-monitor: error: {exc}", file=sys.stderr)
         return 1
     if args.smoke is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a smoke run needs no display
@@ -28,23 +39,20 @@ def run(args: argparse.Namespace) -> int:
     app.setApplicationName("Market Monitor")
     app.setOrganizationName("Market Monitor")
     app.setDesktopFileName("market-monitor")
-    icon = _icon_path()
-    if icon is not None:
-        app.setWindowIcon(QIcon(str(icon)))
+    app.setWindowIcon(_app_icon(QIcon))
     app.setQuitOnLastWindowClosed(False)  # the asyncio side decides when to stop, after a clean shutdown
     with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
         return runner.run(_amain(app, args))
 
 
-def _icon_path() -> Path | None:
-    here = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[2]))
-    for candidate in (
-        here / "resources" / "icons" / "market-monitor-256.png",
-        here / "resources" / "icon.png",
-    ):
-        if candidate.exists():
-            return candidate
-    return None
+def _app_icon(icon_type: type[QIcon]) -> QIcon:
+    """Every bundled size, so the desktop picks a sharp one for the title bar, the task bar and Alt+Tab."""
+    from app.resources import resource_path
+
+    icon = icon_type()
+    for png in sorted(resource_path("icons").glob("market-monitor-*.png")):
+        icon.addFile(str(png))
+    return icon
 
 
 async def _amain(app: object, args: argparse.Namespace) -> int:
@@ -72,9 +80,7 @@ async def _amain(app: object, args: argparse.Namespace) -> int:
     win.closed.connect(closed.set)
     win.show()
     win.start()
-    from app.stream.engine import tune_gc
-
-    tune_gc()
+    gc_timer = collect_on_main_thread()  # noqa: F841 (kept alive for the window's lifetime)
     try:
         if args.smoke is not None:
             return await smoke(win, args.smoke, args.screenshot)
@@ -82,6 +88,18 @@ async def _amain(app: object, args: argparse.Namespace) -> int:
         return 0
     finally:
         await win.shutdown()
+
+
+def collect_on_main_thread() -> object:
+    """Tune the collector (see ``tune_gc``), then run it only from the Qt thread, on a timer. Left automatic,
+    a collection can start on a worker thread (keyring calls, qasync's executor) and destroy Qt objects
+    there, whose timers later fire on freed memory: a segfault. Keep the returned object alive."""
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    from app.stream.engine import tune_gc
+
+    tune_gc()
+    return GarbageCollector(interval=0.25)  # reads the tuned thresholds, then gc.disable()
 
 
 async def smoke(win: object, seconds: float, screenshot: str | None) -> int:
@@ -95,6 +113,10 @@ async def smoke(win: object, seconds: float, screenshot: str | None) -> int:
         await asyncio.sleep(0.05)
         if first_data is None and win.has_market_data():
             first_data = time.monotonic() - started
+            # At once, so a caller timing the whole start (bundle unpacking included) can read it live.
+            age = process_age()
+            since = "" if age is None else f", {age:.2f} s after the process started"
+            print(f"smoke: first data {first_data:.2f} s after the window opened{since}", flush=True)
     ok = win.has_market_data()
     if screenshot:
         Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
@@ -105,3 +127,14 @@ async def smoke(win: object, seconds: float, screenshot: str | None) -> int:
     when = "never" if first_data is None else f"{first_data:.2f} s after start"
     print(f"smoke: watchlist rows with quotes {rows}, ladder levels {levels}, first data {when}")
     return 0 if ok else 1
+
+
+def process_age() -> float | None:
+    """Seconds since this process started (Linux /proc), or None where that cannot be read."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as stat, open("/proc/uptime", encoding="ascii") as up:
+            started_ticks = int(stat.read().rsplit(")", 1)[1].split()[19])
+            uptime = float(up.read().split()[0])
+        return max(0.0, uptime - started_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return None

@@ -6,6 +6,7 @@ new market set to the venues. Dialogs are the standard Qt ones, so tests drive t
 
 from __future__ import annotations
 
+import platform
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,9 +14,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
 
-from app import __version__
 from app import settings as settings_mod
 from app.core.instruments import Venue
+from app.ui import theme
 
 if TYPE_CHECKING:
     from app.ui.window import MainWindow
@@ -89,8 +90,8 @@ def build_menus(win: MainWindow) -> dict[str, QAction]:
     view.addSeparator()
     themes = view.addMenu("&Theme")
     group = QActionGroup(win)
-    for name in ("dark", "light"):
-        action = QAction(name.capitalize(), win, checkable=True)
+    for name, t in theme.themes().items():
+        action = QAction(t.label, win, checkable=True)
         action.setObjectName(f"theme_{name}")
         action.setChecked(win.settings.theme == name)
         action.triggered.connect(lambda _c=False, n=name: win.set_theme(n))
@@ -315,9 +316,18 @@ def show_shortcuts(win: MainWindow) -> None:
 
 
 def show_about(win: MainWindow) -> None:
-    QMessageBox.about(
-        win,
-        "About Market Monitor",
-        f"<b>Market Monitor</b> {__version__}<br>Live Kalshi event contracts and Kraken spot crypto in one "
-        "window.<br><br>Credentials are kept in your OS keyring only.",
+    from app.about import facts
+
+    found = facts()
+    box = QMessageBox(win)
+    box.setObjectName("aboutBox")
+    box.setWindowTitle("About Market Monitor")
+    box.setIconPixmap(win.windowIcon().pixmap(64, 64))
+    box.setText(
+        f"<h3>Market Monitor {found['version']}</h3>"
+        "<p>Live Kalshi event contracts and Kraken spot crypto in one window.</p>"
+        f"<p>Qt {found['qt']}<br>Python {platform.python_version()} · {found['build']}</p>"
+        "<p>Credentials are kept in your OS keyring only.</p>"
     )
+    box.setDetailedText("\n".join(f"{key}: {value}" for key, value in found.items()))  # for bug reports
+    box.exec()

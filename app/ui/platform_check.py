@@ -1,5 +1,8 @@
-"""Before Qt starts: name what is missing (a display, a system library) instead of Qt's bare
-"could not load the Qt platform plugin" abort. Linux only; elsewhere Qt brings what it needs."""
+"""Before Qt starts: name what is missing (a display, a system library, fonts) instead of Qt's bare
+"could not load the Qt platform plugin" abort or a window of empty boxes. Linux only; elsewhere Qt brings
+what it needs. In the PyInstaller bundle the loader's path starts with the bundle, so a library the bundle
+carries (the xcb ones, fontconfig) is found there and only what it leaves to the system is reported: on a
+bare Debian that is libGL/libEGL and fontconfig's configuration and fonts (platform notes §7)."""
 
 from __future__ import annotations
 
@@ -36,6 +39,34 @@ def missing_libraries(names: dict[str, str]) -> list[str]:
     return missing
 
 
+# Fontconfig's configuration (/etc/fonts) and at least one font: without them Qt draws every glyph as a box.
+FONT_PACKAGES = ("fontconfig-config", "fonts-dejavu-core")
+
+
+class _FcFontSet(ctypes.Structure):
+    _fields_ = (("nfont", ctypes.c_int), ("sfont", ctypes.c_int), ("fonts", ctypes.c_void_p))
+
+
+def font_count() -> int | None:
+    """How many fonts fontconfig finds, asked the way Qt asks; None if fontconfig itself is missing."""
+    try:
+        fc = ctypes.CDLL("libfontconfig.so.1")
+    except OSError:
+        return None
+    fc.FcInitLoadConfigAndFonts.restype = ctypes.c_void_p
+    fc.FcConfigGetFonts.restype = ctypes.POINTER(_FcFontSet)
+    fc.FcConfigGetFonts.argtypes = (ctypes.c_void_p, ctypes.c_int)
+    fc.FcConfigDestroy.argtypes = (ctypes.c_void_p,)
+    config = fc.FcInitLoadConfigAndFonts()
+    if not config:
+        return 0
+    try:
+        fonts = fc.FcConfigGetFonts(config, 0)  # FcSetSystem
+        return fonts.contents.nfont if fonts else 0
+    finally:
+        fc.FcConfigDestroy(config)
+
+
 def explain_missing_display(*, smoke: bool = False) -> str | None:
     if not sys.platform.startswith("linux"):
         return None
@@ -51,9 +82,11 @@ def explain_missing_display(*, smoke: bool = False) -> str | None:
         if not platform.startswith("wayland") and os.environ.get("DISPLAY"):
             wanted.update(XCB_LIBRARIES)
     missing = missing_libraries(wanted)
+    if "libfontconfig1" not in missing and font_count() == 0:
+        missing += FONT_PACKAGES
     if missing:
         return (
-            "system libraries the window needs are missing. Install them with:\n"
+            "system libraries or fonts the window needs are missing. Install them with:\n"
             f"  sudo apt-get install {' '.join(missing)}\n"
             "(Debian/Ubuntu package names; other distributions ship the same libraries under similar names)"
         )

@@ -1,17 +1,31 @@
-"""Dark and light themes: one palette for Qt widgets and the matching colours for pyqtgraph items."""
+"""Themes: one palette for Qt widgets and the matching colours for pyqtgraph items. The palettes are data,
+``resources/themes/*.json`` (bundled with the binary), checked field by field when first loaded."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import re
+from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
+from app.resources import resource_path
+
+DEFAULT = "dark"
+_COLOUR = re.compile(r"#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?")
+
+
+class ThemeError(Exception):
+    """A theme file is missing or malformed; the message names the file and the field."""
+
 
 @dataclass(frozen=True, slots=True)
 class Theme:
     name: str
+    label: str
     window: str
     base: str
     alt_base: str
@@ -29,50 +43,60 @@ class Theme:
     mid: str
 
 
-DARK = Theme(
-    name="dark",
-    window="#1e2127",
-    base="#16181d",
-    alt_base="#1b1e24",
-    text="#d7dae0",
-    dim_text="#8a9099",
-    highlight="#2f5d8a",
-    grid="#3a3f4a",
-    bid="#3fbf7f",
-    ask="#e5534b",
-    bid_fill="#3fbf7f55",
-    ask_fill="#e5534b55",
-    flash_up="#1f5c3a",
-    flash_down="#6b2622",
-    warn="#e0a030",
-    mid="#c8c8c8",
-)
+COLOUR_FIELDS = tuple(f.name for f in fields(Theme) if f.name not in ("name", "label"))
 
-LIGHT = Theme(
-    name="light",
-    window="#f3f4f6",
-    base="#ffffff",
-    alt_base="#f6f7f9",
-    text="#1d2026",
-    dim_text="#6b717b",
-    highlight="#a9c8ec",
-    grid="#d0d4da",
-    bid="#16884f",
-    ask="#c73b33",
-    bid_fill="#16884f44",
-    ask_fill="#c73b3344",
-    flash_up="#c9efd9",
-    flash_down="#f6d0cd",
-    warn="#b86e00",
-    mid="#555a63",
-)
 
-THEMES = {t.name: t for t in (DARK, LIGHT)}
-_current: Theme = DARK
+def load_theme(path: Path) -> Theme:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ThemeError(f"{path}: cannot read the theme: {exc}") from None
+    colours = doc.get("colors") if isinstance(doc, dict) else None
+    if not isinstance(colours, dict):
+        raise ThemeError(f"{path}: expected an object with a 'colors' object")
+    name = doc.get("name", path.stem)
+    label = doc.get("label", str(name).capitalize())
+    if not isinstance(name, str) or not name or not isinstance(label, str):
+        raise ThemeError(f"{path}: 'name' and 'label' must be non-empty text")
+    missing = [key for key in COLOUR_FIELDS if key not in colours]
+    unknown = sorted(set(colours) - set(COLOUR_FIELDS))
+    if missing or unknown:
+        raise ThemeError(f"{path}: missing colours {missing}, unknown colours {unknown}")
+    for key in COLOUR_FIELDS:
+        value = colours[key]
+        if not isinstance(value, str) or not _COLOUR.fullmatch(value):
+            raise ThemeError(f"{path}: colour {key!r} is {value!r}, expected #rrggbb or #rrggbbaa")
+    return Theme(name=name, label=label, **{key: colours[key] for key in COLOUR_FIELDS})
+
+
+def load_themes(folder: Path) -> dict[str, Theme]:
+    """Every ``*.json`` theme in ``folder``, by name; the default theme must be among them."""
+    loaded = {t.name: t for t in map(load_theme, sorted(folder.glob("*.json")))}
+    if DEFAULT not in loaded:
+        raise ThemeError(f"{folder}: no {DEFAULT!r} theme (found: {sorted(loaded) or 'none'})")
+    return loaded
+
+
+_themes: dict[str, Theme] | None = None
+_current: Theme | None = None
+
+
+def themes() -> dict[str, Theme]:
+    """The bundled themes, loaded on first use."""
+    global _themes
+    if _themes is None:
+        _themes = load_themes(resource_path("themes"))
+    return _themes
+
+
+def named(name: str) -> Theme:
+    """The theme called ``name``, or the default one if there is none by that name."""
+    available = themes()
+    return available.get(name, available[DEFAULT])
 
 
 def current() -> Theme:
-    return _current
+    return _current if _current is not None else named(DEFAULT)
 
 
 def qcolor(text: str) -> QColor:
@@ -101,7 +125,7 @@ def style_plot(plot: Any, t: Theme) -> None:
 def apply(app: QApplication, name: str) -> Theme:
     """Set the application palette; widgets that draw their own colours re-read ``current()``."""
     global _current
-    theme = _current = THEMES.get(name, DARK)
+    theme = _current = named(name)
     app.setStyle("Fusion")  # the same look on every desktop, and it honours the palette fully
     pal = QPalette()
     roles = {

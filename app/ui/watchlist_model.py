@@ -288,10 +288,10 @@ class WatchlistModel(QAbstractTableModel):
         kalshi = ref.venue is Venue.KALSHI
         bid = ask = None
         if book is not None and not book.stale:
+            # A live book is the truth, an empty side included: the ticker's last bid must not fill it.
             bid, ask = book.best_bid_price(), book.best_ask_price()
-        if state is not None:
-            bid = bid if bid is not None else state.bid
-            ask = ask if ask is not None else state.ask
+        elif state is not None:
+            bid, ask = state.bid, state.ask
         last = state.last if state is not None else None
         change = state.change if state is not None else None
         volume = state.volume if state is not None else None

@@ -272,6 +272,9 @@ class KalshiDecoder:
             bid = None
         if ask is not None and (ask <= _ZERO or ask >= _ONE):
             ask = None
+        last = _price(msg, "price_dollars", "price")
+        if last is not None and last <= _ZERO:  # nothing trades at 0: the market has not traded yet
+            last = None
         return [
             Ticker(
                 V,
@@ -280,7 +283,7 @@ class KalshiDecoder:
                 ask=ask,
                 bid_size=_count(msg, "yes_bid_size_fp", "yes_bid_size"),
                 ask_size=_count(msg, "yes_ask_size_fp", "yes_ask_size"),
-                last=_price(msg, "price_dollars", "price"),
+                last=last,
                 volume=_count(msg, "volume_fp", "volume"),
                 open_interest=_count(msg, "open_interest_fp", "open_interest"),
                 ts_ms=_ts_ms(msg),

@@ -1,0 +1,48 @@
+"""What this build is and what it found on the machine: Help → About and ``market-monitor about``.
+The facts a user pastes into a bug report, so each one says where it came from."""
+
+from __future__ import annotations
+
+import platform
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
+from app.resources import frozen, resource_dir
+
+
+def package_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def facts() -> dict[str, str]:
+    """Version (from the package metadata, bundled into the binary), build, runtime and keyring."""
+    from app import __version__
+    from app.secrets import backend_info
+    from app.settings import config_dir
+
+    info = {
+        "version": __version__,
+        "build": "PyInstaller bundle" if frozen() else "source",
+        "python": f"{platform.python_version()} ({sys.executable})",
+        "platform": platform.platform(),
+    }
+    try:
+        import PySide6
+        from PySide6.QtCore import qVersion
+
+        info["qt"] = f"{qVersion()} (PySide6 {PySide6.__version__})"
+    except ImportError as exc:  # headless tools never need Qt; say why it is absent
+        info["qt"] = f"unavailable: {exc}"
+    for name in ("pyqtgraph", "qasync", "aiohttp", "keyring", "cryptography"):
+        info[name] = package_version(name)
+    try:
+        backend = backend_info()
+        info["keyring backend"] = backend.name + ("" if backend.usable else f" (unusable: {backend.reason})")
+    except Exception as exc:  # a broken keyring configuration must not stop the About box
+        info["keyring backend"] = f"error: {exc}"
+    info["settings"] = str(config_dir())
+    info["resources"] = str(resource_dir())
+    return info
