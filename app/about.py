@@ -44,5 +44,10 @@ def facts() -> dict[str, str]:
     except Exception as exc:  # a broken keyring configuration must not stop the About box
         info["keyring backend"] = f"error: {exc}"
     info["settings"] = str(config_dir())
-    info["resources"] = str(resource_dir())
+    folder = resource_dir()
+    info["resources"] = str(folder) if folder.is_dir() else f"{folder} (missing)"
+    # Read now: a one-file binary's resources live in a folder that is removed when it exits.
+    info["themes"] = ", ".join(sorted(p.stem for p in folder.glob("themes/*.json"))) or "none found"
+    sizes = sorted(int(p.stem.rsplit("-", 1)[1]) for p in folder.glob("icons/market-monitor-*.png"))
+    info["icon sizes"] = ", ".join(map(str, sizes)) or "none found"
     return info
