@@ -49,15 +49,23 @@ def describe_kalshi_key(pem: str) -> str:
     return f"RSA-{key.key_size} key" if isinstance(key, RSAPrivateKey) else "Ed25519 key"
 
 
+KRAKEN_SECRET_BYTES = 64  # base64 of 64 bytes: 88 characters (protocol/kraken.md §auth example)
+
+
 def kraken_secret_problem(secret: str) -> str | None:
     """Why ``secret`` cannot be a Kraken API secret (it is base64 of 64 bytes), or None."""
     text = secret.strip()
     if not text:
         return "the API secret is empty"
     try:
-        base64.b64decode(text, validate=True)
+        raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         return "the API secret is not valid base64 (copy it again from Kraken)"
+    if len(raw) != KRAKEN_SECRET_BYTES:  # a truncated paste decodes fine but could never sign
+        return (
+            f"the API secret is {len(raw)} bytes once decoded, Kraken's are {KRAKEN_SECRET_BYTES} "
+            "(copy all of it again from Kraken)"
+        )
     return None
 
 

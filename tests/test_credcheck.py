@@ -281,6 +281,11 @@ async def test_kraken_bad_secret_is_reported_before_any_network() -> None:
     assert (await check_kraken("https://api.kraken.com", "", KRAKEN_SECRET)).message == (
         "bad key format: the API key is empty"
     )
+    truncated = KRAKEN_SECRET[:44]  # half a pasted secret is still valid base64
+    assert (await check_kraken("https://api.kraken.com", KRAKEN_KEY, truncated)).message == (
+        "bad key format: the API secret is 33 bytes once decoded, Kraken's are 64 "
+        "(copy all of it again from Kraken)"
+    )
     assert (await check_kraken("https://api.kraken.com", KRAKEN_KEY, " ")).message == (
         "bad key format: the API secret is empty"
     )
