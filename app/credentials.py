@@ -118,16 +118,21 @@ def pem_text(data: bytes, name: str) -> str:
     return text
 
 
+def read_key_file(path: str, name: str, limit: int) -> bytes:
+    """At most ``limit + 1`` bytes of a key file (enough to tell it is too big). Errors call it ``name``,
+    never by the path, which may be key material typed in the wrong place."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(limit + 1)
+    except OSError as exc:
+        raise CredentialInputError(f"cannot read {name}: {exc.strerror or type(exc).__name__}") from None
+
+
 def read_pem_file(path: str, name: str | None = None) -> str:
     """A private key file's text (not yet parsed). Errors call it ``name``, by default its file name
     (not where it is)."""
     name = Path(path).name if name is None else name
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_PEM_BYTES + 1)
-    except OSError as exc:
-        raise CredentialInputError(f"cannot read {name}: {exc.strerror or type(exc).__name__}") from None
-    return pem_text(data, name)
+    return pem_text(read_key_file(path, name, MAX_PEM_BYTES), name)
 
 
 def kalshi_key_kind(pem: str) -> str:

@@ -31,6 +31,7 @@ from app.credentials import (
     kalshi_pair,
     kraken_pair,
     pem_text,
+    read_key_file,
     read_pair,
     read_pem_file,
     shown_ident,
@@ -214,10 +215,9 @@ def _read_secret(path: str | None) -> str:
     else:
         name = _FILE_NAMES["--secret-file"]
         try:
-            with open(path, "rb") as fh:
-                data = fh.read(MAX_SECRET_BYTES + 1)
-        except OSError as exc:
-            raise CliError(f"cannot read {name}: {exc.strerror or type(exc).__name__}") from None
+            data = read_key_file(path, name, MAX_SECRET_BYTES)
+        except CredentialInputError as exc:
+            raise CliError(str(exc)) from None
     if len(data) > MAX_SECRET_BYTES:
         raise CliError(f"bad key format: {name} is far too long for a Kraken API secret")
     try:

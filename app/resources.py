@@ -18,10 +18,6 @@ def resource_path(*parts: str) -> Path:
     return resource_dir().joinpath(*parts)
 
 
-def icon_path(size: int = 256) -> Path:
-    return resource_path("icons", f"market-monitor-{size}.png")
-
-
 def frozen() -> bool:
     """True inside the PyInstaller binary."""
     return bool(getattr(sys, "frozen", False))

@@ -14,4 +14,3 @@ COMMAND = (
     or shutil.which("market-monitor", path=str(Path(sys.executable).parent))
     or str(Path(sys.executable).with_name("market-monitor"))
 )
-FROZEN = bool(os.environ.get("MARKET_MONITOR_COMMAND"))

@@ -299,6 +299,7 @@ def test_about_shows_the_package_metadata_version(make_window: Factory) -> None:
 
     _answer_next_dialog(read)
     win.actions_by_name["about"].trigger()
+    pump_until(lambda: bool(seen), timeout=10)
     text, details = seen[0]
     assert f"Market Monitor {version('market-monitor')}" in text
     assert "keyring backend: " in details and "build: source" in details and "qt: 6." in details

@@ -6,11 +6,13 @@ new market set to the venues. Dialogs are the standard Qt ones, so tests drive t
 
 from __future__ import annotations
 
+import asyncio
 import platform
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
 
@@ -316,9 +318,13 @@ def show_shortcuts(win: MainWindow) -> None:
 
 
 def show_about(win: MainWindow) -> None:
+    win.spawn(_about(win), "About")
+
+
+async def _about(win: MainWindow) -> None:
     from app.about import facts
 
-    found = facts()
+    found = await asyncio.to_thread(facts)  # the keyring probe may wait on D-Bus: not on the Qt thread
     box = QMessageBox(win)
     box.setObjectName("aboutBox")
     box.setWindowTitle("About Market Monitor")
@@ -330,4 +336,5 @@ def show_about(win: MainWindow) -> None:
         "<p>Credentials are kept in your OS keyring only.</p>"
     )
     box.setDetailedText("\n".join(f"{key}: {value}" for key, value in found.items()))  # for bug reports
-    box.exec()
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
