@@ -20,8 +20,8 @@ def package_version(name: str) -> str:
 def facts() -> dict[str, str]:
     """Version (from the package metadata, bundled into the binary), build, runtime and keyring."""
     from app import __version__
-    from app.secrets import backend_info
-    from app.settings import config_dir
+    from app.user.secret_store import backend_info
+    from app.user.settings import config_dir
 
     info = {
         "version": __version__,

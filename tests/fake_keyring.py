@@ -24,7 +24,7 @@ import keyring.backends.null
 import pytest
 from keyring.errors import PasswordDeleteError
 
-from app.secrets import SERVICE, backend_info
+from app.user.secret_store import SERVICE, backend_info
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):

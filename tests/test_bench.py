@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.tools.bench_codecs import run
+from app.cli.bench.codecs import run
 
 
 def test_bench_runs_and_checks_itself() -> None:

@@ -27,9 +27,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from keyring.errors import PasswordDeleteError, PasswordSetError
 from pytestqt.qtbot import QtBot
 
-from app.credentials import TARGETS, find_target, write_pair
-from app.launch import kalshi_credentials, kraken_credentials
-from app.secrets import SERVICE, SecretStore
+from app.launch.launcher import kalshi_credentials, kraken_credentials
+from app.user.credentials import TARGETS, find_target, write_pair
+from app.user.secret_store import SERVICE, SecretStore
 from tests.command import COMMAND
 from tests.fake_keyring import MemoryKeyring, real_keyring_problem, using
 

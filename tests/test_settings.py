@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from app import settings as s
 from app.core.instruments import Venue
-from app.settings import MarketRef, Profile, Settings, Watchlist
+from app.user import settings as s
+from app.user.settings import MarketRef, Profile, Settings, Watchlist
 
 
 def test_market_names_parse_with_and_without_a_venue_prefix() -> None:

@@ -21,10 +21,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QLabel, QLineEdit, QPlainTextEdit, QWidget
 from pytestqt.qtbot import QtBot
 
-from app.secrets import SERVICE, SecretStore, secret_name
 from app.sim.server import SimOptions, Simulator
 from app.ui import theme
 from app.ui.credentials_dialog import CredentialsDialog
+from app.user.secret_store import SERVICE, SecretStore, secret_name
 from tests.fake_keyring import (  # noqa: F401 (fixtures)
     MemoryKeyring,
     fail_keyring_fixture,

@@ -16,9 +16,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.core.book import OrderBook
 from app.core.instruments import Venue
-from app.launch import Launch, launch
-from app.secrets import SecretStore
-from app.settings import Profile
+from app.launch.launcher import Launch, launch
 from app.sim.market import SimConfig, SimMarket
 from app.sim.server import SimOptions
 from app.ui import theme
@@ -33,6 +31,8 @@ from app.ui.ladder import (
     cents_text,
     probability_text,
 )
+from app.user.secret_store import SecretStore
+from app.user.settings import Profile
 from tests.qtsupport import pump_until, run_on
 from tests.simclient import kalshi_truth_in_yes_terms
 

@@ -19,12 +19,12 @@ from PySide6.QtWidgets import QApplication
 from app.core.events import TakerSide
 from app.core.instruments import Venue
 from app.core.store import MarketStore
-from app.launch import Launch, launch
-from app.secrets import SecretStore
-from app.settings import Profile
+from app.launch.launcher import Launch, launch
 from app.sim.market import SimConfig, SimMarket
 from app.ui import theme
 from app.ui.price_chart import MAX_MARKETS, WINDOWS, PriceChart, Series
+from app.user.secret_store import SecretStore
+from app.user.settings import Profile
 from tests.qtsupport import pump_until, run_on
 
 KALSHI = next(iter(SimMarket(SimConfig(seed=1)).kalshi))  # the simulator's default seed is 1

@@ -31,9 +31,7 @@ from app.core.events import (
 )
 from app.core.instruments import Venue
 from app.core.store import MarketStore
-from app.launch import Launch, launch
-from app.secrets import SecretStore
-from app.settings import Profile
+from app.launch.launcher import Launch, launch
 from app.sim.faults import FaultSpec
 from app.sim.server import SimOptions
 from app.ui import theme
@@ -49,6 +47,8 @@ from app.ui.tables import (
     TradeTapeModel,
     make_table_view,
 )
+from app.user.secret_store import SecretStore
+from app.user.settings import Profile
 from tests.qtsupport import pump_until, run_on
 
 K, X = Venue.KALSHI, Venue.KRAKEN

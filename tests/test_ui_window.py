@@ -12,14 +12,14 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QInputDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from app import settings as settings_mod
 from app.core.instruments import Venue
-from app.secrets import SecretStore
-from app.settings import MarketRef
 from app.sim.server import SimOptions
 from app.ui import menus
 from app.ui.picker import MarketPicker
 from app.ui.window import MainWindow
+from app.user import settings as settings_mod
+from app.user.secret_store import SecretStore
+from app.user.settings import MarketRef
 from tests.qtsupport import pump_until, run_on
 
 Factory = Callable[[], MainWindow]

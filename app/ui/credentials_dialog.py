@@ -37,8 +37,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.credcheck import CheckResult, check_kalshi, check_kraken
-from app.credentials import (
+from app.ui import theme
+from app.user.connection_check import CheckResult, check_kalshi, check_kraken
+from app.user.credentials import (
     TARGETS,
     CredentialInputError,
     Target,
@@ -53,8 +54,7 @@ from app.credentials import (
     stored_pem,
     write_pair,
 )
-from app.secrets import BackendInfo, KeyringUnavailable, SecretStore, backend_info
-from app.ui import theme
+from app.user.secret_store import BackendInfo, KeyringUnavailable, SecretStore, backend_info
 
 log = logging.getLogger(__name__)
 

@@ -56,10 +56,10 @@ def _app_icon(icon_type: type[QIcon]) -> QIcon:
 
 
 async def _amain(app: object, args: argparse.Namespace) -> int:
-    from app import settings as settings_mod
-    from app.secrets import SecretStore
     from app.sim.server import SimOptions
     from app.ui.window import MainWindow
+    from app.user import settings as settings_mod
+    from app.user.secret_store import SecretStore
 
     config_dir = Path(args.config_dir) if args.config_dir else settings_mod.config_dir()
     settings = settings_mod.load(config_dir)

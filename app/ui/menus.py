@@ -16,9 +16,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
 
-from app import settings as settings_mod
 from app.core.instruments import Venue
 from app.ui import theme
+from app.user import settings as settings_mod
 
 if TYPE_CHECKING:
     from app.ui.window import MainWindow

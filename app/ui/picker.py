@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.catalog import MarketInfo
 from app.core.instruments import Venue
-from app.settings import MarketRef
+from app.launch.catalog import MarketInfo
+from app.user.settings import MarketRef
 
 SEARCH_ROLE = Qt.ItemDataRole.UserRole + 1
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.settings import KALSHI_ENVS, KRAKEN_ENVS, SIM_PROFILE, Profile, Settings
+from app.user.settings import KALSHI_ENVS, KRAKEN_ENVS, SIM_PROFILE, Profile, Settings
 
 ENV_LABELS = {
     "sim": "Simulator (built in)",

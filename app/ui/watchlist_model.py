@@ -14,12 +14,12 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
-from app.catalog import MarketInfo
 from app.core.instruments import Venue
 from app.core.store import MarketStore
-from app.settings import MarketRef
+from app.launch.catalog import MarketInfo
 from app.ui import format as fmt
 from app.ui import theme
+from app.user.settings import MarketRef
 
 COLUMNS = (
     "Venue",

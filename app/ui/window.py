@@ -30,13 +30,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import settings as settings_mod
-from app.catalog import CatalogError, MarketInfo, kalshi_markets, kraken_pairs
 from app.core.instruments import Venue
 from app.core.store import MarketStore
-from app.launch import Launch, launch
-from app.secrets import SecretStore
-from app.settings import MarketRef, Settings
+from app.launch.catalog import CatalogError, MarketInfo, kalshi_markets, kraken_pairs
+from app.launch.launcher import Launch, launch
 from app.stream.state import ConnState
 from app.ui import theme
 from app.ui.ladder import DepthLadder
@@ -44,6 +41,9 @@ from app.ui.price_chart import PriceChart
 from app.ui.statusbar import VenueStatus
 from app.ui.tables import FillsModel, HealthModel, PositionsModel, TradeTapeModel, make_table_view
 from app.ui.watchlist_model import WatchlistModel
+from app.user import settings as settings_mod
+from app.user.secret_store import SecretStore
+from app.user.settings import MarketRef, Settings
 
 REFRESH_HZ = 25  # per view; the timer runs twice as fast and alternates between two halves of the window
 SLOW_EVERY = REFRESH_HZ  # view updates between the once-a-second ones

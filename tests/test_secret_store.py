@@ -1,4 +1,4 @@
-"""app/secrets.py: the keyring round trip, session-only secrets, refusing insecure backends, and the
+"""app/user/secret_store.py: the keyring round trip, session-only secrets, refusing insecure backends, and the
 real Secret Service backend (the private keyring of scripts/with-keyring.sh; skipped without it)."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import keyring
 import keyring.errors
 import pytest
 
-from app.launch import kalshi_credentials, kraken_credentials
-from app.secrets import (
+from app.launch.launcher import kalshi_credentials, kraken_credentials
+from app.user.secret_store import (
     KALSHI_FIELDS,
     KRAKEN_FIELDS,
     SERVICE,

@@ -1,8 +1,9 @@
 """What the user keeps between runs: named watchlists, connection profiles and the active choices.
 
 Qt-free JSON in the user's config directory (window geometry and dock state are Qt's own business and
-live beside it in QSettings). Never holds a secret: credentials are in the OS keyring (app/secrets.py).
-A damaged file is set aside, not overwritten, and the reason is kept for the window to show.
+live beside it in QSettings). Never holds a secret: credentials are in the OS keyring
+(app/user/secret_store.py). A damaged file is set aside, not overwritten, and the reason is kept for the
+window to show.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 ``list`` says what the OS keyring holds per venue environment (never a secret), ``set`` checks and stores a
 pair, ``delete`` removes one, ``test`` runs the dialog's "Test connection" on what is stored. The same
-keyring names, checks and messages as the dialog (app/credentials.py, app/credcheck.py). Secrets come from
-a file, stdin or a hidden prompt, never from the command line, and are never printed. No Qt.
+keyring names, checks and messages as the dialog (app/user/credentials.py, app/user/connection_check.py).
+Secrets come from a file, stdin or a hidden prompt, never from the command line, and are never printed.
+No Qt.
 
 Exit status: 0 done, 1 refused (bad key, no usable keyring, connection test failed), 2 usage.
 """
@@ -18,8 +19,8 @@ import sys
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
-from app.credcheck import TIMEOUT_S, check_kalshi, check_kraken, kraken_secret_problem
-from app.credentials import (
+from app.user.connection_check import TIMEOUT_S, check_kalshi, check_kraken
+from app.user.credentials import (
     MAX_PEM_BYTES,
     TARGETS,
     CredentialInputError,
@@ -30,6 +31,7 @@ from app.credentials import (
     kalshi_key_kind,
     kalshi_pair,
     kraken_pair,
+    kraken_secret_problem,
     pem_text,
     read_key_file,
     read_pair,
@@ -37,7 +39,7 @@ from app.credentials import (
     shown_ident,
     write_pair,
 )
-from app.secrets import KeyringUnavailable, SecretStore, backend_info
+from app.user.secret_store import KeyringUnavailable, SecretStore, backend_info
 
 PROG = "market-monitor credentials"
 EXIT_FAILED = 1

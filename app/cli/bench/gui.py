@@ -70,11 +70,11 @@ def run(seconds: float = 10.0, markets: int = 200, target: int = 20_000, echo: b
 async def _measure(app: Any, urls: dict[str, str], kalshi: int, pairs: int, seconds: float) -> dict[str, Any]:
     from PySide6.QtCore import QEvent, QObject
 
-    from app.catalog import kalshi_markets, kraken_pairs
     from app.core.instruments import Venue
-    from app.secrets import SecretStore
-    from app.settings import MarketRef, Settings
+    from app.launch.catalog import kalshi_markets, kraken_pairs
     from app.ui.window import MainWindow
+    from app.user.secret_store import SecretStore
+    from app.user.settings import MarketRef, Settings
 
     async with aiohttp.ClientSession() as http:
         listed = await kalshi_markets(http, urls["kalshi_rest"])

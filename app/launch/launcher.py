@@ -16,11 +16,11 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from app.core.instruments import Venue
 from app.core.store import MarketStore
-from app.secrets import KeyringUnavailable, SecretStore, secret_name
-from app.settings import Profile
 from app.stream.engine import StreamEngine
 from app.stream.kalshi_link import KalshiCredentials, KalshiLink
 from app.stream.kraken_link import KrakenCredentials, KrakenLink
+from app.user.secret_store import KeyringUnavailable, SecretStore, secret_name
+from app.user.settings import Profile
 from app.venues.kalshi import endpoints as kalshi_endpoints
 from app.venues.kalshi.auth import KeyFormatError, load_private_key
 from app.venues.kraken import endpoints as kraken_endpoints

@@ -11,8 +11,6 @@ codes, host names and the venue's own error codes, and a final scrub removes any
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 import ssl
 from collections.abc import Awaitable, Callable
@@ -21,8 +19,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
+from app.user.credentials import kraken_secret_problem
 from app.venues.kalshi.auth import KeyFormatError, auth_headers, load_private_key
 from app.venues.kraken.auth import NonceSource, SecretFormatError, token_request
 
@@ -41,32 +39,6 @@ _NONCES = NonceSource()
 class CheckResult:
     ok: bool
     message: str
-
-
-def describe_kalshi_key(pem: str) -> str:
-    """``"Ed25519 key"`` or ``"RSA-2048 key"``; raises ``KeyFormatError`` (no key text in it)."""
-    key = load_private_key(pem.strip().encode())
-    return f"RSA-{key.key_size} key" if isinstance(key, RSAPrivateKey) else "Ed25519 key"
-
-
-KRAKEN_SECRET_BYTES = 64  # base64 of 64 bytes: 88 characters (protocol/kraken.md §auth example)
-
-
-def kraken_secret_problem(secret: str) -> str | None:
-    """Why ``secret`` cannot be a Kraken API secret (it is base64 of 64 bytes), or None."""
-    text = secret.strip()
-    if not text:
-        return "the API secret is empty"
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        return "the API secret is not valid base64 (copy it again from Kraken)"
-    if len(raw) != KRAKEN_SECRET_BYTES:  # a truncated paste decodes fine but could never sign
-        return (
-            f"the API secret is {len(raw)} bytes once decoded, Kraken's are {KRAKEN_SECRET_BYTES} "
-            "(copy all of it again from Kraken)"
-        )
-    return None
 
 
 async def check_kalshi(

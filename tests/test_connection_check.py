@@ -1,4 +1,4 @@
-"""app/credcheck.py against the real simulator: real keys, real signatures, real sockets.
+"""app/user/connection_check.py against the real simulator: real keys, real signatures, real sockets.
 
 The simulator is given the public key (Kalshi) or the key and secret (Kraken), so it verifies every
 signature and refuses a wrong one the way the venue does. No message may ever contain secret text.
@@ -24,9 +24,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
-from app import credcheck
-from app.credcheck import OK_MESSAGE, CheckResult, check_kalshi, check_kraken, describe_kalshi_key
 from app.sim.server import SimOptions, Simulator
+from app.user import connection_check as credcheck
+from app.user.connection_check import OK_MESSAGE, CheckResult, check_kalshi, check_kraken
+from app.user.credentials import describe_kalshi_key
 
 KEY_ID = "a952bcbe-ec3b-4b5b-b8f9-11dae589608c"
 KRAKEN_KEY = "sim-kraken-api-key"

@@ -32,11 +32,11 @@ def _split_markets(markets: list[str]) -> dict[Venue, list[str]]:
 
 
 async def _run(args: argparse.Namespace, out: IO[str]) -> int:
-    from app import settings as settings_mod
-    from app.launch import launch
-    from app.secrets import SecretStore
+    from app.launch.launcher import launch
     from app.sim.market import SimConfig, SimMarket
     from app.sim.server import SimOptions
+    from app.user import settings as settings_mod
+    from app.user.secret_store import SecretStore
 
     if args.profile:
         saved = settings_mod.load()

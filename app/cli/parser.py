@@ -1,17 +1,12 @@
-"""The ``market-monitor`` command.
+"""The ``market-monitor`` argument parser: every sub-command's options and their value checks.
 
-Sub-commands are headless tools; they import neither Qt nor sockets unless they need them. User errors
-print one line on stderr and exit non-zero, never a traceback.
+Errors are one line on stderr (scripts read the first line), never argparse's usage dump.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import re
-import sys
-from collections.abc import Sequence
-from contextlib import nullcontext
 from typing import Any
 
 from app import __version__
@@ -189,7 +184,7 @@ def _add_stream_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _add_credentials_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
-    from app.credentials import TARGETS, envs_of
+    from app.user.credentials import TARGETS, envs_of
 
     cp = sub.add_parser(
         "credentials",
@@ -347,135 +342,3 @@ def _add_sim_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="benchmark mode: write N pre-built updates straight to each new book subscription",
     )
     sp.add_argument("--quiet", action="store_true", help="don't log fault firings on stderr")
-
-
-def _cmd_replay(args: argparse.Namespace) -> int:
-    from app.replay import ReplayError, replay
-    from app.venues.kraken.commands import BOOK_DEPTHS
-
-    venue = Venue(args.venue)
-    if venue is Venue.KRAKEN and args.depth is not None and args.depth not in BOOK_DEPTHS:
-        print(
-            f"market-monitor replay: error: Kraken book depth must be one of "
-            f"{', '.join(map(str, BOOK_DEPTHS))}, not {args.depth}",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    try:
-        source = "stdin" if args.file == "-" else args.file
-        with nullcontext(sys.stdin) if args.file == "-" else open(args.file, encoding="utf-8") as fh:
-            result = replay(
-                fh,
-                venue,
-                args.depth if venue is Venue.KRAKEN else None,
-                use_yes_price=args.use_yes_price,
-                source=source,
-                skip_bad=args.skip_bad_lines,
-            )
-    except FileNotFoundError:
-        print(f"market-monitor replay: error: no such file: {args.file}", file=sys.stderr)
-        return 1
-    except (IsADirectoryError, PermissionError) as exc:
-        print(f"market-monitor replay: error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
-        return 1
-    except UnicodeDecodeError:
-        print(f"market-monitor replay: error: {args.file} is not UTF-8 text", file=sys.stderr)
-        return 1
-    except ReplayError as exc:
-        print(f"market-monitor replay: error: {exc}", file=sys.stderr)
-        return 1
-    levels = args.depth if venue is Venue.KALSHI else None
-    reports = result.reports(levels)
-    if args.json:
-        for report in reports:
-            print(json.dumps(report))
-        return 0
-    _print_replay_table(reports, result.frames, result.bad_lines, result.totals.errors, result.totals.unknown)
-    return 0
-
-
-def _print_replay_table(
-    reports: list[dict[str, object]], frames: int, bad_lines: int, errors: int, unknown: int
-) -> None:
-    header = (
-        f"{'market':28} {'bid':>14} {'ask':>14} {'lvls':^9} {'msgs':>6} {'ck ok':>6} {'ck bad':>6} "
-        f"{'gaps':>5} {'errs':>5} state"
-    )
-    print(header)
-    for r in reports:
-        bids, asks = r["bids"], r["asks"]
-        assert isinstance(bids, list) and isinstance(asks, list)
-        state = "crossed" if r["crossed"] else ("stale: " + str(r["stale_reason"]) if r["stale"] else "ok")
-        print(
-            f"{str(r['market'])[:28]:28} {r['best_bid'] or '-':>14} {r['best_ask'] or '-':>14} "
-            f"{len(bids):>4}/{len(asks):<4} {r['messages']:>6} {r['checksum_ok']:>6} "
-            f"{r['checksum_failed']:>6} "
-            f"{r['seq_gaps']:>5} {r['errors']:>5} {state}"
-        )
-    extra = f", {bad_lines} unreadable lines skipped" if bad_lines else ""
-    print(f"{frames} frames, {len(reports)} markets, {errors} errors, {unknown} unknown{extra}")
-
-
-def _cmd_bench(args: argparse.Namespace) -> int:
-    if args.gui:
-        from app.tools.bench_gui import run as run_gui
-
-        figures = run_gui(args.seconds, args.markets, args.target, echo=not args.json)
-    elif args.stream:
-        from app.tools.bench_stream import run as run_stream
-
-        figures = run_stream(args.messages, args.markets, echo=not args.json)
-    elif args.sim_blast:
-        from app.tools.bench_sim import run as run_blast
-
-        figures = run_blast(args.messages, echo=not args.json)
-    else:
-        from app.tools.bench_codecs import run
-
-        figures = run(args.messages, args.markets, echo=not args.json)
-    if args.json:
-        print(json.dumps(figures))
-    return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "replay":
-            return _cmd_replay(args)
-        if args.command == "bench":
-            return _cmd_bench(args)
-        if args.command == "stream":
-            from app.stream.main import run as run_stream
-
-            return run_stream(args)
-        if args.command == "sim":
-            from app.sim.main import run
-
-            return run(args)
-        if args.command == "credentials":
-            from app.credentials_cli import run as run_credentials
-
-            return run_credentials(args)
-        if args.command == "about":
-            from app.about import facts
-
-            found = facts()
-            width = max(map(len, found))
-            lines = (f"{key:<{width}}  {value}" for key, value in found.items())
-            print(json.dumps(found) if args.json else "\n".join(lines))
-            return 0
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:  # `market-monitor replay ... | head`
-        return 0
-    if args.screenshot and args.smoke is None:
-        parser.error("--screenshot needs --smoke SECONDS")
-    from app.ui.main import run as run_window
-
-    return run_window(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -2,25 +2,27 @@
 entered or imported input is checked, and how a pair is written so that half a pair never stays behind.
 
 Shared by File → Credentials… (app/ui/credentials_dialog.py) and ``market-monitor credentials``
-(app/credentials_cli.py), so both manage the same keyring entries and word their refusals the same way.
+(app/cli/credentials.py), so both manage the same keyring entries and word their refusals the same way.
 Messages never contain secret text. The keyring and the key parsers are imported when first used, so the
 command line can build its parser from ``TARGETS`` without loading them.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.core.instruments import Venue
-from app.settings import KALSHI_ENVS, KRAKEN_ENVS
+from app.user.settings import KALSHI_ENVS, KRAKEN_ENVS
 from app.venues.kalshi import endpoints as kalshi_endpoints
 from app.venues.kraken import endpoints as kraken_endpoints
 
 if TYPE_CHECKING:
-    from app.secrets import SecretStore
+    from app.user.secret_store import SecretStore
 
 MAX_PEM_BYTES = 64 * 1024  # a 4096-bit RSA key is about 3.3 KB; anything far bigger is not a key file
 _KEYLESS_ENVS = ("sim", "off")  # the embedded simulator needs no stored key; "off" is no venue at all
@@ -44,7 +46,7 @@ class Target:
     @property
     def fields(self) -> tuple[str, str]:
         """(identifier, secret) field names in the keyring."""
-        from app.secrets import KALSHI_FIELDS, KRAKEN_FIELDS
+        from app.user.secret_store import KALSHI_FIELDS, KRAKEN_FIELDS
 
         ident, secret = KALSHI_FIELDS if self.venue == Venue.KALSHI else KRAKEN_FIELDS
         return ident, secret
@@ -52,7 +54,7 @@ class Target:
     @property
     def names(self) -> tuple[str, str]:
         """(identifier, secret) names in the keyring, e.g. ``kalshi/production/key_id``."""
-        from app.secrets import secret_name
+        from app.user.secret_store import secret_name
 
         ident, secret = (secret_name(self.venue, self.env, f) for f in self.fields)
         return ident, secret
@@ -135,9 +137,38 @@ def read_pem_file(path: str, name: str | None = None) -> str:
     return pem_text(read_key_file(path, name, MAX_PEM_BYTES), name)
 
 
+def describe_kalshi_key(pem: str) -> str:
+    """``"Ed25519 key"`` or ``"RSA-2048 key"``; raises ``KeyFormatError`` (no key text in it)."""
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+    from app.venues.kalshi.auth import load_private_key
+
+    key = load_private_key(pem.strip().encode())
+    return f"RSA-{key.key_size} key" if isinstance(key, RSAPrivateKey) else "Ed25519 key"
+
+
+KRAKEN_SECRET_BYTES = 64  # base64 of 64 bytes: 88 characters (protocol/kraken.md §auth example)
+
+
+def kraken_secret_problem(secret: str) -> str | None:
+    """Why ``secret`` cannot be a Kraken API secret (it is base64 of 64 bytes), or None."""
+    text = secret.strip()
+    if not text:
+        return "the API secret is empty"
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return "the API secret is not valid base64 (copy it again from Kraken)"
+    if len(raw) != KRAKEN_SECRET_BYTES:  # a truncated paste decodes fine but could never sign
+        return (
+            f"the API secret is {len(raw)} bytes once decoded, Kraken's are {KRAKEN_SECRET_BYTES} "
+            "(copy all of it again from Kraken)"
+        )
+    return None
+
+
 def kalshi_key_kind(pem: str) -> str:
     """``"Ed25519 key"`` or ``"RSA-2048 key"``; raises ``CredentialInputError("bad key format: …")``."""
-    from app.credcheck import describe_kalshi_key
     from app.venues.kalshi.auth import KeyFormatError
 
     try:
@@ -164,8 +195,6 @@ def kalshi_pair(key_id: str, pem: str) -> tuple[str, str]:
 
 def kraken_pair(api_key: str, secret: str) -> tuple[str, str]:
     """(API key, secret) ready to store; raises ``CredentialInputError``."""
-    from app.credcheck import kraken_secret_problem
-
     ident, secret = api_key.strip(), secret.strip()
     if not ident:
         raise CredentialInputError("Enter the API key.")
@@ -194,7 +223,7 @@ def write_pair(
 
     The secret goes first, so a failure never pairs a new identifier with an old secret unnoticed; if
     the second write fails, both halves are taken out rather than keep a mismatched pair."""
-    from app.secrets import KeyringUnavailable
+    from app.user.secret_store import KeyringUnavailable
 
     written = False
     try:

@@ -1,0 +1,81 @@
+"""The ``market-monitor`` command: parse, then hand over to the sub-command or the window.
+
+Sub-commands are headless tools; they import neither Qt nor sockets unless they need them. User errors
+print one line on stderr and exit non-zero, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from app.cli.parser import build_parser
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.gui:
+        from app.cli.bench.gui import run as run_gui
+
+        figures = run_gui(args.seconds, args.markets, args.target, echo=not args.json)
+    elif args.stream:
+        from app.cli.bench.stream import run as run_stream
+
+        figures = run_stream(args.messages, args.markets, echo=not args.json)
+    elif args.sim_blast:
+        from app.cli.bench.sim import run as run_blast
+
+        figures = run_blast(args.messages, echo=not args.json)
+    else:
+        from app.cli.bench.codecs import run
+
+        figures = run(args.messages, args.markets, echo=not args.json)
+    if args.json:
+        print(json.dumps(figures))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "replay":
+            from app.cli.replay import run as run_replay
+
+            return run_replay(args)
+        if args.command == "bench":
+            return _cmd_bench(args)
+        if args.command == "stream":
+            from app.cli.stream import run as run_stream
+
+            return run_stream(args)
+        if args.command == "sim":
+            from app.cli.sim import run
+
+            return run(args)
+        if args.command == "credentials":
+            from app.cli.credentials import run as run_credentials
+
+            return run_credentials(args)
+        if args.command == "about":
+            from app.about import facts
+
+            found = facts()
+            width = max(map(len, found))
+            lines = (f"{key:<{width}}  {value}" for key, value in found.items())
+            print(json.dumps(found) if args.json else "\n".join(lines))
+            return 0
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `market-monitor replay ... | head`
+        return 0
+    if args.screenshot and args.smoke is None:
+        parser.error("--screenshot needs --smoke SECONDS")
+    from app.ui.main import run as run_window
+
+    return run_window(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""``market-monitor replay``: a recording through the venue codec and books, as a table or JSON lines."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from contextlib import nullcontext
+
+from app.cli.parser import EXIT_USAGE
+from app.core.instruments import Venue
+
+
+def run(args: argparse.Namespace) -> int:
+    from app.venues.kraken.commands import BOOK_DEPTHS
+    from app.venues.replay import ReplayError, replay
+
+    venue = Venue(args.venue)
+    if venue is Venue.KRAKEN and args.depth is not None and args.depth not in BOOK_DEPTHS:
+        print(
+            f"market-monitor replay: error: Kraken book depth must be one of "
+            f"{', '.join(map(str, BOOK_DEPTHS))}, not {args.depth}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        source = "stdin" if args.file == "-" else args.file
+        with nullcontext(sys.stdin) if args.file == "-" else open(args.file, encoding="utf-8") as fh:
+            result = replay(
+                fh,
+                venue,
+                args.depth if venue is Venue.KRAKEN else None,
+                use_yes_price=args.use_yes_price,
+                source=source,
+                skip_bad=args.skip_bad_lines,
+            )
+    except FileNotFoundError:
+        print(f"market-monitor replay: error: no such file: {args.file}", file=sys.stderr)
+        return 1
+    except (IsADirectoryError, PermissionError) as exc:
+        print(f"market-monitor replay: error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 1
+    except UnicodeDecodeError:
+        print(f"market-monitor replay: error: {args.file} is not UTF-8 text", file=sys.stderr)
+        return 1
+    except ReplayError as exc:
+        print(f"market-monitor replay: error: {exc}", file=sys.stderr)
+        return 1
+    levels = args.depth if venue is Venue.KALSHI else None
+    reports = result.reports(levels)
+    if args.json:
+        for report in reports:
+            print(json.dumps(report))
+        return 0
+    _print_replay_table(reports, result.frames, result.bad_lines, result.totals.errors, result.totals.unknown)
+    return 0
+
+
+def _print_replay_table(
+    reports: list[dict[str, object]], frames: int, bad_lines: int, errors: int, unknown: int
+) -> None:
+    header = (
+        f"{'market':28} {'bid':>14} {'ask':>14} {'lvls':^9} {'msgs':>6} {'ck ok':>6} {'ck bad':>6} "
+        f"{'gaps':>5} {'errs':>5} state"
+    )
+    print(header)
+    for r in reports:
+        bids, asks = r["bids"], r["asks"]
+        assert isinstance(bids, list) and isinstance(asks, list)
+        state = "crossed" if r["crossed"] else ("stale: " + str(r["stale_reason"]) if r["stale"] else "ok")
+        print(
+            f"{str(r['market'])[:28]:28} {r['best_bid'] or '-':>14} {r['best_ask'] or '-':>14} "
+            f"{len(bids):>4}/{len(asks):<4} {r['messages']:>6} {r['checksum_ok']:>6} "
+            f"{r['checksum_failed']:>6} "
+            f"{r['seq_gaps']:>5} {r['errors']:>5} {state}"
+        )
+    extra = f", {bad_lines} unreadable lines skipped" if bad_lines else ""
+    print(f"{frames} frames, {len(reports)} markets, {errors} errors, {unknown} unknown{extra}")
