@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
+from app.core.instruments import Environment
 from app.venues.kalshi.auth import (
     KeyFormatError,
     KeyType,
@@ -22,7 +23,7 @@ from app.venues.kalshi.auth import (
     sign,
     verify,
 )
-from app.venues.kalshi.endpoints import KalshiEnv, rest_url, ws_url
+from app.venues.kalshi.endpoints import rest_url, ws_url
 
 NOW_MS = 1703123456789
 WS_MESSAGE = b"1703123456789GET/trade-api/ws/v2"
@@ -310,15 +311,15 @@ def test_ws_urls() -> None:
     """WebSocket URLs are the dedicated Trade-API hosts with /trade-api/ws/v2 (kalshi.md §1)."""
     assert ws_url("production") == "wss://external-api-ws.kalshi.com/trade-api/ws/v2"
     assert ws_url("demo") == "wss://external-api-ws.demo.kalshi.co/trade-api/ws/v2"
-    assert ws_url(KalshiEnv.PRODUCTION) == ws_url("production")
-    assert ws_url(KalshiEnv.DEMO) == ws_url("demo")
+    assert ws_url(Environment.PRODUCTION) == ws_url("production")
+    assert ws_url(Environment.DEMO) == ws_url("demo")
 
 
 def test_rest_urls() -> None:
     """REST base URLs are the dedicated Trade-API hosts with /trade-api/v2 (kalshi.md §1)."""
     assert rest_url("production") == "https://external-api.kalshi.com/trade-api/v2"
     assert rest_url("demo") == "https://external-api.demo.kalshi.co/trade-api/v2"
-    assert rest_url(KalshiEnv.PRODUCTION) == rest_url("production")
+    assert rest_url(Environment.PRODUCTION) == rest_url("production")
 
 
 def test_unknown_env_raises() -> None:

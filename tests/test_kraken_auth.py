@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from app.core.instruments import Environment
 from app.venues.kraken import auth
 from app.venues.kraken.auth import (
     NonceSource,
@@ -19,7 +20,7 @@ from app.venues.kraken.auth import (
     token_request,
     verify_api_sign,
 )
-from app.venues.kraken.endpoints import TOKEN_PATH, KrakenEnv, private_ws_url, public_ws_url
+from app.venues.kraken.endpoints import TOKEN_PATH, private_ws_url, public_ws_url
 
 # Official vector, kraken.md §5.2.
 VEC_SECRET = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
@@ -172,10 +173,10 @@ def test_ws_urls() -> None:
     """Public and private v2 WebSocket URLs for production and beta (kraken.md §1.1)."""
     assert public_ws_url() == "wss://ws.kraken.com/v2"
     assert private_ws_url() == "wss://ws-auth.kraken.com/v2"
-    assert public_ws_url("live") == public_ws_url(KrakenEnv.LIVE) == "wss://ws.kraken.com/v2"
+    assert public_ws_url("live") == public_ws_url(Environment.LIVE) == "wss://ws.kraken.com/v2"
     assert private_ws_url("live") == "wss://ws-auth.kraken.com/v2"
     assert public_ws_url("beta") == "wss://beta-ws.kraken.com/v2"
-    assert private_ws_url(KrakenEnv.BETA) == "wss://beta-ws-auth.kraken.com/v2"
+    assert private_ws_url(Environment.BETA) == "wss://beta-ws-auth.kraken.com/v2"
 
 
 def test_unknown_env_raises() -> None:

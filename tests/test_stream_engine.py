@@ -81,7 +81,11 @@ async def rig(
         engine = StreamEngine()
         markets = list(sim.market.kalshi)[:n_markets]
         kalshi = KalshiLink(
-            sim.urls["kalshi_ws"], sim.urls["kalshi_rest"], engine.store, kalshi_credentials(), markets
+            sim.urls["kalshi_ws"],
+            sim.urls["kalshi_rest"],
+            engine.store,
+            markets,
+            credentials=kalshi_credentials(),
         )
         if kalshi_retry_s is not None:
             kalshi.rejected_retry_s = kalshi_retry_s
@@ -118,7 +122,7 @@ def wrong_books(r: Rig) -> dict[str, str]:
         elif book.levels_as_decimals() != kalshi_truth_in_yes_terms(r.sim, market):
             problems[market] = "differs from the truth"
     kraken_books = r.engine.store.books[Venue.KRAKEN]
-    for symbol in r.kraken.symbols:
+    for symbol in r.kraken.markets:
         book = kraken_books.get(symbol)
         if book is None:
             problems[symbol] = "no book"
@@ -411,7 +415,7 @@ async def test_watchlist_edits_without_reconnecting() -> None:
         assert added == [everything[8]] and removed == [*everything[:2], everything[6]]
         added, removed = await r.engine.watch(Venue.KRAKEN, new_x)
         assert added == ["SOL/USD"] and removed == ["BTC/USD"]
-        assert r.kalshi.markets == new_k and r.kraken.symbols == new_x
+        assert r.kalshi.markets == new_k and r.kraken.markets == new_x
         await freeze_and_settle(r)
 
         store = r.engine.store
@@ -444,11 +448,11 @@ async def stall_then_edit(r: Rig, venue: str) -> str:
         assert queued, "no book frames queued for the market to remove"
         await r.engine.watch(Venue.KALSHI, r.kalshi.markets[1:])
     else:
-        gone = r.kraken.symbols[0]
+        gone = r.kraken.markets[0]
         (xconn,) = r.sim.kraken.conns.values()
         queued = [f for f in xconn.outbox.queue if '"channel":"book"' in f and gone in f]
         assert queued, "no book frames queued for the symbol to remove"
-        await r.engine.watch(Venue.KRAKEN, r.kraken.symbols[1:])
+        await r.engine.watch(Venue.KRAKEN, r.kraken.markets[1:])
     assert gone not in r.engine.store.books[Venue.KALSHI if venue == "kalshi" else Venue.KRAKEN]
     return gone
 
@@ -476,7 +480,7 @@ async def test_kraken_removed_symbol_stays_removed_with_updates_in_flight() -> N
         await freeze_and_settle(r)
         assert wrong_books(r) == {}
         assert r.kraken.connects == 1
-        assert kraken_sub_symbols(r.sim)["book"] == set(r.kraken.symbols)
+        assert kraken_sub_symbols(r.sim)["book"] == set(r.kraken.markets)
         assert gone not in r.engine.store.books[Venue.KRAKEN]
 
 
@@ -589,7 +593,13 @@ def test_store_report_fields() -> None:
 def test_plain_ws_to_a_remote_host_is_refused() -> None:
     store = MarketStore()
     with pytest.raises(InsecureURLError):
-        KalshiLink("ws://example.com/trade-api/ws/v2", "https://example.com", store, kalshi_credentials(), [])
+        KalshiLink(
+            "ws://example.com/trade-api/ws/v2",
+            "https://example.com",
+            store,
+            [],
+            credentials=kalshi_credentials(),
+        )
     with pytest.raises(InsecureURLError):
         KrakenLink("ws://10.0.0.5:8080/v2", "https://example.com", store, ["BTC/USD"])
     with pytest.raises(InsecureURLError):

@@ -35,8 +35,8 @@ async def test_fills_missed_in_a_long_outage_all_come_back_once() -> None:
             sim.urls["kalshi_ws"],
             sim.urls["kalshi_rest"],
             engine.store,
-            KalshiCredentials("fills-test", ed25519.Ed25519PrivateKey.generate()),
             list(sim.market.kalshi)[:3],
+            credentials=KalshiCredentials("fills-test", ed25519.Ed25519PrivateKey.generate()),
         )
         kraken = KrakenLink(
             sim.urls["kraken_ws"],
@@ -151,8 +151,8 @@ async def test_positions_held_before_connecting_are_loaded_over_rest() -> None:
             sim.urls["kalshi_ws"],
             sim.urls["kalshi_rest"],
             engine.store,
-            KalshiCredentials("positions-test", ed25519.Ed25519PrivateKey.generate()),
             list(sim.market.kalshi)[:1],
+            credentials=KalshiCredentials("positions-test", ed25519.Ed25519PrivateKey.generate()),
         )
         engine.add(link)
         engine.start()

@@ -27,7 +27,11 @@ async def _engine(options: SimOptions, markets: int = 4) -> AsyncIterator[tuple[
         engine = StreamEngine()
         tickers = list(sim.market.kalshi)[:markets]
         creds = KalshiCredentials("registry-test", ed25519.Ed25519PrivateKey.generate())
-        engine.add(KalshiLink(sim.urls["kalshi_ws"], sim.urls["kalshi_rest"], engine.store, creds, tickers))
+        engine.add(
+            KalshiLink(
+                sim.urls["kalshi_ws"], sim.urls["kalshi_rest"], engine.store, tickers, credentials=creds
+            )
+        )
         kcreds = KrakenCredentials("registry-test", base64.b64encode(os.urandom(64)).decode())
         engine.add(
             KrakenLink(

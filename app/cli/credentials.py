@@ -19,6 +19,7 @@ import sys
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
+from app.core.instruments import Environment, Venue
 from app.user.connection_check import TIMEOUT_S, check_kalshi, check_kraken
 from app.user.credentials import (
     MAX_PEM_BYTES,
@@ -61,8 +62,8 @@ class CliError(Exception):
 class Entry:
     """What ``list`` reports for one venue environment: never a secret, nor a whole Kraken API key."""
 
-    venue: str
-    env: str
+    venue: Venue
+    env: Environment
     state: str  # "saved", "not set", "incomplete" or "unusable"
     identifier: str | None  # as shown_ident shows it
     secret_stored: bool
@@ -102,7 +103,7 @@ def _set(args: argparse.Namespace) -> int:
     t = find_target(args.venue, args.env)
     # Everything is checked before the keyring is touched: bad input stores nothing.
     try:
-        if t.venue == "kalshi":
+        if t.venue is Venue.KALSHI:
             values = kalshi_pair(args.key_id, _read_pem(args.private_key_file))
         else:
             values = kraken_pair(args.api_key, _read_secret(args.secret_file))
@@ -112,7 +113,7 @@ def _set(args: argparse.Namespace) -> int:
     error, changed = write_pair(SecretStore(), t, values)
     if error is not None:
         raise CliError(f"not saved, and the earlier credentials were removed: {error}" if changed else error)
-    kind = f" ({kalshi_key_kind(values[1])})" if t.venue == "kalshi" else ""
+    kind = f" ({kalshi_key_kind(values[1])})" if t.venue is Venue.KALSHI else ""
     shown = f"{t.ident_label} {shown_ident(t, values[0])}{kind}"
     print(f"saved {t.venue} {t.env} in the OS keyring ({backend}): {shown}")
     return 0
@@ -141,7 +142,7 @@ def _test(args: argparse.Namespace) -> int:
         state = "nothing is stored" if ident is None and secret is None else "only half a pair is stored"
         raise CliError(f"{state} for {t.venue} {t.env}: see market-monitor credentials set {t.venue} --help")
     url = args.rest_url or default_rest_url(t)
-    check = check_kalshi if t.venue == "kalshi" else check_kraken
+    check = check_kalshi if t.venue is Venue.KALSHI else check_kraken
     result = asyncio.run(check(url, ident, secret, timeout=args.timeout or TIMEOUT_S))
     host = urlsplit(url).hostname or url
     if not result.ok:
@@ -167,7 +168,7 @@ def _entry(t: Target, ident: str | None, secret: str | None) -> Entry:
         return Entry(t.venue, t.env, "not set", None, False)
     if ident is None or secret is None:
         return Entry(t.venue, t.env, "incomplete", shown, secret is not None)
-    if t.venue == "kalshi":
+    if t.venue is Venue.KALSHI:
         try:
             return Entry(t.venue, t.env, "saved", shown, True, key_type=kalshi_key_kind(secret))
         except CredentialInputError as exc:

@@ -9,37 +9,25 @@ import json
 import signal
 import sys
 import time
-from typing import IO, Any
+from typing import IO
 
-from app.core.instruments import Venue
+from app.core.feeds import Feed
+from app.core.instruments import Environment, Venue
 from app.stream.engine import StreamEngine
-from app.stream.kalshi_link import KalshiLink
 from app.stream.recorder import Recorder
 
 DEFAULT_KALSHI_COUNT = 6
-
-
-def _split_markets(markets: list[str]) -> dict[Venue, list[str]]:
-    """``BTC/USD`` is a Kraken pair; anything else a Kalshi ticker. ``kalshi:``/``kraken:`` force it."""
-    out: dict[Venue, list[str]] = {Venue.KALSHI: [], Venue.KRAKEN: []}
-    for text in markets:
-        venue_name, sep, name = text.partition(":")
-        if sep and venue_name in ("kalshi", "kraken"):
-            out[Venue(venue_name)].append(name)
-        else:
-            out[Venue.KRAKEN if "/" in text else Venue.KALSHI].append(text)
-    return out
 
 
 async def _run(args: argparse.Namespace, out: IO[str]) -> int:
     from app.launch.launcher import launch
     from app.sim.market import SimConfig, SimMarket
     from app.sim.server import SimOptions
-    from app.user import settings as settings_mod
     from app.user.secret_store import SecretStore
+    from app.user.settings import DEFAULT_KRAKEN, SIM_PROFILE, MarketRef, Profile, load
 
     if args.profile:
-        saved = settings_mod.load()
+        saved = load()
         try:
             profile = saved.profile(args.profile)
         except KeyError:
@@ -51,27 +39,32 @@ async def _run(args: argparse.Namespace, out: IO[str]) -> int:
         watchlist = saved.watchlist()
         wanted = {v: watchlist.of(v) for v in Venue}
     else:
-        profile = settings_mod.Profile(settings_mod.SIM_PROFILE)
+        profile = Profile(SIM_PROFILE)
         wanted = {Venue.KALSHI: [], Venue.KRAKEN: []}
     if args.venue:
-        keep = {Venue(v) for v in args.venue}
-        profile = settings_mod.Profile(
-            profile.name,
-            profile.kalshi if Venue.KALSHI in keep else "off",
-            profile.kraken if Venue.KRAKEN in keep else "off",
-        )
+        profile = profile.only({Venue(v) for v in args.venue})
     if args.markets:
-        wanted = _split_markets(args.markets)
+        # ``BTC/USD`` is a Kraken pair, anything else a Kalshi ticker; ``kalshi:``/``kraken:`` force it.
+        try:
+            refs = [MarketRef.parse(text) for text in args.markets]
+        except ValueError as exc:
+            print(f"market-monitor stream: error: {exc}", file=sys.stderr)
+            return 2
+        wanted = {v: [r.market for r in refs if r.venue is v] for v in Venue}
     options = SimOptions(seed=args.seed, rate=args.rate)
     if profile.uses_sim:
         # Check the names before starting anything: the simulator lists a fixed, seeded catalogue.
         listed = SimMarket(SimConfig(seed=options.seed, kalshi_markets=options.markets))
-        if profile.kalshi == "sim" and not wanted[Venue.KALSHI]:
-            wanted[Venue.KALSHI] = list(listed.kalshi)[:DEFAULT_KALSHI_COUNT]
-        if profile.kraken == "sim" and not wanted[Venue.KRAKEN]:
-            wanted[Venue.KRAKEN] = list(settings_mod.DEFAULT_KRAKEN)
-        unknown = [m for m in wanted[Venue.KALSHI] if profile.kalshi == "sim" and m not in listed.kalshi]
-        unknown += [m for m in wanted[Venue.KRAKEN] if profile.kraken == "sim" and m not in listed.kraken]
+        catalogue = {Venue.KALSHI: list(listed.kalshi), Venue.KRAKEN: list(listed.kraken)}
+        defaults = {
+            Venue.KALSHI: catalogue[Venue.KALSHI][:DEFAULT_KALSHI_COUNT],
+            Venue.KRAKEN: list(DEFAULT_KRAKEN),
+        }
+        unknown: list[str] = []
+        for venue in Venue:
+            if profile.env(venue) is Environment.SIM:
+                wanted[venue] = wanted[venue] or list(defaults[venue])
+                unknown += [m for m in wanted[venue] if m not in catalogue[venue]]
         if unknown:
             print(
                 f"market-monitor stream: error: the simulator lists no market {', '.join(unknown)}",
@@ -123,14 +116,10 @@ async def _run(args: argparse.Namespace, out: IO[str]) -> int:
     assert started_ok
     if args.json:
         for link in engine.links:
-            for market in _watched(link):
+            for market in link.markets:
                 print(json.dumps(engine.store.report(link.venue, market)), file=out)
         print(json.dumps({"health": engine.store.health_report(), "links": engine.status()}), file=out)
     return 0
-
-
-def _watched(link: Any) -> list[str]:
-    return list(link.markets) if isinstance(link, KalshiLink) else list(link.symbols)
 
 
 def _live_view(engine: StreamEngine, out: IO[str]) -> None:
@@ -138,15 +127,15 @@ def _live_view(engine: StreamEngine, out: IO[str]) -> None:
     now = time.monotonic()
     lines = [time.strftime("%H:%M:%S")]
     for link in engine.links:
-        book = store.health_of(link.venue, "book")
-        conn = store.health_of(link.venue, "connection")
+        book = store.health_of(link.venue, Feed.BOOK)
+        conn = store.health_of(link.venue, Feed.CONNECTION)
         age = book.age(now)
         lines.append(
             f"  {link.venue.value:6} {link.state.value:20} {book.rate(now):>8.0f} msg/s  "
             f"age {'-' if age is None else f'{age:.1f}s':>6}  gaps {book.gaps}  "
             f"ck-fail {book.checksum_failures}  resyncs {book.resyncs}  reconnects {conn.reconnects}"
         )
-        for market in _watched(link)[:8]:
+        for market in link.markets[:8]:
             r = store.report(link.venue, market, 1)
             flag = " STALE: " + str(r["stale_reason"]) if r["stale"] else ""
             lines.append(

@@ -1,4 +1,4 @@
-"""Venues and instruments: what a market is and how finely it is priced."""
+"""Venues, their environments and instruments: where a market is and how finely it is priced."""
 
 from __future__ import annotations
 
@@ -10,6 +10,29 @@ from enum import StrEnum
 class Venue(StrEnum):
     KALSHI = "kalshi"
     KRAKEN = "kraken"
+
+
+class Environment(StrEnum):
+    """Where a profile connects a venue: the embedded simulator, nowhere, or one of the venue's own."""
+
+    SIM = "sim"  # the embedded exchange simulator (app/sim)
+    OFF = "off"  # the venue is left out
+    PRODUCTION = "production"  # Kalshi
+    DEMO = "demo"  # Kalshi
+    LIVE = "live"  # Kraken
+    BETA = "beta"  # Kraken
+
+    @property
+    def is_real(self) -> bool:
+        """A venue's own servers (needs the network; credentials live in the keyring per environment)."""
+        return self not in (Environment.SIM, Environment.OFF)
+
+
+# Each venue's environments, in the order a user picks from.
+ENVIRONMENTS: dict[Venue, tuple[Environment, ...]] = {
+    Venue.KALSHI: (Environment.SIM, Environment.PRODUCTION, Environment.DEMO, Environment.OFF),
+    Venue.KRAKEN: (Environment.SIM, Environment.LIVE, Environment.BETA, Environment.OFF),
+}
 
 
 # Kalshi: prices are *_dollars with up to 4 decimals (sub-cent ticks exist), sizes *_fp with 2.

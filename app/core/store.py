@@ -33,21 +33,20 @@ from app.core.events import (
     Trade,
     Unknown,
 )
+from app.core.feeds import STALE_AFTER_S, Feed, feed_of
 from app.core.instruments import Venue
 
 TAPE_LIMIT = 500  # trades kept per market
 CANDLE_LIMIT = 720  # OHLC bars kept per market (12 h of 1-minute bars)
 FILLS_LIMIT = 20_000  # the user's fills kept (oldest dropped first)
 RATE_WINDOW_S = 5.0
-# Market data this old is flagged stale in health (the link may be up, but this feed says nothing).
-STALE_AFTER_S = {"book": 60.0, "ticker": 120.0, "trade": 600.0}
 
 Key = tuple[Venue, str]
 
 
 @dataclass(slots=True)
 class Health:
-    """One subscription's health (venue + kind: book, ticker, trade, fills, positions, lifecycle)."""
+    """One feed's health (per venue and ``Feed``: book, ticker, trade, fills, positions, ...)."""
 
     messages: int = 0
     last_data: float | None = None  # monotonic seconds
@@ -85,9 +84,9 @@ class Health:
     def age(self, now: float) -> float | None:
         return None if self.last_data is None else now - self.last_data
 
-    def as_dict(self, now: float, kind: str = "") -> dict[str, object]:
+    def as_dict(self, now: float, feed: Feed | None = None) -> dict[str, object]:
         age = self.age(now)
-        limit = STALE_AFTER_S.get(kind)
+        limit = None if feed is None else STALE_AFTER_S.get(feed)
         return {
             "stale": limit is not None and (age is None or age > limit),
             "messages": self.messages,
@@ -131,7 +130,7 @@ class MarketStore:
         self.positions: dict[Key, Position] = {}
         self.balances: dict[tuple[Venue, str], Balance] = {}
         self.orders: dict[tuple[Venue, str], OrderUpdate] = {}
-        self.health: dict[tuple[Venue, str], Health] = {}
+        self.health: dict[tuple[Venue, Feed], Health] = {}
         self.changed: set[Key] = set()
         self.fills_changed = False
         self.duplicate_fills = 0
@@ -155,8 +154,8 @@ class MarketStore:
         changed, self.changed = self.changed, set()
         return changed
 
-    def health_of(self, venue: Venue, kind: str) -> Health:
-        key = (venue, kind)
+    def health_of(self, venue: Venue, feed: Feed) -> Health:
+        key = (venue, feed)
         health = self.health.get(key)
         if health is None:
             health = self.health[key] = Health()
@@ -172,28 +171,28 @@ class MarketStore:
                 self.changed.add((venue, ev.market))
                 book_health = self._book_health.get(venue)
                 if book_health is None:
-                    book_health = self._book_health[venue] = self.health_of(venue, "book")
+                    book_health = self._book_health[venue] = self.health_of(venue, Feed.BOOK)
                 book_health.count(now)
             elif isinstance(ev, Ticker):
                 self._ticker(ev)
-                self.health_of(venue, "ticker").count(now)
+                self.health_of(venue, Feed.TICKER).count(now)
             elif isinstance(ev, Trade):
                 state = self.market(venue, ev.market)
                 state.tape.append(ev)
                 state.trades_seen += 1
                 state.last = ev.price
                 self.changed.add((venue, ev.market))
-                self.health_of(venue, "trade").count(now)
+                self.health_of(venue, Feed.TRADE).count(now)
             elif isinstance(ev, Fill):
                 self.add_fills([ev])
-                self.health_of(venue, "fills").count(now)
+                self.health_of(venue, Feed.FILLS).count(now)
             elif isinstance(ev, Position):
                 self.positions[(venue, ev.market)] = ev
                 self.changed.add((venue, ev.market))
-                self.health_of(venue, "positions").count(now)
+                self.health_of(venue, Feed.POSITIONS).count(now)
             elif isinstance(ev, Balance):
                 self.balances[(venue, ev.asset)] = ev
-                self.health_of(venue, "positions").count(now)
+                self.health_of(venue, Feed.POSITIONS).count(now)
             elif isinstance(ev, OrderUpdate):
                 self.orders[(venue, ev.order_id)] = ev
             elif isinstance(ev, Candle):
@@ -202,27 +201,27 @@ class MarketStore:
                 while len(candles) > CANDLE_LIMIT:
                     candles.popitem(last=False)
                 self.changed.add((venue, ev.market))
-                self.health_of(venue, "ohlc").count(now)
+                self.health_of(venue, Feed.OHLC).count(now)
             elif isinstance(ev, Lifecycle):
                 if ev.scope == "market" and ev.status is not None:
                     self.market(venue, ev.market).status = ev.status
                     self.changed.add((venue, ev.market))
-                self.health_of(venue, "lifecycle").count(now)
+                self.health_of(venue, Feed.LIFECYCLE).count(now)
             elif isinstance(ev, SequenceGap):
-                self.health_of(venue, _kind(ev.channel)).gaps += 1
+                self.health_of(venue, feed_of(ev.channel)).gaps += 1
             elif isinstance(ev, ChecksumResult) and not ev.ok:
-                self.health_of(venue, "book").checksum_failures += 1
+                self.health_of(venue, Feed.BOOK).checksum_failures += 1
                 self.changed.add((venue, ev.market))
             elif isinstance(ev, RecoveryAction):
-                self.health_of(venue, _kind(ev.channel)).resyncs += 1
+                self.health_of(venue, feed_of(ev.channel)).resyncs += 1
                 for market in ev.markets:
                     self.changed.add((venue, market))
             elif isinstance(ev, ErrorEvent):
-                self.health_of(venue, "connection").errors += 1
+                self.health_of(venue, Feed.CONNECTION).errors += 1
             elif isinstance(ev, Malformed):
-                self.health_of(venue, "connection").malformed += 1
+                self.health_of(venue, Feed.CONNECTION).malformed += 1
             elif isinstance(ev, Unknown):
-                self.health_of(venue, "connection").unknown += 1
+                self.health_of(venue, Feed.CONNECTION).unknown += 1
 
     def _ticker(self, ev: Ticker) -> None:
         state = self.market(ev.venue, ev.market)
@@ -290,18 +289,3 @@ class MarketStore:
     def health_report(self) -> dict[str, dict[str, object]]:
         now = self._now()
         return {f"{v.value}/{k}": h.as_dict(now, k) for (v, k), h in sorted(self.health.items())}
-
-
-def _kind(channel: str | None) -> str:
-    """A venue channel name -> the store's subscription kind."""
-    if channel in (None, "orderbook_delta", "book"):
-        return "book"
-    if channel in ("trade",):
-        return "trade"
-    if channel in ("fill", "executions"):
-        return "fills"
-    if channel in ("market_positions", "balances"):
-        return "positions"
-    if channel in ("market_lifecycle_v2",):
-        return "lifecycle"
-    return channel or "book"

@@ -9,17 +9,19 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from app.core.instruments import Venue
+from app.core.instruments import Environment, Venue
 from app.core.store import MarketStore
 from app.stream.engine import StreamEngine
 from app.stream.kalshi_link import KalshiCredentials, KalshiLink
 from app.stream.kraken_link import KrakenCredentials, KrakenLink
-from app.user.secret_store import KeyringUnavailable, SecretStore, secret_name
+from app.user.credentials import find_target, read_pair
+from app.user.secret_store import KeyringUnavailable, SecretStore
 from app.user.settings import Profile
 from app.venues.kalshi import endpoints as kalshi_endpoints
 from app.venues.kalshi.auth import KeyFormatError, load_private_key
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from app.sim.server import SimOptions, Simulator
 
 SIM_KEY_ID = "market-monitor-sim"
+_C = TypeVar("_C")
 
 
 @dataclass(slots=True)
@@ -45,21 +48,33 @@ class Launch:
             await self.sim.stop()
 
 
-def kalshi_credentials(secrets: SecretStore, env: str) -> KalshiCredentials | None:
+def kalshi_credentials(secrets: SecretStore, env: Environment) -> KalshiCredentials | None:
     """The saved Kalshi key for ``env``, or None. A bad saved key raises ``KeyFormatError``."""
-    key_id = secrets.get(secret_name("kalshi", env, "key_id"))
-    pem = secrets.get(secret_name("kalshi", env, "private_key"))
+    key_id, pem = read_pair(secrets, find_target(Venue.KALSHI, env))
     if not key_id or not pem:
         return None
     return KalshiCredentials(key_id, load_private_key(pem.encode()))
 
 
-def kraken_credentials(secrets: SecretStore, env: str) -> KrakenCredentials | None:
-    api_key = secrets.get(secret_name("kraken", env, "api_key"))
-    secret = secrets.get(secret_name("kraken", env, "secret"))
+def kraken_credentials(secrets: SecretStore, env: Environment) -> KrakenCredentials | None:
+    api_key, secret = read_pair(secrets, find_target(Venue.KRAKEN, env))
     if not api_key or not secret:
         return None
     return KrakenCredentials(api_key, secret)
+
+
+class _VenueLeftOutError(Exception):
+    """The venue is left out; the message is the sentence the user sees."""
+
+
+async def _from_keyring(
+    read: Callable[[SecretStore, Environment], _C | None], secrets: SecretStore, env: Environment, what: str
+) -> _C | None:
+    # Keyring calls can block on D-Bus (or an unlock prompt): never on the event loop.
+    try:
+        return await asyncio.to_thread(read, secrets, env)
+    except (KeyFormatError, KeyringUnavailable) as exc:
+        raise _VenueLeftOutError(f"{what} ({exc})") from None
 
 
 async def launch(
@@ -75,115 +90,85 @@ async def launch(
 ) -> Launch:
     """Build and start the engine for ``profile``. Venues that cannot start are in ``problems``.
 
-    ``sim_urls`` points "sim" venues at a simulator already running elsewhere (the GUI benchmark runs it
-    in another process); otherwise one is started here, on this loop."""
-    engine = StreamEngine(store)
-    out = Launch(engine)
-    extra = dict(link_options or {})
+    ``sim_urls`` points simulated venues at a simulator already running elsewhere (the GUI benchmark runs
+    it in another process); otherwise one is started here, on this loop."""
+    out = Launch(StreamEngine(store))
     urls: dict[str, str] = dict(sim_urls or {})
     if profile.uses_sim and not urls:
         from app.sim.server import SimOptions, Simulator
 
         out.sim = Simulator(sim_options or SimOptions())
         urls = await out.sim.start()
-
-    kalshi_env = profile.kalshi
-    if kalshi_env == "sim":
-        out.simulated.add(Venue.KALSHI)
-        creds = KalshiCredentials(SIM_KEY_ID, ed25519.Ed25519PrivateKey.generate())
-        _add_kalshi(
-            out,
-            ws=urls["kalshi_ws"],
-            rest=urls["kalshi_rest"],
-            creds=creds,
-            markets=markets,
-            extra=extra,
-        )
-    elif kalshi_env != "off":
+    plan = _Plan(out, secrets, urls, depth, dict(link_options or {}))
+    for venue, add in ((Venue.KALSHI, plan.kalshi), (Venue.KRAKEN, plan.kraken)):
+        env = profile.env(venue)
+        if env is Environment.OFF:
+            continue
+        if env is Environment.SIM:
+            out.simulated.add(venue)
         try:
-            # Keyring calls can block on D-Bus (or an unlock prompt): never on the event loop.
-            real = await asyncio.to_thread(kalshi_credentials, secrets, kalshi_env)
-        except (KeyFormatError, KeyringUnavailable) as exc:
-            out.problems[Venue.KALSHI] = f"Kalshi {kalshi_env}: the saved key cannot be used ({exc})"
-        else:
-            out.urls[Venue.KALSHI] = kalshi_endpoints.rest_url(kalshi_env)
-            if real is None:
-                # Kalshi authenticates every WebSocket connection, even for public data.
-                out.problems[Venue.KALSHI] = (
-                    f"Kalshi {kalshi_env} needs an API key (File → Credentials…); "
-                    "every Kalshi WebSocket connection is signed"
-                )
-            else:
-                _add_kalshi(
-                    out,
-                    ws=kalshi_endpoints.ws_url(kalshi_env),
-                    rest=kalshi_endpoints.rest_url(kalshi_env),
-                    creds=real,
-                    markets=markets,
-                    extra=extra,
-                )
-
-    kraken_env = profile.kraken
-    if kraken_env == "sim":
-        out.simulated.add(Venue.KRAKEN)
-        kcreds = KrakenCredentials(SIM_KEY_ID, base64.b64encode(os.urandom(64)).decode())
-        rest = urls["kraken_rest"]
-        out.urls[Venue.KRAKEN] = rest
-        engine.add(
-            KrakenLink(
-                urls["kraken_ws"],
-                rest,
-                engine.store,
-                markets.get(Venue.KRAKEN, []),
-                depth=depth,
-                credentials=kcreds,
-                **extra,
-            )
-        )
-    elif kraken_env != "off":
-        rest = kraken_endpoints.REST_BASE
-        out.urls[Venue.KRAKEN] = rest
-        engine.add(
-            KrakenLink(
-                kraken_endpoints.public_ws_url(kraken_env),
-                rest,
-                engine.store,
-                markets.get(Venue.KRAKEN, []),
-                depth=depth,
-                **extra,
-            )
-        )
-        try:
-            private = await asyncio.to_thread(kraken_credentials, secrets, kraken_env)
-        except KeyringUnavailable as exc:
-            out.problems[Venue.KRAKEN] = f"Kraken {kraken_env}: fills and balances are off ({exc})"
-        else:
-            if private is not None:
-                # Private channels live on their own host (kraken.md §1.1): a second, data-less link.
-                engine.add(
-                    KrakenLink(
-                        kraken_endpoints.private_ws_url(kraken_env),
-                        rest,
-                        engine.store,
-                        [],
-                        depth=depth,
-                        credentials=private,
-                        name="kraken-private",
-                        **extra,
-                    )
-                )
-    engine.start()
+            await add(env, markets.get(venue, []))
+        except _VenueLeftOutError as exc:
+            out.problems[venue] = str(exc)
+    out.engine.start()
     return out
 
 
-def _add_kalshi(
-    out: Launch,
-    *,
-    ws: str,
-    rest: str,
-    creds: KalshiCredentials,
-    markets: dict[Venue, list[str]],
-    extra: dict[str, Any],
-) -> None:
-    out.urls[Venue.KALSHI] = rest
-    out.engine.add(KalshiLink(ws, rest, out.engine.store, creds, markets.get(Venue.KALSHI, []), **extra))
+@dataclass(slots=True)
+class _Plan:
+    """Adds each venue's links to ``out.engine``: where they connect and with which credentials."""
+
+    out: Launch
+    secrets: SecretStore
+    sim_urls: dict[str, str]
+    depth: int
+    options: dict[str, Any]
+
+    async def kalshi(self, env: Environment, markets: list[str]) -> None:
+        if env is Environment.SIM:
+            # The simulator checks only that a signature is well formed (unless given a public key).
+            ws, rest = self.sim_urls["kalshi_ws"], self.sim_urls["kalshi_rest"]
+            creds = KalshiCredentials(SIM_KEY_ID, ed25519.Ed25519PrivateKey.generate())
+        else:
+            ws, rest = kalshi_endpoints.ws_url(env), kalshi_endpoints.rest_url(env)
+            self.out.urls[Venue.KALSHI] = rest  # the picker lists markets even without a key
+            what = f"Kalshi {env}: the saved key cannot be used"
+            saved = await _from_keyring(kalshi_credentials, self.secrets, env, what)
+            if saved is None:
+                # Kalshi authenticates every WebSocket connection, even for public data.
+                raise _VenueLeftOutError(
+                    f"Kalshi {env} needs an API key (File → Credentials…); every Kalshi WebSocket "
+                    "connection is signed"
+                )
+            creds = saved
+        self.out.urls[Venue.KALSHI] = rest
+        self.out.engine.add(
+            KalshiLink(ws, rest, self.out.engine.store, markets, credentials=creds, **self.options)
+        )
+
+    async def kraken(self, env: Environment, markets: list[str]) -> None:
+        engine = self.out.engine
+
+        def link(
+            url: str, rest: str, watched: list[str], creds: KrakenCredentials | None, **extra: Any
+        ) -> None:
+            options = {**self.options, **extra}
+            engine.add(
+                KrakenLink(url, rest, engine.store, watched, depth=self.depth, credentials=creds, **options)
+            )
+
+        if env is Environment.SIM:
+            # One host serves public and private channels; any well-formed key gets a token.
+            rest = self.sim_urls["kraken_rest"]
+            self.out.urls[Venue.KRAKEN] = rest
+            secret = base64.b64encode(os.urandom(64)).decode()
+            link(self.sim_urls["kraken_ws"], rest, markets, KrakenCredentials(SIM_KEY_ID, secret))
+            return
+        rest = kraken_endpoints.REST_BASE
+        self.out.urls[Venue.KRAKEN] = rest
+        link(kraken_endpoints.public_ws_url(env), rest, markets, None)  # market data needs no key
+        what = f"Kraken {env}: fills and balances are off"
+        private = await _from_keyring(kraken_credentials, self.secrets, env, what)
+        if private is not None:
+            # Private channels live on their own host (kraken.md §1.1): a second, data-less link.
+            link(kraken_endpoints.private_ws_url(env), rest, [], private, name="kraken-private")

@@ -1,7 +1,8 @@
 """One supervised WebSocket connection: connect, subscribe, read, recover, reconnect, forever.
 
-Venue specifics (handshake headers, session, commands) live in the subclasses ``KalshiLink`` and
-``KrakenLink``. The read loop is the hot path: frame -> session (decode, seq/checksum, book) -> store.
+Venue specifics (handshake headers, session, commands) live in ``VenueLink`` (stream/link.py) and its
+subclasses ``KalshiLink`` and ``KrakenLink``. The read loop is the hot path: frame -> session (decode,
+seq/checksum, book) -> store.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from app.core.events import Ack, ErrorEvent, Event, RecoveryAction, Subscribed, Unsubscribed
+from app.core.feeds import Feed
 from app.core.instruments import Venue
 from app.core.store import MarketStore
 from app.stream.backoff import Backoff
@@ -31,6 +33,7 @@ TIMER_S = 0.5  # how often timers (acks, idle, pings, probes) are checked
 YIELD_S = 0.004  # the read loop hands the event loop back at least this often during a burst
 _CONTROL = frozenset({RecoveryAction, Subscribed, Unsubscribed, ErrorEvent, Ack})
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+TRANSITIONS_KEPT = 500  # a link's history (the Health tab's last reasons); oldest fifth dropped past it
 
 
 class InsecureURLError(ValueError):
@@ -105,9 +108,7 @@ class Connection:
             return
         self.state = state
         transition = Transition(state, reason)
-        self.transitions.append(transition)
-        if len(self.transitions) > 500:
-            del self.transitions[:100]
+        self._remember(transition)
         if state is ConnState.LIVE:
             self.live_since = time.monotonic()
             self.reached_live.set()
@@ -115,6 +116,15 @@ class Connection:
             self.reached_live.clear()
         if self.on_state is not None:
             self.on_state(self, transition)
+
+    def note(self, text: str) -> None:
+        """Something worth a line in the link's history without a change of state (a failed REST call)."""
+        self._remember(Transition(self.state, text))
+
+    def _remember(self, transition: Transition) -> None:
+        self.transitions.append(transition)
+        if len(self.transitions) > TRANSITIONS_KEPT:
+            del self.transitions[: TRANSITIONS_KEPT // 5]
 
     async def run(self) -> None:
         timeout = aiohttp.ClientTimeout(total=None, connect=10, sock_connect=10)
@@ -125,7 +135,7 @@ class Connection:
                 if self._stopping.is_set():
                     break
                 self.reconnects += 1
-                self.store.health_of(self.venue, "connection").reconnects += 1
+                self.store.health_of(self.venue, Feed.CONNECTION).reconnects += 1
                 self.store.mark_books_stale(self.venue, f"disconnected: {reason}")
                 delay = self.backoff.next_delay(minimum)
                 self.retry_at = time.monotonic() + delay  # the window counts down to it

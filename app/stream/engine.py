@@ -8,9 +8,7 @@ from typing import Any
 
 from app.core.instruments import Venue
 from app.core.store import MarketStore
-from app.stream.connection import Connection
-from app.stream.kalshi_link import KalshiLink
-from app.stream.kraken_link import KrakenLink
+from app.stream.link import VenueLink
 
 # Market data is acyclic (reference counting frees it), but at tens of thousands of messages a second
 # the default thresholds run the cycle collector hundreds of times a second, and a full pass over the
@@ -28,9 +26,9 @@ def tune_gc() -> None:
 class StreamEngine:
     def __init__(self, store: MarketStore | None = None) -> None:
         self.store = store or MarketStore()
-        self.links: list[Connection] = []
+        self.links: list[VenueLink] = []
 
-    def add(self, link: Connection) -> Connection:
+    def add(self, link: VenueLink) -> VenueLink:
         self.links.append(link)
         return link
 
@@ -44,7 +42,7 @@ class StreamEngine:
     async def wait_live(self, timeout: float = 30.0) -> None:
         await asyncio.wait_for(asyncio.gather(*(link.reached_live.wait() for link in self.links)), timeout)
 
-    def link(self, venue: Venue) -> Connection:
+    def link(self, venue: Venue) -> VenueLink:
         """The venue's market-data link (added first; a private-only link may follow it)."""
         return next(link for link in self.links if link.venue is venue)
 
@@ -53,12 +51,7 @@ class StreamEngine:
 
     async def watch(self, venue: Venue, markets: list[str]) -> tuple[list[str], list[str]]:
         """Change a venue's watched markets at run time, without reconnecting."""
-        link = self.link(venue)
-        if isinstance(link, KalshiLink):
-            return await link.set_markets(markets)
-        if isinstance(link, KrakenLink):
-            return await link.set_symbols(markets)
-        raise TypeError(f"no watchlist on {type(link).__name__}")
+        return await self.link(venue).set_markets(markets)
 
     def status(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -72,9 +65,6 @@ class StreamEngine:
                 "frames": link.frames,
                 "transitions": [(t.state.value, t.reason) for t in link.transitions[-20:]],
                 "subscriptions": link.registry(),
+                **link.status(),
             }
-            if isinstance(link, KrakenLink):
-                out[link.name]["checksum_unverified"] = sorted(link.unverified)
-            if isinstance(link, KalshiLink):
-                out[link.name]["fills_fetched"] = link.fills_fetched
         return out

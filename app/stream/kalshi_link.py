@@ -1,10 +1,10 @@
-"""The Kalshi connection: signed handshake, one subscribe per channel group, narrow recovery, fills
-caught up over REST after every (re)connect, and runtime watchlist edits with ``update_subscription``."""
+"""The Kalshi link: signed handshake, one subscribe per channel group, narrow recovery (``get_snapshot`` of
+one sid's markets), a quiet-sid probe, positions loaded over REST after the fill catch-up, and watchlist
+edits with ``update_subscription``."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from dataclasses import dataclass
 from decimal import Decimal
@@ -12,10 +12,12 @@ from typing import Any
 
 import aiohttp
 
-from app.core.events import BookChange, BookSnapshot, Event, Fill, Position, RecoveryAction, RecoveryKind
+from app.core.events import Fill, Position, RecoveryAction, RecoveryKind
+from app.core.feeds import Feed
 from app.core.instruments import Venue
 from app.core.store import MarketStore
-from app.stream.connection import REST_TIMEOUT, Connection
+from app.stream.connection import REST_TIMEOUT
+from app.stream.link import VenueLink
 from app.stream.state import ConnState
 from app.venues.kalshi.auth import PrivateKey, auth_headers
 from app.venues.kalshi.commands import KalshiCommands
@@ -25,7 +27,6 @@ from app.venues.kalshi.session import KalshiSession
 MARKET_CHANNELS = ("orderbook_delta", "ticker", "trade")
 PRIVATE_CHANNELS = ("fill", "market_positions")
 QUIET_PROBE_S = 15.0  # an idle book sid is probed so a lost final delta shows up as a gap
-FILL_OVERLAP_MS = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,41 +35,37 @@ class KalshiCredentials:
     private_key: PrivateKey
 
 
-class KalshiLink(Connection):
+class KalshiLink(VenueLink):
     venue = Venue.KALSHI
-    ping_interval = 10.0  # our own pings; the server's every-10 s pings are answered by websockets
+    book_channel = "orderbook_delta"
+    session: KalshiSession
+    commands: KalshiCommands
+    ping_interval = 10.0  # our own pings; the server's every-10 s pings are answered by aiohttp
 
     def __init__(
         self,
         url: str,
         rest_url: str,
         store: MarketStore,
-        credentials: KalshiCredentials,
         markets: list[str],
         *,
+        credentials: KalshiCredentials,
         private: bool = True,
         lifecycle: bool = True,
         use_yes_price: bool = True,
         **kwargs: Any,
     ) -> None:
-        super().__init__(url, store, **kwargs)
-        self.rest_url = rest_url.rstrip("/")
+        super().__init__(url, rest_url, store, markets, **kwargs)
         self.credentials = credentials
-        self.markets: list[str] = list(dict.fromkeys(markets))
-        self._watched: frozenset[str] = frozenset(self.markets)
         self.private = private
         self.lifecycle = lifecycle
         self.use_yes_price = use_yes_price
         self.session = KalshiSession(use_yes_price, store.books[Venue.KALSHI])
         self.commands = KalshiCommands(use_yes_price)
-        self.fills_fetched = 0
-        self.fill_catchups = 0
-        self._last_fill_ms: int | None = None
         self._book_quiet_since = time.monotonic()
         self.quiet_probe_s = QUIET_PROBE_S
         self.probes = 0
         self._probe: asyncio.Task[None] | None = None
-        self._catchup: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ connection hooks
 
@@ -85,47 +82,10 @@ class KalshiLink(Connection):
             await self.send(self.commands.subscribe(list(MARKET_CHANNELS), self.markets), expect_ack=True)
         if self.private:
             await self.send(self.commands.subscribe(list(PRIVATE_CHANNELS), None), expect_ack=True)
-            self._catchup = asyncio.create_task(self._catch_up_fills())
+            self.start_fill_catch_up()
         if self.lifecycle:
             await self.send(self.commands.subscribe(["market_lifecycle_v2"], None), expect_ack=True)
         self._book_quiet_since = time.monotonic()
-
-    def on_frame(self, frame: str | bytes) -> list[Event]:
-        events = self.session.on_frame(frame)
-        if len(events) == 1:  # the common case: one book/ticker event
-            ev = events[0]
-            if isinstance(ev, BookChange | BookSnapshot) and ev.market not in self._watched:
-                return self._unwatched(events)
-            if type(ev) is not Fill:
-                return events
-        elif any(isinstance(e, BookChange | BookSnapshot) and e.market not in self._watched for e in events):
-            events = self._unwatched(events)
-        for ev in events:
-            if isinstance(ev, Fill) and ev.ts_ms is not None:
-                self._last_fill_ms = max(self._last_fill_ms or 0, ev.ts_ms)
-        return events
-
-    def _unwatched(self, events: list[Event]) -> list[Event]:
-        """Frames still in flight for a market just removed from the watchlist: drop the book the
-        session re-created for them, and any repair it asked for (it must not come back as live)."""
-        books = self.store.books[Venue.KALSHI]
-        kept: list[Event] = []
-        for ev in events:
-            if isinstance(ev, BookChange | BookSnapshot) and ev.market not in self._watched:
-                books.pop(ev.market, None)
-                continue
-            if isinstance(ev, RecoveryAction) and ev.channel in (None, "orderbook_delta"):
-                ev.markets = [m for m in ev.markets if m in self._watched]
-                if not ev.markets:
-                    continue
-            kept.append(ev)
-        return kept
-
-    def encode(self, command: dict[str, Any]) -> str:
-        return self.commands.encode(command)
-
-    def sent_command(self, command: dict[str, Any]) -> None:
-        self.session.on_command_sent(command)
 
     def is_live(self) -> bool:
         return not self._pending_acks and self.frames > 0
@@ -146,7 +106,7 @@ class KalshiLink(Connection):
         if self.markets and now - last > quiet and now - self._book_quiet_since > quiet:
             self._book_quiet_since = now
             if self._probe is None or self._probe.done():
-                self._probe = asyncio.create_task(self.probe())
+                self._probe = self.spawn(self.probe())
         return None
 
     async def probe(self) -> None:
@@ -181,54 +141,29 @@ class KalshiLink(Connection):
 
     # ------------------------------------------------------------------ watchlist edits
 
-    async def set_markets(self, markets: list[str]) -> tuple[list[str], list[str]]:
-        """Change the watched markets without reconnecting; returns (added, removed)."""
-        wanted = list(dict.fromkeys(markets))
-        added = [m for m in wanted if m not in self.markets]
-        removed = [m for m in self.markets if m not in wanted]
-        self.markets = wanted
-        self._watched = frozenset(wanted)
-        if self._ws is None:
-            return added, removed
-        sids = {ch: sid for sid, ch in self.session.sid_channel.items() if ch in MARKET_CHANNELS}
-        if not sids and added:  # nothing subscribed yet on this connection
-            await self.send(self.commands.subscribe(list(MARKET_CHANNELS), added), expect_ack=True)
-            return added, removed
-        for sid in sids.values():
+    async def change_subscriptions(self, added: list[str], removed: list[str]) -> None:
+        sids = [sid for sid, ch in self.session.sid_channel.items() if ch in MARKET_CHANNELS]
+        if not sids:  # nothing subscribed yet on this connection
+            if added:
+                await self.send(self.commands.subscribe(list(MARKET_CHANNELS), added), expect_ack=True)
+            return
+        for sid in sids:
             if added:
                 await self.send(self.commands.update_subscription(sid, "add_markets", added))
             if removed:
                 await self.send(self.commands.update_subscription(sid, "delete_markets", removed))
-        for market in removed:
-            book = self.store.books[Venue.KALSHI].pop(market, None)
-            if book is not None:
-                book.mark_stale("no longer watched")
-        return added, removed
 
-    # ------------------------------------------------------------------ fills over REST
+    # ------------------------------------------------------------------ account over REST
 
-    async def _catch_up_fills(self) -> None:
-        """Fetch fills since the last one seen (or all the venue returns) and merge them; duplicates
-        of fills already received over the WebSocket are dropped by the store."""
-        since_ms = None if self._last_fill_ms is None else self._last_fill_ms - FILL_OVERLAP_MS
-        with contextlib.suppress(asyncio.CancelledError):
-            try:
-                fills = await self.fetch_fills(since_ms)
-            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-                self.store.health_of(self.venue, "fills").errors += 1
-                self._note(f"fill catch-up failed: {exc}")
-                return
-            self.fill_catchups += 1
-            self.fills_fetched += len(fills)
-            self.store.add_fills(fills)
-            # The WebSocket only sends positions as they change: held ones come from REST on each connect.
-            try:
-                positions = await self.fetch_positions()
-            except (aiohttp.ClientError, TimeoutError, ValueError, KeyError) as exc:
-                self.store.health_of(self.venue, "positions").errors += 1
-                self._note(f"positions fetch failed: {exc}")
-                return
-            self.store.apply(self.venue, positions)
+    async def after_fill_catch_up(self) -> None:
+        # The WebSocket only sends positions as they change: held ones come from REST on each connect.
+        try:
+            positions = await self.fetch_positions()
+        except (aiohttp.ClientError, TimeoutError, ValueError, KeyError) as exc:
+            self.store.health_of(self.venue, Feed.POSITIONS).errors += 1
+            self.note(f"positions fetch failed: {exc}")
+            return
+        self.store.apply(self.venue, positions)
 
     async def fetch_positions(self) -> list[Position]:
         return [
@@ -277,9 +212,6 @@ class KalshiLink(Connection):
                 break
             query["cursor"] = cursor
         return out
-
-    def _note(self, text: str) -> None:
-        self.transitions.append(type(self.transitions[-1])(self.state, text))
 
 
 def _dollars(value: Any) -> Decimal | None:

@@ -1,6 +1,7 @@
-"""The Kraken connection: instrument first (precisions), then book/ticker/trade per symbol; a fresh
-token for every authenticated connect; app-level pings; checksum resyncs of one symbol, rate-limited;
-after five failed resyncs in a row a symbol is shown as "checksum unverified" instead of looping."""
+"""The Kraken link: instrument first (precisions), then book/ticker/trade/ohlc per symbol; a fresh token for
+every authenticated connect; app-level pings; checksum resyncs of one symbol, rate-limited; after five
+failed resyncs in a row a symbol is shown as "checksum unverified" instead of looping; fills beyond the
+executions snapshot over REST TradesHistory."""
 
 from __future__ import annotations
 
@@ -13,21 +14,12 @@ from typing import Any
 
 import aiohttp
 
-from app.core.events import (
-    BookChange,
-    BookSnapshot,
-    ChecksumResult,
-    Event,
-    Fill,
-    RecoveryAction,
-    Subscribed,
-    TakerSide,
-    Unsubscribed,
-)
+from app.core.events import ChecksumResult, Event, Fill, RecoveryAction, Subscribed, TakerSide, Unsubscribed
 from app.core.instruments import Venue
 from app.core.store import MarketStore
-from app.stream.connection import REST_TIMEOUT, AuthError, Connection
-from app.stream.state import ConnState, Transition
+from app.stream.connection import REST_TIMEOUT, AuthError
+from app.stream.link import VenueLink
+from app.stream.state import ConnState
 from app.venues.kraken.auth import NonceSource, private_request, token_request
 from app.venues.kraken.commands import KrakenCommands
 from app.venues.kraken.endpoints import ASSET_PAIRS_PATH, TRADES_HISTORY_PATH
@@ -37,8 +29,8 @@ APP_PING_S = 20.0  # Kraken closes after ~1 minute of silence from the client
 IDLE_LIMIT_S = 10.0  # heartbeats come every second once subscribed
 RESYNC_MIN_GAP_S = 1.0
 UNVERIFIED_AFTER = 5
-FILL_OVERLAP_MS = 5_000
 OHLC_MINUTES = 1  # the price chart's candles
+MARKET_CHANNELS = ("book", "ticker", "trade", "ohlc")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,26 +39,26 @@ class KrakenCredentials:
     secret: str  # base64, as Kraken issues it
 
 
-class KrakenLink(Connection):
+class KrakenLink(VenueLink):
     venue = Venue.KRAKEN
+    book_channel = "book"
     ping_interval = 20.0
     idle_limit = IDLE_LIMIT_S
+    session: KrakenSession
+    commands: KrakenCommands
 
     def __init__(
         self,
         url: str,
         rest_url: str,
         store: MarketStore,
-        symbols: list[str],
+        markets: list[str],
         *,
         depth: int = 10,
         credentials: KrakenCredentials | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(url, store, **kwargs)
-        self.rest_url = rest_url.rstrip("/")
-        self.symbols: list[str] = list(dict.fromkeys(symbols))
-        self._watched: frozenset[str] = frozenset(self.symbols)
+        super().__init__(url, rest_url, store, markets, **kwargs)
         self.depth = depth
         self.credentials = credentials
         self.nonces = NonceSource()
@@ -78,11 +70,8 @@ class KrakenLink(Connection):
         self._failures: Counter[str] = Counter()
         self._last_resync: dict[str, float] = {}
         self._last_ping = time.monotonic()
-        self._tasks: set[asyncio.Task[None]] = set()
         self._acked: dict[str, set[str]] = {}  # channel -> symbols the server acknowledged
-        self._last_fill_ms: int | None = None
         self._pair_names: dict[str, str] = {}  # REST pair key -> v2 symbol
-        self.fills_fetched = 0
 
     async def prepare(self) -> dict[str, str]:
         if self.credentials is not None:
@@ -113,8 +102,8 @@ class KrakenLink(Connection):
         self.session = KrakenSession(self.depth, self.store.books[Venue.KRAKEN], self.session.instruments)
         self.commands = KrakenCommands()
         await self.send(self.commands.subscribe("instrument"), expect_ack=True)
-        if self.symbols:
-            await self._subscribe_market(self.symbols)
+        if self.markets:
+            await self._subscribe_market(self.markets)
         if self.token is not None:
             await self.send(
                 self.commands.subscribe(
@@ -124,9 +113,7 @@ class KrakenLink(Connection):
             )
             await self.send(self.commands.subscribe("balances", token=self.token), expect_ack=True)
             # The executions snapshot holds the last 50 fills only: a long outage is filled in over REST.
-            task = asyncio.create_task(self._catch_up_fills())
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self.start_fill_catch_up()
         self._last_ping = time.monotonic()
 
     async def _subscribe_market(self, symbols: list[str]) -> None:
@@ -134,52 +121,6 @@ class KrakenLink(Connection):
         await self.send(self.commands.subscribe("ticker", symbols, event_trigger="bbo"), expect_ack=True)
         await self.send(self.commands.subscribe("trade", symbols), expect_ack=True)
         await self.send(self.commands.subscribe("ohlc", symbols, interval=OHLC_MINUTES), expect_ack=True)
-
-    def on_frame(self, frame: str | bytes) -> list[Event]:
-        events = self.session.on_frame(frame)
-        unwatched = False
-        for ev in events:
-            if isinstance(ev, ChecksumResult):
-                self._checksum(ev)
-            elif isinstance(ev, Fill) and ev.ts_ms is not None:
-                self._last_fill_ms = max(self._last_fill_ms or 0, ev.ts_ms)
-            elif isinstance(ev, BookChange | BookSnapshot) and ev.market not in self._watched:
-                unwatched = True
-            elif isinstance(ev, RecoveryAction) and any(m not in self._watched for m in ev.markets):
-                unwatched = (
-                    True  # an update with no book under it: the session made one and asks for a resync
-                )
-        return self._unwatched(events) if unwatched else events
-
-    def _unwatched(self, events: list[Event]) -> list[Event]:
-        """Book frames still in flight for a symbol just removed: drop the book the session re-created
-        (and its resync request), so it can't come back as live or be re-subscribed."""
-        books = self.store.books[Venue.KRAKEN]
-        kept: list[Event] = []
-        for ev in events:
-            if isinstance(ev, BookChange | BookSnapshot | ChecksumResult) and ev.market not in self._watched:
-                books.pop(ev.market, None)
-                continue
-            if isinstance(ev, RecoveryAction) and ev.channel == "book":
-                for market in ev.markets:
-                    if market not in self._watched:
-                        books.pop(market, None)
-                ev.markets = [m for m in ev.markets if m in self._watched]
-                if not ev.markets:
-                    continue
-            kept.append(ev)
-        return kept
-
-    async def _catch_up_fills(self) -> None:
-        since_ms = None if self._last_fill_ms is None else self._last_fill_ms - FILL_OVERLAP_MS
-        try:
-            fills = await self.fetch_fills(since_ms)
-        except (aiohttp.ClientError, TimeoutError, ValueError, KeyError) as exc:
-            self.store.health_of(self.venue, "fills").errors += 1
-            self.transitions.append(Transition(self.state, f"fill catch-up failed: {exc}"))
-            return
-        self.fills_fetched += len(fills)
-        self.store.add_fills(fills)
 
     async def fetch_fills(self, since_ms: int | None) -> list[Fill]:
         """TradesHistory since ``since_ms`` (all pages), as fills keyed like the executions channel's."""
@@ -237,7 +178,7 @@ class KrakenLink(Connection):
                 break
         return fills
 
-    def _checksum(self, ev: ChecksumResult) -> None:
+    def checksum_checked(self, ev: ChecksumResult) -> None:
         if ev.ok:
             self._failures.pop(ev.market, None)
             self.unverified.discard(ev.market)
@@ -253,18 +194,12 @@ class KrakenLink(Connection):
             self._acked.get(ev.channel, set()).discard(ev.market or "*")
 
     def registry(self) -> dict[str, dict[str, object]]:
-        desired: dict[str, set[str]] = {ch: set(self.symbols) for ch in ("book", "ticker", "trade", "ohlc")}
+        desired: dict[str, set[str]] = {ch: set(self.markets) for ch in MARKET_CHANNELS}
         desired["instrument"] = {"*"}
         if self.token is not None:
             desired["executions"] = desired["balances"] = {"*"}
         # Acknowledgements belong to a connection: with none open, nothing is acknowledged.
         return _report(desired, self._acked if self._ws is not None else {})
-
-    def encode(self, command: dict[str, Any]) -> str:
-        return self.commands.encode(command)
-
-    def sent_command(self, command: dict[str, Any]) -> None:
-        self.session.on_command_sent(command)
 
     def is_live(self) -> bool:
         return not self._pending_acks and self.frames > 1
@@ -281,9 +216,7 @@ class KrakenLink(Connection):
             if symbol in self.unverified:
                 continue  # shown as "checksum unverified"; no resubscribe storm
             wait = self._last_resync.get(symbol, 0.0) + RESYNC_MIN_GAP_S - time.monotonic()
-            task = asyncio.create_task(self._resync(symbol, max(0.0, wait)))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self.spawn(self._resync(symbol, max(0.0, wait)))
 
     async def _resync(self, symbol: str, wait: float) -> None:
         if wait:
@@ -298,32 +231,25 @@ class KrakenLink(Connection):
     def periodic(self, now: float) -> str | None:
         if now - self._last_ping >= APP_PING_S:
             self._last_ping = now
-            task = asyncio.create_task(self.send(self.commands.ping()))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self.spawn(self.send(self.commands.ping()))
         return None
 
-    async def set_symbols(self, symbols: list[str]) -> tuple[list[str], list[str]]:
-        wanted = list(dict.fromkeys(symbols))
-        added = [s for s in wanted if s not in self.symbols]
-        removed = [s for s in self.symbols if s not in wanted]
-        self.symbols = wanted
-        self._watched = frozenset(wanted)
+    def watch_changed(self, added: list[str], removed: list[str]) -> None:
+        # Frames still in flight for removed symbols are dropped by the session until re-added.
         self.session.ignored.difference_update(added)
         self.session.ignored.update(removed)
-        if self._ws is not None:
-            if added:
-                await self._subscribe_market(added)
-            if removed:
-                await self.send(self.commands.unsubscribe("book", removed, depth=self.depth))
-                await self.send(self.commands.unsubscribe("ticker", removed, event_trigger="bbo"))
-                await self.send(self.commands.unsubscribe("trade", removed))
-                await self.send(self.commands.unsubscribe("ohlc", removed, interval=OHLC_MINUTES))
-        for symbol in removed:
-            book = self.store.books[Venue.KRAKEN].pop(symbol, None)
-            if book is not None:
-                book.mark_stale("no longer watched")
-        return added, removed
+
+    async def change_subscriptions(self, added: list[str], removed: list[str]) -> None:
+        if added:
+            await self._subscribe_market(added)
+        if removed:
+            await self.send(self.commands.unsubscribe("book", removed, depth=self.depth))
+            await self.send(self.commands.unsubscribe("ticker", removed, event_trigger="bbo"))
+            await self.send(self.commands.unsubscribe("trade", removed))
+            await self.send(self.commands.unsubscribe("ohlc", removed, interval=OHLC_MINUTES))
+
+    def status(self) -> dict[str, Any]:
+        return {**super().status(), "checksum_unverified": sorted(self.unverified)}
 
 
 def v2_symbol(wsname: str) -> str:

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.instruments import Venue
 from app.ui import theme
 from app.user.connection_check import CheckResult, check_kalshi, check_kraken
 from app.user.credentials import (
@@ -260,7 +261,7 @@ class CredentialsDialog(QDialog):
 
     def _target_changed(self) -> None:
         t = self.target()
-        self.pages.setCurrentIndex(0 if t.venue == "kalshi" else 1)
+        self.pages.setCurrentIndex(0 if t.venue is Venue.KALSHI else 1)
         self._clear_inputs()
         self._show(None, "")
         self._saved_state = None
@@ -373,7 +374,7 @@ class CredentialsDialog(QDialog):
 
     def _inputs(self, t: Target) -> tuple[str, str] | None:
         """The typed (identifier, secret), checked; None when all is empty. Raises ``_InputError``."""
-        if t.venue == "kalshi":
+        if t.venue is Venue.KALSHI:
             ident = self.key_id_edit.text().strip()
             have_key = self._take_pem()
             if not ident and not have_key and not self.pem_edit.toPlainText().strip():
@@ -456,7 +457,7 @@ class CredentialsDialog(QDialog):
                 self._show(False, "Nothing to test: enter credentials (or save some) first.")
                 return
         self._show(None, f"Testing the connection to {_host(url)}…")
-        check = check_kalshi if t.venue == "kalshi" else check_kraken
+        check = check_kalshi if t.venue is Venue.KALSHI else check_kraken
         result: CheckResult = await check(url, *values)
         self._show(result.ok, result.message[:1].upper() + result.message[1:])
 

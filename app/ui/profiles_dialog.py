@@ -16,15 +16,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.user.settings import KALSHI_ENVS, KRAKEN_ENVS, SIM_PROFILE, Profile, Settings
+from app.core.instruments import ENVIRONMENTS, Environment, Venue
+from app.user.settings import SIM_PROFILE, Profile, Settings
 
 ENV_LABELS = {
-    "sim": "Simulator (built in)",
-    "production": "Production",
-    "demo": "Demo",
-    "live": "Live",
-    "beta": "Beta",
-    "off": "Off",
+    Environment.SIM: "Simulator (built in)",
+    Environment.PRODUCTION: "Production",
+    Environment.DEMO: "Demo",
+    Environment.LIVE: "Live",
+    Environment.BETA: "Beta",
+    Environment.OFF: "Off",
 }
 
 
@@ -40,7 +41,10 @@ class ProfilesDialog(QDialog):
         self.kalshi.setObjectName("kalshiEnv")
         self.kraken = QComboBox()
         self.kraken.setObjectName("krakenEnv")
-        for combo, envs in ((self.kalshi, KALSHI_ENVS), (self.kraken, KRAKEN_ENVS)):
+        for combo, envs in (
+            (self.kalshi, ENVIRONMENTS[Venue.KALSHI]),
+            (self.kraken, ENVIRONMENTS[Venue.KRAKEN]),
+        ):
             for env in envs:
                 combo.addItem(ENV_LABELS[env], env)
         new = QPushButton("New…")
@@ -101,7 +105,7 @@ class ProfilesDialog(QDialog):
         if any(p.name == name for p in self.settings.profiles):
             QMessageBox.warning(self, "New profile", f"A profile named {name!r} already exists.")
             return
-        self.settings.put_profile(Profile(name, "production", "live"))
+        self.settings.put_profile(Profile(name, Environment.PRODUCTION, Environment.LIVE))
         self.changed = True
         self._fill(name)
 

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.core.instruments import Venue
-from app.user.settings import KALSHI_ENVS, KRAKEN_ENVS
+from app.core.instruments import ENVIRONMENTS, Environment, Venue
 from app.venues.kalshi import endpoints as kalshi_endpoints
 from app.venues.kraken import endpoints as kraken_endpoints
 
@@ -25,7 +24,6 @@ if TYPE_CHECKING:
     from app.user.secret_store import SecretStore
 
 MAX_PEM_BYTES = 64 * 1024  # a 4096-bit RSA key is about 3.3 KB; anything far bigger is not a key file
-_KEYLESS_ENVS = ("sim", "off")  # the embedded simulator needs no stored key; "off" is no venue at all
 
 
 class CredentialInputError(ValueError):
@@ -36,8 +34,8 @@ class CredentialInputError(ValueError):
 class Target:
     """One venue environment's credential pair: an identifier and a secret."""
 
-    venue: str
-    env: str
+    venue: Venue
+    env: Environment
 
     @property
     def label(self) -> str:
@@ -48,7 +46,7 @@ class Target:
         """(identifier, secret) field names in the keyring."""
         from app.user.secret_store import KALSHI_FIELDS, KRAKEN_FIELDS
 
-        ident, secret = KALSHI_FIELDS if self.venue == Venue.KALSHI else KRAKEN_FIELDS
+        ident, secret = KALSHI_FIELDS if self.venue is Venue.KALSHI else KRAKEN_FIELDS
         return ident, secret
 
     @property
@@ -61,37 +59,32 @@ class Target:
 
     @property
     def ident_label(self) -> str:
-        return "key id" if self.venue == Venue.KALSHI else "API key"
+        return "key id" if self.venue is Venue.KALSHI else "API key"
 
     @property
     def secret_label(self) -> str:
-        return "private key" if self.venue == Venue.KALSHI else "secret"
+        return "private key" if self.venue is Venue.KALSHI else "secret"
 
 
-def _stored_envs(envs: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(e for e in envs if e not in _KEYLESS_ENVS)
+# The simulator needs no stored key, and "off" is no venue at all: only real environments keep one.
+TARGETS = tuple(Target(v, e) for v in Venue for e in ENVIRONMENTS[v] if e.is_real)
 
 
-TARGETS = tuple(Target(Venue.KALSHI.value, e) for e in _stored_envs(KALSHI_ENVS)) + tuple(
-    Target(Venue.KRAKEN.value, e) for e in _stored_envs(KRAKEN_ENVS)
-)
-
-
-def find_target(venue: str, env: str) -> Target:
+def find_target(venue: Venue | str, env: Environment | str) -> Target:
     for t in TARGETS:
         if (t.venue, t.env) == (venue, env):
             return t
     raise ValueError(f"no credentials for {venue}/{env}")
 
 
-def envs_of(venue: str) -> tuple[str, ...]:
+def envs_of(venue: Venue | str) -> tuple[Environment, ...]:
     """The environments of ``venue`` that keep credentials (Kalshi production/demo, Kraken live/beta)."""
     return tuple(t.env for t in TARGETS if t.venue == venue)
 
 
 def default_rest_url(t: Target) -> str:
     """Where "Test connection" goes for ``t``: the venue's REST API for that environment."""
-    return kalshi_endpoints.rest_url(t.env) if t.venue == Venue.KALSHI else kraken_endpoints.REST_BASE
+    return kalshi_endpoints.rest_url(t.env) if t.venue is Venue.KALSHI else kraken_endpoints.REST_BASE
 
 
 def default_rest_urls() -> dict[tuple[str, str], str]:
@@ -101,7 +94,7 @@ def default_rest_urls() -> dict[tuple[str, str], str]:
 def shown_ident(t: Target, ident: str) -> str:
     """The identifier as it may be shown: a Kalshi key id is not secret; a Kraken API key is half a
     credential, so only enough of it to recognise it, not to copy it."""
-    if t.venue == Venue.KALSHI:
+    if t.venue is Venue.KALSHI:
         return ident
     return ident[:6] + "…" if len(ident) > 10 else "…"
 

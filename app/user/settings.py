@@ -15,15 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.core.instruments import Venue
+from app.core.instruments import ENVIRONMENTS, Environment, Venue
 
 CONFIG_DIR_ENV = "MARKET_MONITOR_CONFIG_DIR"
 SETTINGS_FILE = "settings.json"
 FORMAT = 1
 
-# Environments per venue. "sim" is the embedded simulator; "off" leaves the venue out.
-KALSHI_ENVS = ("sim", "production", "demo", "off")
-KRAKEN_ENVS = ("sim", "live", "beta", "off")
 SIM_PROFILE = "Simulator"
 DEFAULT_WATCHLIST = "Default"
 DEFAULT_KRAKEN = ("BTC/USD", "ETH/USD", "SOL/USD", "XRP/USD")
@@ -90,26 +87,38 @@ class Watchlist:
 
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """A connection profile: which environment each venue uses."""
+    """A connection profile: which environment each venue uses (text from a settings file is checked
+    and becomes an ``Environment``)."""
 
     name: str
-    kalshi: str = "sim"
-    kraken: str = "sim"
+    kalshi: Environment = Environment.SIM
+    kraken: Environment = Environment.SIM
 
     def __post_init__(self) -> None:
         if not self.name.strip():
             raise ValueError("a profile needs a name")
-        if self.kalshi not in KALSHI_ENVS:
-            raise ValueError(f"Kalshi environment must be one of {', '.join(KALSHI_ENVS)}")
-        if self.kraken not in KRAKEN_ENVS:
-            raise ValueError(f"Kraken environment must be one of {', '.join(KRAKEN_ENVS)}")
+        for venue in Venue:
+            allowed = ENVIRONMENTS[venue]
+            value = getattr(self, venue.value)
+            if value not in allowed:
+                names = ", ".join(allowed)
+                raise ValueError(f"{venue.value.capitalize()} environment must be one of {names}")
+            object.__setattr__(self, venue.value, Environment(value))
 
     @property
     def uses_sim(self) -> bool:
-        return "sim" in (self.kalshi, self.kraken)
+        return Environment.SIM in (self.kalshi, self.kraken)
 
-    def env(self, venue: Venue) -> str:
-        return self.kalshi if venue is Venue.KALSHI else self.kraken
+    def env(self, venue: Venue) -> Environment:
+        env: Environment = getattr(self, venue.value)
+        return env
+
+    def only(self, venues: set[Venue]) -> Profile:
+        """The same profile with every other venue off (``stream --venue``)."""
+        kalshi, kraken = (
+            self.env(v) if v in venues else Environment.OFF for v in (Venue.KALSHI, Venue.KRAKEN)
+        )
+        return Profile(self.name, kalshi, kraken)
 
 
 @dataclass(slots=True)
@@ -200,7 +209,8 @@ class Settings:
         if lists:
             s.watchlists = lists
         profiles = [
-            Profile(p["name"], p.get("kalshi", "sim"), p.get("kraken", "sim")) for p in obj["profiles"]
+            Profile(p["name"], p.get("kalshi", Environment.SIM), p.get("kraken", Environment.SIM))
+            for p in obj["profiles"]
         ]
         if not any(p.name == SIM_PROFILE for p in profiles):
             profiles.insert(0, Profile(SIM_PROFILE))

@@ -20,6 +20,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from app.core.events import BookChange, Event
+from app.core.feeds import Feed
 from app.core.instruments import Venue
 from app.core.store import MarketStore
 from app.resources import self_command
@@ -97,7 +98,13 @@ async def _case(venue: Venue, messages: int, markets: int) -> dict[str, Any]:
                 tickers = [m["ticker"] for m in json.loads(response.read())["markets"]]
             creds = KalshiCredentials("bench", ed25519.Ed25519PrivateKey.generate())
             link = KalshiLink(
-                urls["kalshi_ws"], urls["kalshi_rest"], store, creds, tickers, private=False, lifecycle=False
+                urls["kalshi_ws"],
+                urls["kalshi_rest"],
+                store,
+                tickers,
+                credentials=creds,
+                private=False,
+                lifecycle=False,
             )
         else:
             link = KrakenLink(urls["kraken_ws"], urls["kraken_rest"], store, ["BTC/USD"], depth=10)
@@ -115,7 +122,7 @@ async def _case(venue: Venue, messages: int, markets: int) -> dict[str, Any]:
         seconds = store.last - store.first
         books = store.books[venue]
         checks_ok = all(not b.stale for b in books.values())
-        health = store.health_of(venue, "book")
+        health = store.health_of(venue, Feed.BOOK)
         await link.stop()
     finally:
         proc.terminate()
