@@ -15,6 +15,7 @@ import re
 import select
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -35,6 +36,8 @@ from tests.fake_keyring import MemoryKeyring, real_keyring_problem, using
 
 KEY_ID = "a952bcbe-ec3b-4b5b-b8f9-11dae589608c"
 KRAKEN_KEY = "kraken-api-key-0123456789"
+KEY_FILE = str(Path(tempfile.mkdtemp(prefix="mm-cred-test-")) / "kraken-key.txt")
+Path(KEY_FILE).write_text(KRAKEN_KEY + "\n")  # the API key never needs the command line either
 KRAKEN_SECRET = base64.b64encode(bytes(range(64))).decode()
 OTHER_SECRET = base64.b64encode(bytes(range(64, 128))).decode()
 PROG = "market-monitor credentials"
@@ -194,7 +197,7 @@ def test_no_usable_keyring_is_one_clear_line_and_exit_1(tmp_path: Path, backend:
         ["list"],
         ["list", "--json"],
         ["set", "kalshi", "demo", "--key-id", KEY_ID, "--private-key-file", pem_file],
-        ["set", "kraken", "live", "--api-key", KRAKEN_KEY, "--secret-file", secret_file],
+        ["set", "kraken", "live", "--api-key-file", KEY_FILE, "--secret-file", secret_file],
         ["delete", "kalshi", "production"],
         ["test", "kraken", "beta", "--rest-url", "http://127.0.0.1:9/"],
     ):
@@ -246,7 +249,7 @@ def test_bad_private_key_is_refused_and_nothing_stored(tmp_path: Path, keyring_i
 
 def test_bad_kraken_secret_is_refused_and_nothing_stored(tmp_path: Path, keyring_if_any: bool) -> None:
     (tmp_path / "binary").write_bytes(b"\xff\xfe\x00secret")
-    base = ["set", "kraken", "live", "--api-key", KRAKEN_KEY, "--secret-file"]
+    base = ["set", "kraken", "live", "--api-key-file", KEY_FILE, "--secret-file"]
     not_base64 = "bad key format: the API secret is not valid base64 (copy it again from Kraken)"
     cases = [
         ([_write(tmp_path, "secret.txt", "this is not base64 at all!\n")], None, not_base64),
@@ -274,7 +277,7 @@ def test_bad_kraken_secret_is_refused_and_nothing_stored(tmp_path: Path, keyring
             ["set", "kalshi", "production", "--key-id", " ", "--private-key-file", "k.pem"],
             "must not be empty",
         ),
-        (["set", "kraken", "live", "--api-key", KRAKEN_KEY], "give the secret with --secret-file FILE"),
+        (["set", "kraken", "live", "--api-key-file", KEY_FILE], "give the secret with --secret-file FILE"),
         (["delete", "bitstamp", "live"], "invalid choice"),
         (["delete", "kraken"], "required: ENV"),
         (["test", "kraken", "sim"], "invalid choice (choose from"),  # the simulator keeps no key
@@ -293,18 +296,18 @@ def test_a_secret_is_never_taken_from_the_command_line_nor_repeated(keyring_if_a
     # The only options are names and file names: no option takes a key or a secret.
     for venue, expected in (
         ("kalshi", {"--key-id", "--private-key-file"}),
-        ("kraken", {"--api-key", "--secret-file"}),
+        ("kraken", {"--api-key-file", "--api-key", "--secret-file"}),
     ):
         result = cred("set", venue, "--help")
         assert result.returncode == 0
         assert set(re.findall(r"--[a-z][a-z-]+", result.stdout)) == expected | {"--help"}
     # A secret typed where it does not belong is refused, stores nothing, and is not echoed back.
-    kraken = ["set", "kraken", "live", "--api-key", KRAKEN_KEY]
+    kraken = ["set", "kraken", "live", "--api-key-file", KEY_FILE]
     for args in (
         [*kraken, "--secret", KRAKEN_SECRET],  # not an abbreviation of --secret-file
         [*kraken, f"--secret={KRAKEN_SECRET}"],
         [*kraken, "--secret-file", KRAKEN_SECRET],  # the secret instead of a file name
-        ["set", "kraken", KRAKEN_SECRET, "--api-key", KRAKEN_KEY],  # instead of ENV
+        ["set", "kraken", KRAKEN_SECRET, "--api-key-file", KEY_FILE],  # instead of ENV
         ["set", "kalshi", "production", "--key-id", KEY_ID, "--private-key", ED_PEM],
         ["set", "kalshi", "production", "--key-id", KEY_ID, "--private-key-file", ED_PEM],
     ):
@@ -435,7 +438,7 @@ def test_kalshi_set_list_test_delete(
 @pytest.mark.usefixtures("private_keyring")
 def test_kraken_set_from_stdin_list_test_delete(tmp_path: Path) -> None:
     result = cred(
-        "set", "kraken", "beta", "--api-key", KRAKEN_KEY, "--secret-file", "-", stdin=KRAKEN_SECRET + "\n"
+        "set", "kraken", "beta", "--api-key-file", KEY_FILE, "--secret-file", "-", stdin=KRAKEN_SECRET + "\n"
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"saved kraken beta in the OS keyring ({SECRET_SERVICE}): API key kraken…\n"
@@ -457,7 +460,9 @@ def test_kraken_set_from_stdin_list_test_delete(tmp_path: Path) -> None:
         assert ok.returncode == 0, ok.stderr
         assert ok.stdout == "kraken beta at 127.0.0.1: connected: signed request accepted\n"
         wrong = _write(tmp_path, "wrong.txt", OTHER_SECRET + "\n")
-        assert cred("set", "kraken", "beta", "--api-key", KRAKEN_KEY, "--secret-file", wrong).returncode == 0
+        assert (
+            cred("set", "kraken", "beta", "--api-key-file", KEY_FILE, "--secret-file", wrong).returncode == 0
+        )
         refused = cred("test", "kraken", "beta", "--rest-url", urls["kraken_rest"])
     assert refused.returncode == 1
     assert (
@@ -505,10 +510,10 @@ def test_list_flags_half_pairs_and_unusable_keys() -> None:
 @needs_keyring
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses a Linux pseudo-terminal")
 @pytest.mark.usefixtures("private_keyring")
-def test_kraken_secret_prompt_does_not_echo() -> None:
+def test_kraken_key_and_secret_prompts_do_not_echo() -> None:
     master, slave = os.openpty()
     proc = subprocess.Popen(
-        [COMMAND, "credentials", "set", "kraken", "live", "--api-key", KRAKEN_KEY],
+        [COMMAND, "credentials", "set", "kraken", "live"],
         stdin=slave,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -516,19 +521,28 @@ def test_kraken_secret_prompt_does_not_echo() -> None:
         start_new_session=True,  # no controlling terminal: the prompt cannot reach the one pytest runs in
     )
     os.close(slave)
-    try:
-        assert proc.stderr is not None and proc.stdout is not None
-        prompt = b""
+    prompts = b""
+
+    def wait_for(text: bytes) -> None:
+        nonlocal prompts
         deadline = time.monotonic() + 30
-        while b"Kraken API secret" not in prompt:
-            assert time.monotonic() < deadline, prompt
+        assert proc.stderr is not None
+        while text not in prompts:
+            assert time.monotonic() < deadline, prompts
             ready, _, _ = select.select([proc.stderr], [], [], 1)
             if ready:
                 chunk = os.read(proc.stderr.fileno(), 1024)
-                assert chunk, prompt  # the process ended without asking
-                prompt += chunk
+                assert chunk, prompts  # the process ended without asking
+                prompts += chunk
+
+    try:
+        assert proc.stderr is not None and proc.stdout is not None
+        wait_for(b"Kraken API key (not shown)")
+        os.write(master, KRAKEN_KEY.encode() + b"\n")
+        wait_for(b"Kraken API secret (not shown)")
         with open(f"/proc/{proc.pid}/cmdline", "rb") as fh:  # what `ps` shows
-            assert KRAKEN_SECRET.encode() not in fh.read()
+            cmdline = fh.read()
+        assert KRAKEN_SECRET.encode() not in cmdline and KRAKEN_KEY.encode() not in cmdline
         os.write(master, KRAKEN_SECRET.encode() + b"\n")
         out, err = proc.communicate(timeout=30)
         echoed = b""
@@ -544,9 +558,38 @@ def test_kraken_secret_prompt_does_not_echo() -> None:
             proc.wait()
         os.close(master)
     assert proc.returncode == 0, err
-    assert KRAKEN_SECRET.encode() not in echoed + out + err + prompt
+    for secret in (KRAKEN_SECRET, KRAKEN_KEY):
+        assert secret.encode() not in echoed + out + err + prompts
     assert out.decode() == f"saved kraken live in the OS keyring ({SECRET_SERVICE}): API key kraken…\n"
     assert _stored() == {"kraken/live/api_key": KRAKEN_KEY, "kraken/live/secret": KRAKEN_SECRET}
+
+
+@needs_keyring
+@pytest.mark.usefixtures("private_keyring")
+def test_kraken_api_key_from_stdin_and_the_old_option_with_a_warning(tmp_path: Path) -> None:
+    secret_file = _write(tmp_path, "secret.txt", KRAKEN_SECRET)
+    piped = cred(
+        "set", "kraken", "beta", "--api-key-file", "-", "--secret-file", secret_file, stdin=KRAKEN_KEY
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stderr == ""
+    assert _stored() == {"kraken/beta/api_key": KRAKEN_KEY, "kraken/beta/secret": KRAKEN_SECRET}
+    # Scripts that still pass the key itself keep working, and are told why not to.
+    old = cred("set", "kraken", "live", "--api-key", KRAKEN_KEY, "--secret-file", secret_file)
+    assert old.returncode == 0, old.stderr
+    assert "warning: --api-key shows the key in the process list" in old.stderr
+    assert KRAKEN_KEY not in old.stderr and KRAKEN_SECRET not in old.stderr + old.stdout
+    # stdin can feed one half only; both options together are a usage error before anything is read.
+    both = cred("set", "kraken", "live", "--api-key-file", "-", "--secret-file", "-", stdin=KRAKEN_SECRET)
+    assert both.returncode == 2
+    assert "stdin can carry only one of --api-key-file and --secret-file" in error_line(both)
+    clash = cred("set", "kraken", "live", "--api-key", KRAKEN_KEY, "--api-key-file", KEY_FILE)
+    assert clash.returncode == 2
+    assert "not allowed with argument" in error_line(clash)
+    missing = cred("set", "kraken", "live", "--secret-file", secret_file)  # no terminal to ask on
+    assert missing.returncode == 2
+    assert "give the API key with --api-key-file FILE" in error_line(missing)
+    assert_no_secret(missing, KRAKEN_SECRET)
 
 
 @needs_keyring
@@ -568,7 +611,9 @@ def test_the_dialog_and_the_command_see_each_others_entries(
         return dlg.saved_label.text()
 
     # Stored by the command, shown by the dialog.
-    stored = cred("set", "kraken", "beta", "--api-key", KRAKEN_KEY, "--secret-file", "-", stdin=KRAKEN_SECRET)
+    stored = cred(
+        "set", "kraken", "beta", "--api-key-file", KEY_FILE, "--secret-file", "-", stdin=KRAKEN_SECRET
+    )
     assert stored.returncode == 0, stored.stderr
     dlg = dialog()
     assert show(dlg, "kraken", "beta") == "saved in the OS keyring — API key kraken…"

@@ -46,8 +46,13 @@ PROG = "market-monitor credentials"
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 MAX_SECRET_BYTES = 4096  # a Kraken secret is 88 characters
+MAX_API_KEY_BYTES = 1024  # a Kraken API key is 56
 # How errors call a file: never by the argument, which may be the key itself typed in the wrong place.
-_FILE_NAMES = {"--private-key-file": "the --private-key-file", "--secret-file": "the --secret-file"}
+_FILE_NAMES = {
+    "--private-key-file": "the --private-key-file",
+    "--secret-file": "the --secret-file",
+    "--api-key-file": "the --api-key-file",
+}
 
 
 class CliError(Exception):
@@ -106,7 +111,7 @@ def _set(args: argparse.Namespace) -> int:
         if t.venue is Venue.KALSHI:
             values = kalshi_pair(args.key_id, _read_pem(args.private_key_file))
         else:
-            values = kraken_pair(args.api_key, _read_secret(args.secret_file))
+            values = kraken_pair(_read_api_key(args), _read_secret(args.secret_file))
     except CredentialInputError as exc:
         raise CliError(str(exc)) from None
     backend = _usable_backend()
@@ -200,29 +205,53 @@ def _read_pem(path: str) -> str:
     return pem_text(sys.stdin.buffer.read(MAX_PEM_BYTES + 1), "stdin")
 
 
+def _read_api_key(args: argparse.Namespace) -> str:
+    """The Kraken API key: from ``--api-key-file`` (or stdin), a prompt without echo, or, for old scripts,
+    ``--api-key`` (with a warning: the process list and the shell history show it)."""
+    if args.api_key is not None:
+        print(
+            f"{PROG}: warning: --api-key shows the key in the process list and shell history; "
+            "use --api-key-file FILE (or -), or leave it out to be asked",
+            file=sys.stderr,
+        )
+        return str(args.api_key)
+    if args.api_key_file == "-" and args.secret_file == "-":
+        raise CliError(
+            "stdin can carry only one of --api-key-file and --secret-file: put the other in a file", 2
+        )
+    return _read_half(args.api_key_file, "--api-key-file", "API key", MAX_API_KEY_BYTES)
+
+
 def _read_secret(path: str | None) -> str:
+    return _read_half(path, "--secret-file", "secret", MAX_SECRET_BYTES)
+
+
+def _read_half(path: str | None, option: str, what: str, limit: int) -> str:
+    """Half a Kraken pair (``what``: "API key" or "secret") from a file, stdin (``-``) or, on a terminal, a
+    prompt without echo."""
+    label = f"Kraken API {what.removeprefix('API ')}"  # "Kraken API key", "Kraken API secret"
     if path is None:
         if not sys.stdin.isatty():
             raise CliError(
-                "give the secret with --secret-file FILE, or --secret-file - to read stdin "
+                f"give the {what} with {option} FILE, or {option} - to read stdin "
                 "(it is never taken from the command line)",
                 EXIT_USAGE,
             )
         try:
-            return getpass.getpass("Kraken API secret (not shown): ")
+            return getpass.getpass(f"{label} (not shown): ")
         except EOFError:
-            raise CliError("no secret entered") from None
+            raise CliError(f"no {what} entered") from None
     if path == "-":
-        data = sys.stdin.buffer.read(MAX_SECRET_BYTES + 1)
+        data = sys.stdin.buffer.read(limit + 1)
         name = "stdin"
     else:
-        name = _FILE_NAMES["--secret-file"]
+        name = _FILE_NAMES[option]
         try:
-            data = read_key_file(path, name, MAX_SECRET_BYTES)
+            data = read_key_file(path, name, limit)
         except CredentialInputError as exc:
             raise CliError(str(exc)) from None
-    if len(data) > MAX_SECRET_BYTES:
-        raise CliError(f"bad key format: {name} is far too long for a Kraken API secret")
+    if len(data) > limit:
+        raise CliError(f"bad key format: {name} is far too long for a {label}")
     try:
         return data.decode("ascii")
     except UnicodeDecodeError:

@@ -230,7 +230,18 @@ def _add_credentials_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
         metavar="PEM",
         help="the private key file Kalshi gave you (RSA or Ed25519 PEM); '-' reads stdin",
     )
-    sp["kraken"].add_argument("--api-key", required=True, type=_nonblank, metavar="KEY", help="the API key")
+    api_key = sp["kraken"].add_mutually_exclusive_group()
+    api_key.add_argument(
+        "--api-key-file",
+        metavar="FILE",
+        help="a file holding the API key; '-' reads stdin (default: ask, without echo)",
+    )
+    api_key.add_argument(
+        "--api-key",
+        type=_nonblank,
+        metavar="KEY",
+        help="the API key itself (shown in the process list and shell history: prefer --api-key-file)",
+    )
     sp["kraken"].add_argument(
         "--secret-file",
         metavar="FILE",

@@ -13,11 +13,10 @@ from typing import Any
 import aiohttp
 
 from app.core.events import Fill, Position, RecoveryAction, RecoveryKind
-from app.core.feeds import Feed
 from app.core.instruments import Venue
 from app.core.store import MarketStore
 from app.stream.connection import REST_TIMEOUT
-from app.stream.link import VenueLink
+from app.stream.link import VenueLink, registry_report
 from app.stream.state import ConnState
 from app.venues.kalshi.auth import PrivateKey, auth_headers
 from app.venues.kalshi.commands import KalshiCommands
@@ -90,15 +89,39 @@ class KalshiLink(VenueLink):
     def is_live(self) -> bool:
         return not self._pending_acks and self.frames > 0
 
-    async def recover(self, action: RecoveryAction) -> None:
-        if action.kind is RecoveryKind.RESNAPSHOT and action.sid is not None and action.markets:
-            await self.send(self.commands.get_snapshot(action.sid, action.markets))
-        elif action.kind is RecoveryKind.RESUBSCRIBE:
-            channel = action.channel or "orderbook_delta"
-            markets = action.markets or (self.markets if channel in MARKET_CHANNELS else None)
-            await self.send(self.commands.subscribe([channel], markets or None), expect_ack=True)
+    async def repair_books(self, markets: list[str]) -> None:
+        # A market on the connection's book sid gets a snapshot in place; one the sid lacks (its add was
+        # refused or lost) is added to it, or subscribed afresh when there is no book sid yet.
+        session = self.session
+        book_sids = [sid for sid, ch in session.sid_channel.items() if ch == self.book_channel]
+        by_sid: dict[int, list[str]] = {}
+        orphans: list[str] = []
+        for market in markets:
+            sid = next((s for s in book_sids if market in session.sid_markets.get(s, ())), None)
+            if sid is None:
+                orphans.append(market)
+            else:
+                by_sid.setdefault(sid, []).append(market)
+        for sid, wanted in by_sid.items():
+            await self.send(self.commands.get_snapshot(sid, wanted))
+        if orphans:
+            await self.resubscribe(self.book_channel, orphans)
 
-    def periodic(self, now: float) -> str | None:
+    async def recover_channel(self, action: RecoveryAction) -> None:
+        if action.kind is RecoveryKind.RESUBSCRIBE and action.channel is not None:
+            await self.resubscribe(action.channel, action.markets or self.markets)
+
+    async def resubscribe(self, channel: str, markets: list[str]) -> None:
+        if channel not in MARKET_CHANNELS:
+            await self.send(self.commands.subscribe([channel], None), expect_ack=True)
+            return
+        sid = next((s for s, ch in self.session.sid_channel.items() if ch == channel), None)
+        if sid is None:
+            await self.send(self.commands.subscribe([channel], markets), expect_ack=True)
+        else:
+            await self.send(self.commands.update_subscription(sid, "add_markets", markets))
+
+    def venue_timers(self, now: float) -> str | None:
         # A sid that went quiet may have lost its last delta: an idempotent re-subscribe answers `ok`,
         # which uses up a seq, so the session sees any gap and re-snapshots.
         last = self.last_frame or self._book_quiet_since
@@ -133,11 +156,7 @@ class KalshiLink(VenueLink):
         for sid, channel in sids:
             markets = self.session.sid_markets.get(sid)
             acked[channel] = set(markets) if channel in MARKET_CHANNELS and markets is not None else {"*"}
-        out: dict[str, dict[str, object]] = {}
-        for channel in sorted(set(desired) | set(acked)):
-            want, have = desired.get(channel, set()), acked.get(channel, set())
-            out[channel] = {"desired": sorted(want), "acknowledged": sorted(have), "in_sync": want == have}
-        return out
+        return registry_report(desired, acked)
 
     # ------------------------------------------------------------------ watchlist edits
 
@@ -155,15 +174,9 @@ class KalshiLink(VenueLink):
 
     # ------------------------------------------------------------------ account over REST
 
-    async def after_fill_catch_up(self) -> None:
+    async def load_account(self) -> None:
         # The WebSocket only sends positions as they change: held ones come from REST on each connect.
-        try:
-            positions = await self.fetch_positions()
-        except (aiohttp.ClientError, TimeoutError, ValueError, KeyError) as exc:
-            self.store.health_of(self.venue, Feed.POSITIONS).errors += 1
-            self.note(f"positions fetch failed: {exc}")
-            return
-        self.store.apply(self.venue, positions)
+        self.store.apply(self.venue, await self.fetch_positions())
 
     async def fetch_positions(self) -> list[Position]:
         return [

@@ -5,20 +5,18 @@ executions snapshot over REST TradesHistory."""
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import aiohttp
 
-from app.core.events import ChecksumResult, Event, Fill, RecoveryAction, Subscribed, TakerSide, Unsubscribed
+from app.core.events import Event, Fill, RecoveryAction, Subscribed, TakerSide, Unsubscribed
 from app.core.instruments import Venue
 from app.core.store import MarketStore
 from app.stream.connection import REST_TIMEOUT, AuthError
-from app.stream.link import VenueLink
+from app.stream.link import UNVERIFIED_AFTER, VenueLink, registry_report
 from app.stream.state import ConnState
 from app.venues.kraken.auth import NonceSource, private_request, token_request
 from app.venues.kraken.commands import KrakenCommands
@@ -27,10 +25,16 @@ from app.venues.kraken.session import KrakenSession
 
 APP_PING_S = 20.0  # Kraken closes after ~1 minute of silence from the client
 IDLE_LIMIT_S = 10.0  # heartbeats come every second once subscribed
-RESYNC_MIN_GAP_S = 1.0
-UNVERIFIED_AFTER = 5
 OHLC_MINUTES = 1  # the price chart's candles
 MARKET_CHANNELS = ("book", "ticker", "trade", "ohlc")
+# Per market channel besides the book: its subscribe (and unsubscribe) parameters.
+CHANNEL_PARAMS: dict[str, dict[str, Any]] = {
+    "ticker": {"event_trigger": "bbo"},
+    "trade": {},
+    "ohlc": {"interval": OHLC_MINUTES},
+}
+PRIVATE_CHANNELS = ("executions", "balances")
+EXECUTIONS_SNAPSHOT = {"snap_trades": True, "snap_orders": True}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +70,6 @@ class KrakenLink(VenueLink):
         self.commands = KrakenCommands()
         self.token: str | None = None
         self.tokens_fetched = 0
-        self.unverified: set[str] = set()
-        self._failures: Counter[str] = Counter()
-        self._last_resync: dict[str, float] = {}
         self._last_ping = time.monotonic()
         self._acked: dict[str, set[str]] = {}  # channel -> symbols the server acknowledged
         self._pair_names: dict[str, str] = {}  # REST pair key -> v2 symbol
@@ -105,22 +106,16 @@ class KrakenLink(VenueLink):
         if self.markets:
             await self._subscribe_market(self.markets)
         if self.token is not None:
-            await self.send(
-                self.commands.subscribe(
-                    "executions", token=self.token, extra={"snap_trades": True, "snap_orders": True}
-                ),
-                expect_ack=True,
-            )
-            await self.send(self.commands.subscribe("balances", token=self.token), expect_ack=True)
+            for channel in PRIVATE_CHANNELS:
+                await self.resubscribe(channel, ["*"])
             # The executions snapshot holds the last 50 fills only: a long outage is filled in over REST.
             self.start_fill_catch_up()
         self._last_ping = time.monotonic()
 
     async def _subscribe_market(self, symbols: list[str]) -> None:
         await self.send(self.commands.subscribe("book", symbols, depth=self.depth), expect_ack=True)
-        await self.send(self.commands.subscribe("ticker", symbols, event_trigger="bbo"), expect_ack=True)
-        await self.send(self.commands.subscribe("trade", symbols), expect_ack=True)
-        await self.send(self.commands.subscribe("ohlc", symbols, interval=OHLC_MINUTES), expect_ack=True)
+        for channel, params in CHANNEL_PARAMS.items():
+            await self.send(self.commands.subscribe(channel, symbols, **params), expect_ack=True)
 
     async def fetch_fills(self, since_ms: int | None) -> list[Fill]:
         """TradesHistory since ``since_ms`` (all pages), as fills keyed like the executions channel's."""
@@ -178,15 +173,6 @@ class KrakenLink(VenueLink):
                 break
         return fills
 
-    def checksum_checked(self, ev: ChecksumResult) -> None:
-        if ev.ok:
-            self._failures.pop(ev.market, None)
-            self.unverified.discard(ev.market)
-            return
-        self._failures[ev.market] += 1
-        if self._failures[ev.market] >= UNVERIFIED_AFTER:
-            self.unverified.add(ev.market)
-
     def on_control(self, ev: Event) -> None:
         if isinstance(ev, Subscribed):
             self._acked.setdefault(ev.channel, set()).add(ev.market or "*")
@@ -199,40 +185,50 @@ class KrakenLink(VenueLink):
         if self.token is not None:
             desired["executions"] = desired["balances"] = {"*"}
         # Acknowledgements belong to a connection: with none open, nothing is acknowledged.
-        return _report(desired, self._acked if self._ws is not None else {})
+        return registry_report(desired, self._acked if self._ws is not None else {})
 
     def is_live(self) -> bool:
         return not self._pending_acks and self.frames > 1
 
-    async def recover(self, action: RecoveryAction) -> None:
-        if action.channel != "book":
-            if action.channel in ("executions", "balances") and self.token is not None:
-                await self.send(self.commands.unsubscribe(action.channel, token=self.token))
-                await self.send(self.commands.subscribe(action.channel, token=self.token), expect_ack=True)
-            return
-        for symbol in action.markets:
-            if symbol not in self._watched:
-                continue  # removed from the watchlist meanwhile: never re-subscribe it
-            if symbol in self.unverified:
-                continue  # shown as "checksum unverified"; no resubscribe storm
-            wait = self._last_resync.get(symbol, 0.0) + RESYNC_MIN_GAP_S - time.monotonic()
-            self.spawn(self._resync(symbol, max(0.0, wait)))
-
-    async def _resync(self, symbol: str, wait: float) -> None:
-        if wait:
-            await asyncio.sleep(wait)
-        self._last_resync[symbol] = time.monotonic()
+    async def repair_books(self, markets: list[str]) -> None:
         # Kraken never re-snapshots by itself, and a repeat subscribe is refused: unsubscribe first.
-        await self.send(self.commands.unsubscribe("book", [symbol], depth=self.depth))
+        await self.send(self.commands.unsubscribe("book", markets, depth=self.depth))
         await self.send(
-            self.commands.subscribe("book", [symbol], depth=self.depth, snapshot=True), expect_ack=True
+            self.commands.subscribe("book", markets, depth=self.depth, snapshot=True), expect_ack=True
         )
 
-    def periodic(self, now: float) -> str | None:
+    async def recover_channel(self, action: RecoveryAction) -> None:
+        if action.channel in PRIVATE_CHANNELS and self.token is not None:  # a sequence gap
+            await self.send(self.commands.unsubscribe(action.channel, token=self.token))
+            await self.resubscribe(action.channel, ["*"])
+
+    async def resubscribe(self, channel: str, markets: list[str]) -> None:
+        if channel in CHANNEL_PARAMS:
+            await self.send(
+                self.commands.subscribe(channel, markets, **CHANNEL_PARAMS[channel]), expect_ack=True
+            )
+        elif channel in PRIVATE_CHANNELS and self.token is not None:
+            extra = EXECUTIONS_SNAPSHOT if channel == "executions" else None
+            await self.send(self.commands.subscribe(channel, token=self.token, extra=extra), expect_ack=True)
+        elif channel == "instrument":
+            await self.send(self.commands.subscribe("instrument"), expect_ack=True)
+
+    def venue_timers(self, now: float) -> str | None:
         if now - self._last_ping >= APP_PING_S:
             self._last_ping = now
             self.spawn(self.send(self.commands.ping()))
         return None
+
+    @property
+    def unverified(self) -> set[str]:
+        books = self.books
+        return {
+            m
+            for m in self.book_repairs.pending()
+            if self.book_repairs.attempts(m) >= UNVERIFIED_AFTER
+            and (m not in books or books[m].stale)
+            and m in self._watched
+        }
 
     def watch_changed(self, added: list[str], removed: list[str]) -> None:
         # Frames still in flight for removed symbols are dropped by the session until re-added.
@@ -244,12 +240,8 @@ class KrakenLink(VenueLink):
             await self._subscribe_market(added)
         if removed:
             await self.send(self.commands.unsubscribe("book", removed, depth=self.depth))
-            await self.send(self.commands.unsubscribe("ticker", removed, event_trigger="bbo"))
-            await self.send(self.commands.unsubscribe("trade", removed))
-            await self.send(self.commands.unsubscribe("ohlc", removed, interval=OHLC_MINUTES))
-
-    def status(self) -> dict[str, Any]:
-        return {**super().status(), "checksum_unverified": sorted(self.unverified)}
+            for channel, params in CHANNEL_PARAMS.items():
+                await self.send(self.commands.unsubscribe(channel, removed, **params))
 
 
 def v2_symbol(wsname: str) -> str:
@@ -257,11 +249,3 @@ def v2_symbol(wsname: str) -> str:
     names = {"XBT": "BTC", "XDG": "DOGE"}
     base, _, quote = wsname.partition("/")
     return f"{names.get(base, base)}/{names.get(quote, quote)}"
-
-
-def _report(desired: dict[str, set[str]], acked: dict[str, set[str]]) -> dict[str, dict[str, object]]:
-    out: dict[str, dict[str, object]] = {}
-    for channel in sorted(set(desired) | set(acked)):
-        want, have = desired.get(channel, set()), acked.get(channel, set())
-        out[channel] = {"desired": sorted(want), "acknowledged": sorted(have), "in_sync": want == have}
-    return out

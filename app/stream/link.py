@@ -1,15 +1,19 @@
 """What both venue links share on top of the supervised connection: the watched markets (changed at run
-time without reconnecting), dropping frames still in flight for a market just unwatched, the user's fills
-caught up over REST after every (re)connect, and the background tasks a link starts.
+time without reconnecting), dropping frames still in flight for a market just unwatched, recovery that
+never gives up (a stale book is repaired and a missing subscription re-made, with capped backoff, until
+each is right again), the user's fills caught up over REST after every (re)connect, retried until they
+arrive, and the background tasks a link starts.
 
-``KalshiLink`` and ``KrakenLink`` add only what differs: the handshake, the channels and how a
-subscription is changed on an open connection. The engine talks to either through this class alone.
+``KalshiLink`` and ``KrakenLink`` add only what differs: the handshake, the channels, and the commands
+that repair a book or re-make a subscription. The engine talks to either through this class alone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import time
 from collections.abc import Coroutine
 from typing import Any, Protocol
 
@@ -19,7 +23,10 @@ from app.core.book import OrderBook
 from app.core.events import BookChange, BookSnapshot, ChecksumResult, Event, Fill, RecoveryAction
 from app.core.feeds import Feed
 from app.core.store import MarketStore
+from app.stream.backoff import Backoff
 from app.stream.connection import Connection
+from app.stream.repair import Repairs
+from app.stream.state import ConnState
 
 # Fills this close before the newest one seen are fetched again on a catch-up: a fill stamped in the
 # same second as the disconnect may not have arrived yet. The store drops the repeats by fill id.
@@ -27,6 +34,21 @@ FILL_OVERLAP_MS = 5_000
 _BOOK_CHANGES = (BookChange, BookSnapshot)
 _BOOK_EVENTS = (BookChange, BookSnapshot, ChecksumResult)
 _LOOKED_AT = frozenset({Fill, RecoveryAction, ChecksumResult})  # a one-event frame of these is inspected
+# A book stale this long (no snapshot yet, one lost, a repair refused) is repaired even if no frame asked;
+# a subscription unacknowledged this long is made again. Both longer than a snapshot or an ack takes.
+STALE_GRACE_S = 3.0
+UNVERIFIED_AFTER = 5  # repairs in a row that left a book stale: the view says so, and retrying goes on
+_REST_ERRORS = (aiohttp.ClientError, TimeoutError, ValueError, KeyError)
+Registry = dict[str, dict[str, object]]
+
+
+def registry_report(desired: dict[str, set[str]], acked: dict[str, set[str]]) -> Registry:
+    """Per channel: what the client wants, what the server acknowledged, and whether they agree."""
+    out: Registry = {}
+    for channel in sorted(set(desired) | set(acked)):
+        want, have = desired.get(channel, set()), acked.get(channel, set())
+        out[channel] = {"desired": sorted(want), "acknowledged": sorted(have), "in_sync": want == have}
+    return out
 
 
 class VenueSession(Protocol):
@@ -57,6 +79,12 @@ class VenueLink(Connection):
         self.fill_catchups = 0
         self._last_fill_ms: int | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._catch_up: asyncio.Task[None] | None = None
+        self.book_repairs = Repairs()
+        self.subscription_repairs = Repairs()
+        self._stale_since: dict[str, float] = {}  # watched market -> when its book was first seen stale
+        self._unsynced_since: dict[str, float] = {}  # channel -> when it was first seen out of sync
+        self._repairing: asyncio.Task[None] | None = None
 
     @property
     def books(self) -> dict[str, OrderBook]:
@@ -69,10 +97,20 @@ class VenueLink(Connection):
         if len(events) == 1:  # the hot path: one book change for a watched market
             ev = events[0]
             if isinstance(ev, _BOOK_CHANGES):
-                return events if ev.market in self._watched else self._drop_unwatched(events)
+                if ev.market not in self._watched:
+                    return self._drop_unwatched(events)
+                if type(ev) is BookSnapshot:
+                    self._snapshotted(ev.market)
+                return events
             if type(ev) not in _LOOKED_AT:
                 return events
         return self._inspect(events)
+
+    def _snapshotted(self, market: str) -> None:
+        """A snapshot was applied: if it left the book live, any repair of it is done."""
+        book = self.books.get(market)
+        if book is not None and not book.stale:
+            self.book_repairs.healthy([market], time.monotonic())
 
     def _inspect(self, events: list[Event]) -> list[Event]:
         watched = self._watched
@@ -86,6 +124,8 @@ class VenueLink(Connection):
                 self._last_fill_ms = max(self._last_fill_ms or 0, ev.ts_ms)
             if isinstance(ev, ChecksumResult):
                 self.checksum_checked(ev)
+            elif isinstance(ev, BookSnapshot):
+                self._snapshotted(ev.market)
         return self._drop_unwatched(events) if unwatched else events
 
     def checksum_checked(self, ev: ChecksumResult) -> None:
@@ -144,30 +184,139 @@ class VenueLink(Connection):
         """Subscribe ``added`` and unsubscribe ``removed`` on the open connection."""
         raise NotImplementedError
 
+    # ------------------------------------------------------------------ recovery
+
+    async def recover(self, action: RecoveryAction) -> None:
+        """A frame asked for a repair: a book's at once (then with backoff), any other channel's by the
+        venue's own rule."""
+        if action.channel in (None, self.book_channel) and action.markets:
+            watched = [m for m in action.markets if m in self._watched]
+            now = time.monotonic()
+            due = self.book_repairs.broken(watched, now)
+            if due:
+                self.book_repairs.asked(due, now)
+                await self.repair_books(due)
+        else:
+            await self.recover_channel(action)
+
+    def periodic(self, now: float) -> str | None:
+        problem = self.venue_timers(now)
+        if self.state is ConnState.LIVE and (self._repairing is None or self._repairing.done()):
+            books, subscriptions = self._due_repairs(now)
+            if books or subscriptions:
+                self._repairing = self.spawn(self._repair(books, subscriptions))
+        return problem
+
+    def _due_repairs(self, now: float) -> tuple[list[str], dict[str, list[str]]]:
+        """Watched books stale for longer than a snapshot takes, and subscriptions the server has not
+        acknowledged for as long: what is due for another request now."""
+        books, stale_since = self.books, self._stale_since
+        stale, fine = [], []
+        for market in self.markets:
+            book = books.get(market)
+            if book is None or book.stale:
+                if now - stale_since.setdefault(market, now) >= STALE_GRACE_S:
+                    stale.append(market)
+            else:
+                stale_since.pop(market, None)
+                fine.append(market)
+        self.book_repairs.healthy(fine, now)
+        due_books = self.book_repairs.broken(stale, now)
+        missing: dict[str, list[str]] = {}
+        in_sync: list[str] = []
+        for channel, entry in self.registry().items():
+            if channel == self.book_channel:
+                continue  # a book without its subscription is stale: the book repair re-makes it
+            want, have = entry["desired"], entry["acknowledged"]
+            assert isinstance(want, list) and isinstance(have, list)
+            lacking = [m for m in want if m not in have]
+            if not lacking:
+                self._unsynced_since.pop(channel, None)
+                in_sync.append(channel)
+            elif now - self._unsynced_since.setdefault(channel, now) >= STALE_GRACE_S:
+                missing[channel] = lacking
+        self.subscription_repairs.healthy(in_sync, now)
+        due_channels = self.subscription_repairs.broken(list(missing), now)
+        return due_books, {ch: missing[ch] for ch in due_channels}
+
+    async def _repair(self, books: list[str], subscriptions: dict[str, list[str]]) -> None:
+        now = time.monotonic()
+        if books:
+            self.book_repairs.asked(books, now)
+            await self.repair_books(books)
+        for channel, markets in subscriptions.items():
+            self.subscription_repairs.asked([channel], now)
+            self.note(f"{channel} not acknowledged for {', '.join(markets[:5])}: subscribing again")
+            await self.resubscribe(channel, markets)
+
+    async def repair_books(self, markets: list[str]) -> None:
+        """Ask for fresh snapshots of these watched books (re-making their subscription if it is gone)."""
+        raise NotImplementedError
+
+    async def recover_channel(self, action: RecoveryAction) -> None:
+        """Repair a channel other than the book (a sequence gap on a private channel, a terminal error)."""
+
+    async def resubscribe(self, channel: str, markets: list[str]) -> None:
+        """Subscribe ``channel`` again for ``markets`` (``["*"]``: the channel as a whole)."""
+        raise NotImplementedError
+
+    def venue_timers(self, now: float) -> str | None:
+        """The venue's own timers (pings, probes); why the link must drop, or None."""
+        return None
+
+    def recovery_note(self, market: str, now: float | None = None) -> str | None:
+        """What a stale watched book is waiting for, for the view: None when nothing is being repaired."""
+        now = time.monotonic() if now is None else now
+        retry = self.book_repairs.retry_in(market, now)
+        if retry is None:
+            return None
+        attempts = self.book_repairs.attempts(market)
+        seconds = math.ceil(retry)
+        if attempts >= UNVERIFIED_AFTER and market in self.unverified:
+            return f"checksum unverified, retrying in {seconds} s"
+        return f"re-syncing (attempt {attempts}), next in {seconds} s" if attempts > 1 else "re-syncing"
+
+    @property
+    def unverified(self) -> set[str]:
+        """Watched books still not verified after ``UNVERIFIED_AFTER`` repairs in a row (derived from the
+        books themselves, so it can never outlive the problem)."""
+        return set()
+
     # ------------------------------------------------------------------ fills over REST
 
     def start_fill_catch_up(self) -> None:
-        self.spawn(self._catch_up_fills())
+        """After every connect; a catch-up still retrying from the last connection gives way to this one."""
+        if self._catch_up is not None:
+            self._catch_up.cancel()
+        self._catch_up = self.spawn(self._catch_up_account())
 
-    async def _catch_up_fills(self) -> None:
-        """Fetch fills since the last one seen (or all the venue returns) and merge them; duplicates
-        of fills already received over the WebSocket are dropped by the store."""
+    async def _catch_up_account(self) -> None:
+        """Fills since the last one seen (or all the venue returns), then the venue's other account state,
+        each retried with backoff until it arrives. Duplicates of fills already received over the
+        WebSocket are dropped by the store."""
+        backoff = Backoff(base=2.0, cap=60.0, budget=10**9)
+        for step, feed in ((self._merge_fills, Feed.FILLS), (self.load_account, Feed.POSITIONS)):
+            while True:
+                try:
+                    await step()
+                    break
+                except _REST_ERRORS as exc:
+                    self.store.health_of(self.venue, feed).errors += 1
+                    delay = backoff.next_delay()
+                    self.note(f"{feed} catch-up failed: {exc}; retrying in {delay:.0f} s")
+                    await asyncio.sleep(delay)
+
+    async def _merge_fills(self) -> None:
         since_ms = None if self._last_fill_ms is None else self._last_fill_ms - FILL_OVERLAP_MS
-        try:
-            fills = await self.fetch_fills(since_ms)
-        except (aiohttp.ClientError, TimeoutError, ValueError, KeyError) as exc:
-            self.store.health_of(self.venue, Feed.FILLS).errors += 1
-            self.note(f"fill catch-up failed: {exc}")
-            return
+        fills = await self.fetch_fills(since_ms)
         self.fill_catchups += 1
         self.fills_fetched += len(fills)
         self.store.add_fills(fills)
-        await self.after_fill_catch_up()
 
     async def fetch_fills(self, since_ms: int | None) -> list[Fill]:
         raise NotImplementedError
 
-    async def after_fill_catch_up(self) -> None:
+    async def load_account(self) -> None:
         """More account state to load once fills are in (Kalshi: the positions held)."""
 
     # ------------------------------------------------------------------ tasks and status
@@ -190,4 +339,15 @@ class VenueLink(Connection):
 
     def status(self) -> dict[str, Any]:
         """The link's own figures for ``StreamEngine.status`` beside the connection's."""
-        return {"fills_fetched": self.fills_fetched}
+        now = time.monotonic()
+        repairing = {
+            market: {"attempts": self.book_repairs.attempts(market), "note": self.recovery_note(market, now)}
+            for market in self.book_repairs.pending()
+            if market in self._watched
+        }
+        return {
+            "fills_fetched": self.fills_fetched,
+            "repairs_sent": self.book_repairs.sent + self.subscription_repairs.sent,
+            "repairing": repairing,
+            "checksum_unverified": sorted(self.unverified),
+        }

@@ -247,4 +247,6 @@ class KalshiSession:
             for market in markets:
                 if market in self.books:
                     self.books[market].mark_stale(ev.message)
+        if ev.sid is not None:  # the subscription is gone on the server: nothing more comes on that sid
+            self._unsubscribed(Unsubscribed(V, ev.sid))
         out.append(RecoveryAction(V, RecoveryKind.RESUBSCRIBE, ev.message, markets, ev.sid, channel))
