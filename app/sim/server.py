@@ -21,10 +21,11 @@ from typing import Any
 
 from aiohttp import web
 
-from app.sim import kalshi_server, kraken_server
 from app.sim.faults import FaultRecord, Faults, FaultSpec, FaultSpecError
-from app.sim.kalshi_server import KalshiVenue
-from app.sim.kraken_server import KrakenVenue
+from app.sim.kalshi import ws as kalshi_ws
+from app.sim.kalshi.ws import KalshiVenue
+from app.sim.kraken import ws as kraken_ws
+from app.sim.kraken.ws import KrakenVenue
 from app.sim.market import SimConfig, SimMarket
 from app.sim.signatures import load_kalshi_public_key
 from app.sim.units import fixed
@@ -109,9 +110,9 @@ class Simulator:
         kalshi_port = await self._serve(self.kalshi.add_routes, opts.kalshi_port, context)
         kraken_port = await self._serve(self.kraken.add_routes, opts.kraken_port, context)
         self.urls = {
-            "kalshi_ws": f"{ws}://{host}:{kalshi_port}{kalshi_server.WS_PATH}",
-            "kalshi_rest": f"{http}://{host}:{kalshi_port}{kalshi_server.REST_PREFIX}",
-            "kraken_ws": f"{ws}://{host}:{kraken_port}{kraken_server.WS_PATH}",
+            "kalshi_ws": f"{ws}://{host}:{kalshi_port}{kalshi_ws.WS_PATH}",
+            "kalshi_rest": f"{http}://{host}:{kalshi_port}{kalshi_ws.REST_PREFIX}",
+            "kraken_ws": f"{ws}://{host}:{kraken_port}{kraken_ws.WS_PATH}",
             "kraken_rest": f"{http}://{host}:{kraken_port}",
         }
         self.started_at = time.monotonic()

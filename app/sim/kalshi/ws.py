@@ -18,7 +18,6 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from app.sim import kalshi_wire as kw
 from app.sim.events import (
     KalshiDelta,
     KalshiEventCreated,
@@ -31,6 +30,7 @@ from app.sim.events import (
     SimEvent,
 )
 from app.sim.faults import Faults
+from app.sim.kalshi import wire as kw
 from app.sim.market import SimMarket
 from app.sim.outbox import Outbox
 from app.sim.signatures import KalshiPublicKey, kalshi_headers_problem

@@ -20,10 +20,10 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from app.sim import kraken_wire as kw
 from app.sim.events import KrakenBbo, KrakenBook, KrakenExecution, KrakenLedger, KrakenTrade, SimEvent
 from app.sim.faults import Faults
-from app.sim.kraken_market import BOOK_DEPTHS, OHLC_INTERVALS, KrakenPairState
+from app.sim.kraken import wire as kw
+from app.sim.kraken.market import BOOK_DEPTHS, OHLC_INTERVALS, KrakenPairState
 from app.sim.market import SimMarket, rfc3339
 from app.sim.outbox import Outbox
 from app.sim.signatures import kraken_api_sign
