@@ -1,37 +1,32 @@
-"""The simulated Kraken exchange: WebSocket ``/v2`` (public and private) and REST ``/0/...``.
+"""The simulated Kraken WebSocket ``/v2`` (public and private channels): requests and the feed.
 
 Behaviour follows protocol/kraken.md: ``status`` on connect, one ack per symbol, 1 Hz heartbeats
 once subscribed, book frames whose CRC32 covers the top 10 levels at the pair's precision, and
 errors worded as Kraken words them (``Currency pair not supported``, ``Already subscribed``, ...).
+The session loop and blast runner are ``app.sim.session``'s; the REST endpoints (and the tokens the
+private channels want) are ``rest.py``'s.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import itertools
-import secrets
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 from aiohttp import web
 
 from app.sim.events import KrakenBbo, KrakenBook, KrakenExecution, KrakenLedger, KrakenTrade, SimEvent
-from app.sim.faults import Faults
 from app.sim.kraken import wire as kw
 from app.sim.kraken.market import BOOK_DEPTHS, OHLC_INTERVALS, KrakenPairState
-from app.sim.market import SimMarket, rfc3339
+from app.sim.kraken.rest import Token
+from app.sim.market import rfc3339
 from app.sim.outbox import Outbox
-from app.sim.signatures import kraken_api_sign
-from app.sim.wsframe import text_frame
+from app.sim.session import Conn, Shared, WsSession
 
 WS_PATH = "/v2"
-TOKEN_TTL = 900.0
-TRADES_PAGE = 50  # TradesHistory returns 50 results a page
 PUBLIC = ("ticker", "trade", "book", "ohlc", "instrument")
 PRIVATE = ("executions", "balances")
 ALLOWED_PARAMS = {
@@ -75,78 +70,34 @@ class KrakenSub:
     sequence: int = 0  # executions / balances
 
 
-@dataclass(slots=True)
-class KrakenConn:
-    id: int
-    outbox: Outbox
-    subs: dict[tuple[str, str | None], KrakenSub] = field(default_factory=dict)
-    blasting: bool = False
+class KrakenConn(Conn[tuple[str, str | None], KrakenSub]):
+    """A client whose subscriptions are keyed by (channel, symbol); symbol None for the others."""
 
 
-@dataclass(slots=True)
-class _Token:
-    expires: float
-    used: bool = False
+class KrakenWs(WsSession[KrakenConn, KrakenSub]):
+    """Kraken's WebSocket: one client's requests in, its subscriptions' frames out."""
 
+    venue = "kraken"
+    non_json_notice = NON_JSON_NOTICE
 
-class KrakenVenue:
-    """Kraken's side of the simulator, sharing the market and the fault switchboard."""
+    def __init__(self, shared: Shared, tokens: dict[str, Token]) -> None:
+        super().__init__(shared)
+        self.tokens = tokens  # issued by GetWebSocketsToken, wanted by the private channels
+        # Connection ids beyond 2**53, as real ones are (protocol/kraken.md G19).
+        self.connection_base = 2**53 + (shared.market.config.seed << 20)
 
-    def __init__(
-        self,
-        market: SimMarket,
-        faults: Faults,
-        *,
-        api_key: str | None = None,
-        api_secret: str | None = None,
-        blast: int = 0,
-        pause: Callable[[], Awaitable[None]] | None = None,
-        resume: Callable[[], None] | None = None,
-    ) -> None:
-        self.market = market
-        self.faults = faults
-        self.api_key = api_key
-        self.api_secret = api_secret
-        self.blast = blast
-        self._pause, self._resume = pause, resume
-        self.conns: dict[int, KrakenConn] = {}
-        self._ids = itertools.count(1)
-        self.tokens: dict[str, _Token] = {}
-        self._nonces: dict[str, int] = {}
-        self.handshakes = 0
-        self.connection_base = 2**53 + (market.config.seed << 20)  # beyond 2**53, as real ids are (G19)
+    # ------------------------------------------------------------------ connection
 
-    # ------------------------------------------------------------------ routes
+    def refusal(self, status: int) -> web.Response:
+        return web.Response(status=status, text=f"simulated refusal (HTTP {status})\n")
 
-    def add_routes(self, app: web.Application) -> None:
-        app.router.add_get(WS_PATH, self.ws_handler)
-        app.router.add_get("/0/public/AssetPairs", self.rest_asset_pairs)
-        app.router.add_get("/0/public/Assets", self.rest_assets)
-        app.router.add_get("/0/public/Depth", self.rest_depth)
-        app.router.add_get("/0/public/SystemStatus", self.rest_system_status)
-        app.router.add_post("/0/private/GetWebSocketsToken", self.rest_token)
-        app.router.add_post("/0/private/TradesHistory", self.rest_trades_history)
+    def new_conn(self, conn_id: int, outbox: Outbox) -> KrakenConn:
+        return KrakenConn(conn_id, outbox)
 
-    # ------------------------------------------------------------------ WebSocket
+    def greet(self, conn: KrakenConn) -> None:
+        conn.outbox.put(_frame(kw.status(self.connection_base + conn.id)))
 
-    async def ws_handler(self, request: web.Request) -> web.StreamResponse:
-        conn_id = next(self._ids)
-        self.handshakes += 1
-        refused = self.faults.refuse("kraken", conn_id)
-        if refused is not None:
-            return web.Response(status=refused, text=f"simulated refusal (HTTP {refused})\n")
-        ws = web.WebSocketResponse(autoping=True, compress=False, max_msg_size=1 << 20)
-        await ws.prepare(request)
-        conn = KrakenConn(conn_id, Outbox(ws, request, conn_id, "kraken", self.faults))
-        self.conns[conn_id] = conn
-        conn.outbox.put(_frame(kw.status(self.connection_base + conn_id)))
-        try:
-            await conn.outbox.serve(lambda text: self.on_request(conn, text), self._heartbeats(conn))
-        finally:
-            self.conns.pop(conn_id, None)
-        return ws
-
-    async def _heartbeats(self, conn: KrakenConn) -> None:
+    async def keepalive(self, conn: KrakenConn) -> None:
         """``{"channel":"heartbeat"}`` about once a second while subscribed and otherwise quiet."""
         while not conn.outbox.closed:
             await asyncio.sleep(1.0)
@@ -183,7 +134,8 @@ class KrakenVenue:
 
     # ------------------------------------------------------------------ requests
 
-    def on_request(self, conn: KrakenConn, text: str) -> None:
+    def on_text(self, conn: KrakenConn, text: str) -> None:
+        """One request: ``ping``, ``subscribe`` or ``unsubscribe``."""
         time_in = rfc3339()
         try:
             request = _decode(text)
@@ -344,8 +296,7 @@ class KrakenVenue:
             if sub.snapshot:
                 out.put(_frame(kw.book_snapshot(state, sub.depth, kw.checksum(state))))
             if self.blast and not conn.blasting:
-                conn.blasting = True
-                asyncio.get_running_loop().create_task(self._blast(conn, sub, state))
+                self.start_blast(conn, lambda: self._blast_frames(sub, state))
         elif not sub.snapshot:
             return
         elif sub.channel == "ticker":
@@ -526,173 +477,20 @@ class KrakenVenue:
             outbox.abort("overflow")
             return
         outbox.put(text)
-        if self.faults.frame("malformed", "kraken", conn.id):
-            outbox.put(text[: max(1, len(text) // 2)])
-        if self.faults.frame("non-json", "kraken", conn.id):
-            outbox.put(NON_JSON_NOTICE)
-        if self.faults.frame("unknown-type", "kraken", conn.id):
-            outbox.put('{"channel":"mood","type":"update","data":[{"mood":"exuberant"}]}')
+        self.fault_frames(conn, text, None)
+
+    def unknown_frame(self, sub: KrakenSub | None) -> str:
+        return '{"channel":"mood","type":"update","data":[{"mood":"exuberant"}]}'
 
     # ------------------------------------------------------------------ blast mode
 
-    async def _blast(self, conn: KrakenConn, sub: KrakenSub, state: KrakenPairState) -> None:
-        if self._pause is not None:
-            await self._pause()
-        try:
-            outbox = conn.outbox
-            while outbox.queue and not outbox.closed:
-                await asyncio.sleep(0.001)
-            built = time.perf_counter()
-            frames: list[bytes] = []
-            applied: list[SimEvent] = []
-            for event in self.market.blast_kraken(state.symbol, self.blast, sub.depth):
-                applied.append(event)
-                bids, asks = kw.book_changes(state, event, sub.depth)
-                body = kw.book_update(state, bids, asks, kw.checksum(state), event.ts)
-                frames.append(text_frame(kw.encode(body)))
-            build_s = time.perf_counter() - built
-            seconds = await outbox.write_raw(frames)
-            conn.blasting = True
-            self.dispatch(applied)  # other subscribers see the same changes
-            rate = len(frames) / seconds if seconds > 0 else float("inf")
-            self.faults.note(
-                "blast",
-                "kraken",
-                conn.id,
-                f"{len(frames)} frames in {seconds:.3f}s = {rate:,.0f}/s (built in {build_s:.2f}s)",
-            )
-        finally:
-            conn.blasting = False
-            if self._resume is not None:
-                self._resume()
-
-    # ------------------------------------------------------------------ REST
-
-    def _pairs_for(self, names: str | None) -> list[tuple[str, KrakenPairState]] | None:
-        """Requested pairs with the result key Kraken uses for each; None if one is unknown."""
-        states = list(self.market.kraken.values())
-        if not names:
-            return [(s.pair.rest_key, s) for s in states]
-        out = []
-        for raw in names.split(","):
-            name = raw.strip()
-            state = next((s for s in states if name in (s.pair.rest_key, s.pair.altname, s.symbol)), None)
-            if state is None:
-                return None
-            # A slashed v2 name is echoed as the key; legacy names get the legacy key.
-            out.append((name if "/" in name else state.pair.rest_key, state))
-        return out
-
-    async def rest_asset_pairs(self, request: web.Request) -> web.Response:
-        pairs = self._pairs_for(request.query.get("pair"))
-        if pairs is None:
-            return web.json_response({"error": ["EQuery:Unknown asset pair"]})
-        return web.json_response({"error": [], "result": {k: kw.asset_pair(s) for k, s in pairs}})
-
-    async def rest_assets(self, request: web.Request) -> web.Response:
-        keys = sorted(
-            {s.pair.base_asset for s in self.market.kraken.values()}
-            | {s.pair.quote_asset for s in self.market.kraken.values()}
-        )
-        wanted = request.query.get("asset")
-        if wanted:
-            chosen = []
-            for name in wanted.split(","):
-                key = next((k for k in keys if name in (k, kw.asset_info(k)["altname"])), None)
-                if key is None:
-                    return web.json_response({"error": ["EQuery:Unknown asset"]})
-                chosen.append(key)
-            keys = chosen
-        return web.json_response({"error": [], "result": {k: kw.asset_info(k) for k in keys}})
-
-    async def rest_depth(self, request: web.Request) -> web.Response:
-        pairs = self._pairs_for(request.query.get("pair") or "?")
-        if pairs is None or len(pairs) != 1:
-            return web.json_response({"error": ["EQuery:Unknown asset pair"]})
-        try:
-            count = int(request.query.get("count", "100"))
-        except ValueError:
-            return web.json_response({"error": ["EGeneral:Invalid arguments:count"]})
-        if not 1 <= count <= 500:
-            return web.json_response({"error": ["EGeneral:Invalid arguments:count"]})
-        key, state = pairs[0]
-        return web.json_response({"error": [], "result": {key: kw.depth(state, count)}})
-
-    async def rest_system_status(self, request: web.Request) -> web.Response:
-        return web.json_response(
-            {"error": [], "result": {"status": "online", "timestamp": rfc3339()[:19] + "Z"}}
-        )
-
-    async def rest_token(self, request: web.Request) -> web.Response:
-        body = await request.text()
-        problem = self._token_problem(request, body)
-        if problem is not None:
-            return web.json_response({"error": [problem]})
-        token = base64.b64encode(secrets.token_bytes(32)).decode().rstrip("=")
-        self.tokens[token] = _Token(expires=time.monotonic() + TOKEN_TTL)
-        return web.json_response({"error": [], "result": {"token": token, "expires": int(TOKEN_TTL)}})
-
-    async def rest_trades_history(self, request: web.Request) -> web.Response:
-        """The account's trades, newest first, 50 a page (``ofs``), after ``start`` (unix seconds)."""
-        body = await request.text()
-        problem = self._token_problem(request, body)
-        if problem is not None:
-            return web.json_response({"error": [problem]})
-        form = dict(part.partition("=")[::2] for part in body.split("&") if part)
-        try:
-            start = float(form.get("start", "0") or 0)
-            ofs = int(form.get("ofs", "0") or 0)
-        except ValueError:
-            return web.json_response({"error": ["EGeneral:Invalid arguments"]})
-        rows = [
-            r for r in reversed(self.market.kraken_account.executions) if kw.epoch(r["timestamp"]) > start
-        ]
-        page = rows[ofs : ofs + TRADES_PAGE]
-        trades = {r["exec_id"]: kw.history_trade(r, self.market.kraken[r["symbol"]].pair) for r in page}
-        return web.json_response({"error": [], "result": {"trades": trades, "count": len(rows)}})
-
-    def _token_problem(self, request: web.Request, body: str) -> str | None:
-        key = request.headers.get("API-Key", "")
-        sign = request.headers.get("API-Sign", "")
-        if not key:
-            return "EAPI:Invalid key"
-        if self.api_key is not None and key != self.api_key:
-            return "EAPI:Invalid key"
-        nonce = _nonce_of(body, request.headers.get("Content-Type", ""))
-        if nonce is None:
-            return "EAPI:Invalid nonce"
-        try:
-            raw = base64.b64decode(sign, validate=True)
-        except (binascii.Error, ValueError):
-            return "EAPI:Invalid signature"
-        if self.api_secret is not None:
-            expected = kraken_api_sign(self.api_secret, request.path, str(nonce), body)
-            if not secrets.compare_digest(sign, expected):
-                return "EAPI:Invalid signature"
-        elif len(raw) != 64:
-            return "EAPI:Invalid signature"
-        if nonce <= self._nonces.get(key, 0):
-            return "EAPI:Invalid nonce"
-        self._nonces[key] = nonce
-        return None
-
-
-def _nonce_of(body: str, content_type: str) -> int | None:
-    """The nonce from a form or JSON body."""
-    value: object = None
-    if "json" in content_type:
-        try:
-            parsed = _decode(body)
-        except msgspec.DecodeError:
-            return None
-        value = parsed.get("nonce") if isinstance(parsed, dict) else None
-    else:
-        for part in body.split("&"):
-            name, _, text = part.partition("=")
-            if name == "nonce":
-                value = text
-    try:
-        nonce = int(str(value))
-    except ValueError:
-        return None
-    return nonce if nonce > 0 else None
+    def _blast_frames(self, sub: KrakenSub, state: KrakenPairState) -> tuple[list[bytes], Sequence[SimEvent]]:
+        """``blast`` book changes on the pair, each applied then rendered (its checksum needs the book
+        as it stands after that change), and the changes themselves."""
+        payloads: list[bytes] = []
+        applied: list[SimEvent] = []
+        for event in self.market.blast_kraken(state.symbol, self.blast, sub.depth):
+            applied.append(event)
+            bids, asks = kw.book_changes(state, event, sub.depth)
+            payloads.append(kw.encode(kw.book_update(state, bids, asks, kw.checksum(state), event.ts)))
+        return payloads, applied
