@@ -55,18 +55,9 @@ QUIET = (
     "pyth_value",
 )
 LEGACY_CHANNELS = ("orderbook_delta", "ticker", "trade", "fill", "market_lifecycle")
-SEQUENCED = {
-    "orderbook_delta",
-    "trade",
-    "market_lifecycle_v2",
-    "market_lifecycle",
-    "multivariate_market_lifecycle",
-    "communications",
-    "order_group_updates",
-    "cfbenchmarks_value",
-    "cfbenchmarks_value_5hz",
-    "pyth_value",
-}
+# Every channel numbers its frames (``seq``) but these four (protocol/kalshi.md §6).
+UNSEQUENCED = {"ticker", "fill", "market_positions", "user_orders"}
+SEQUENCED = {*SERVED, *QUIET, *LEGACY_CHANNELS} - UNSEQUENCED
 MARKET_FILTERED = {"orderbook_delta", "ticker", "trade", "fill", "market_positions", "user_orders"}
 UPDATABLE = {
     "orderbook_delta": ("add_markets", "delete_markets", "get_snapshot"),

@@ -74,6 +74,38 @@ class KrakenConn(Conn[tuple[str, str | None], KrakenSub]):
     """A client whose subscriptions are keyed by (channel, symbol); symbol None for the others."""
 
 
+@dataclass(slots=True)
+class _Asked:
+    """A request being answered: the connection it came on, its ``method`` and ``req_id``, and when it
+    arrived (``time_in``), which every reply to it repeats."""
+
+    conn: KrakenConn
+    method: str
+    req_id: Any
+    time_in: str
+
+    def reply(self, method: str, **fields: Any) -> None:
+        body: dict[str, Any] = {"method": method}
+        if self.req_id is not None:
+            body["req_id"] = self.req_id
+        body.update(fields)
+        body["time_in"], body["time_out"] = self.time_in, rfc3339()
+        self.conn.outbox.put(_frame(body))
+
+    def ok(self, result: dict[str, Any]) -> None:
+        self.reply(self.method, result=result, success=True)
+
+    def fail(self, error: str, symbol: str | None = None, method: str | None = None) -> None:
+        fields: dict[str, Any] = {"error": error, "success": False}
+        if symbol is not None:
+            fields["symbol"] = symbol
+        self.reply(method or self.method, **fields)
+
+    def not_found(self, symbol: str | None = None) -> None:
+        # Named method "subscribe" even when answering an unsubscribe: a real quirk (protocol/kraken.md G14).
+        self.fail("Subscription Not Found", symbol, "subscribe")
+
+
 class KrakenWs(WsSession[KrakenConn, KrakenSub]):
     """Kraken's WebSocket: one client's requests in, its subscriptions' frames out."""
 
@@ -105,33 +137,6 @@ class KrakenWs(WsSession[KrakenConn, KrakenSub]):
             if conn.subs and quiet and not conn.outbox.queue and not conn.blasting:
                 conn.outbox.put('{"channel":"heartbeat"}')
 
-    def _reply(
-        self,
-        conn: KrakenConn,
-        method: str,
-        req_id: Any,
-        time_in: str,
-        *,
-        result: dict[str, Any] | None = None,
-        error: str | None = None,
-        symbol: str | None = None,
-    ) -> None:
-        body: dict[str, Any] = {"method": method}
-        if req_id is not None:
-            body["req_id"] = req_id
-        if error is None:
-            if result is not None:
-                body["result"] = result
-            body["success"] = True
-        else:
-            body["error"] = error
-            body["success"] = False
-            if symbol is not None:
-                body["symbol"] = symbol
-        body["time_in"] = time_in
-        body["time_out"] = rfc3339()
-        conn.outbox.put(_frame(body))
-
     # ------------------------------------------------------------------ requests
 
     def on_text(self, conn: KrakenConn, text: str) -> None:
@@ -142,114 +147,60 @@ class KrakenWs(WsSession[KrakenConn, KrakenSub]):
         except (msgspec.DecodeError, UnicodeDecodeError):
             request = None
         if not isinstance(request, dict) or not isinstance(request.get("method"), str):
-            return self._reply(conn, "error", None, time_in, error="Malformed request")
+            return _Asked(conn, "error", None, time_in).fail("Malformed request")
         method, req_id = request["method"], request.get("req_id")
         if req_id is not None and type(req_id) is not int:
-            return self._reply(conn, method, None, time_in, error="EGeneral:Invalid arguments:req_id")
+            return _Asked(conn, method, None, time_in).fail("EGeneral:Invalid arguments:req_id")
+        ask = _Asked(conn, method, req_id, time_in)
         extra = set(request) - {"method", "params", "req_id"}
         if extra:
-            field_name = sorted(extra)[0]
-            return self._reply(
-                conn,
-                method,
-                req_id,
-                time_in,
-                error=f"Unsupported field: '{field_name}' for the given msg type: {method}",
-            )
+            return ask.fail(f"Unsupported field: '{sorted(extra)[0]}' for the given msg type: {method}")
         if method == "ping":
             if "params" in request:
-                return self._reply(
-                    conn,
-                    method,
-                    req_id,
-                    time_in,
-                    error="Unsupported field: 'params' for the given msg type: ping",
-                )
-            body: dict[str, Any] = {"method": "pong"}
-            if req_id is not None:
-                body["req_id"] = req_id
-            body["time_in"], body["time_out"] = time_in, rfc3339()
-            conn.outbox.put(_frame(body))
-            return None
+                return ask.fail("Unsupported field: 'params' for the given msg type: ping")
+            return ask.reply("pong")
         if method not in ("subscribe", "unsubscribe"):
-            return self._reply(conn, method, req_id, time_in, error="Unsupported event")
+            return ask.fail("Unsupported event")
         params = request.get("params")
         if not isinstance(params, dict) or not isinstance(params.get("channel"), str):
-            return self._reply(conn, method, req_id, time_in, error="EGeneral:Invalid arguments")
+            return ask.fail("EGeneral:Invalid arguments")
         channel = params["channel"]
         if channel == "status" and method == "subscribe":
             conn.outbox.put(_frame(kw.status(self.connection_base + conn.id)))
-            return self._reply(conn, method, req_id, time_in, error="Symbol(s) not found")
+            return ask.fail("Symbol(s) not found")
         if channel not in ALLOWED_PARAMS:
-            return self._reply(conn, method, req_id, time_in, error="Subscription name invalid")
+            return ask.fail("Subscription name invalid")
         unknown = sorted(set(params) - ALLOWED_PARAMS[channel])
         if unknown:
-            return self._reply(
-                conn,
-                method,
-                req_id,
-                time_in,
-                error=f"Unsupported field: '{unknown[0]}' for the given msg type: {method}",
-            )
+            return ask.fail(f"Unsupported field: '{unknown[0]}' for the given msg type: {method}")
         if channel in PRIVATE:
-            return self._private(conn, method, req_id, time_in, channel=channel, params=params)
+            return self._private(ask, channel, params)
         if channel == "instrument":
-            return self._instrument(conn, method, req_id, time_in, params)
-        return self._market_channel(conn, method, req_id, time_in, channel=channel, params=params)
+            return self._instrument(ask, params)
+        return self._market_channel(ask, channel, params)
 
-    def _market_channel(
-        self,
-        conn: KrakenConn,
-        method: str,
-        req_id: Any,
-        time_in: str,
-        *,
-        channel: str,
-        params: dict[str, Any],
-    ) -> None:
+    def _market_channel(self, ask: _Asked, channel: str, params: dict[str, Any]) -> None:
+        conn, method = ask.conn, ask.method
         symbols = params.get("symbol")
         if not isinstance(symbols, list) or not symbols or not all(isinstance(s, str) for s in symbols):
-            return self._reply(conn, method, req_id, time_in, error="EGeneral:Invalid arguments:symbol")
+            return ask.fail("EGeneral:Invalid arguments:symbol")
         snapshot = params.get("snapshot", channel != "trade")
         depth = params.get("depth", 10)
         interval = params.get("interval", 1)
         trigger = params.get("event_trigger", "trades")
         for symbol in dict.fromkeys(symbols):
             if channel == "book" and depth not in BOOK_DEPTHS:
-                self._reply(
-                    conn, method, req_id, time_in, error="Subscription depth not supported", symbol=symbol
-                )
+                ask.fail("Subscription depth not supported", symbol)
                 continue
             if channel == "ohlc" and interval not in OHLC_INTERVALS:
-                self._reply(
-                    conn,
-                    method,
-                    req_id,
-                    time_in,
-                    error="Subscription ohlc interval not supported",
-                    symbol=symbol,
-                )
+                ask.fail("Subscription ohlc interval not supported", symbol)
                 continue
             if channel == "ticker" and trigger not in ("bbo", "trades"):
-                self._reply(
-                    conn,
-                    method,
-                    req_id,
-                    time_in,
-                    error="EGeneral:Invalid arguments:event_trigger",
-                    symbol=symbol,
-                )
+                ask.fail("EGeneral:Invalid arguments:event_trigger", symbol)
                 continue
             state = self.market.kraken.get(symbol)
             if state is None:
-                self._reply(
-                    conn,
-                    method,
-                    req_id,
-                    time_in,
-                    error=f"Currency pair not supported {symbol}",
-                    symbol=symbol,
-                )
+                ask.fail(f"Currency pair not supported {symbol}", symbol)
                 continue
             key = (channel, symbol)
             existing = conn.subs.get(key)
@@ -261,21 +212,18 @@ class KrakenWs(WsSession[KrakenConn, KrakenSub]):
             elif channel == "ticker":
                 result["event_trigger"] = trigger
             if method == "unsubscribe":
-                # The not-found reply names method "subscribe": a real quirk (protocol/kraken.md G14).
                 if (
                     existing is None
                     or (channel == "book" and existing.depth != depth)
                     or (channel == "ohlc" and existing.interval != interval)
                 ):
-                    self._reply(
-                        conn, "subscribe", req_id, time_in, error="Subscription Not Found", symbol=symbol
-                    )
+                    ask.not_found(symbol)
                     continue
                 del conn.subs[key]
-                self._reply(conn, method, req_id, time_in, result=result)
+                ask.ok(result)
                 continue
             if existing is not None:
-                self._reply(conn, method, req_id, time_in, error="Already subscribed", symbol=symbol)
+                ask.fail("Already subscribed", symbol)
                 continue
             sub = KrakenSub(
                 channel,
@@ -287,7 +235,7 @@ class KrakenWs(WsSession[KrakenConn, KrakenSub]):
             )
             conn.subs[key] = sub
             result["snapshot"] = sub.snapshot
-            self._reply(conn, method, req_id, time_in, result=result)
+            ask.ok(result)
             self._initial(conn, sub, state)
 
     def _initial(self, conn: KrakenConn, sub: KrakenSub, state: KrakenPairState) -> None:
@@ -308,73 +256,59 @@ class KrakenWs(WsSession[KrakenConn, KrakenSub]):
             if frame is not None:
                 out.put(_frame(frame))
 
-    def _instrument(
-        self, conn: KrakenConn, method: str, req_id: Any, time_in: str, params: dict[str, Any]
-    ) -> None:
-        key = ("instrument", None)
-        if method == "unsubscribe":
-            if conn.subs.pop(key, None) is None:
-                return self._reply(conn, "subscribe", req_id, time_in, error="Subscription Not Found")
-            return self._reply(conn, method, req_id, time_in, result={"channel": "instrument"})
-        if key in conn.subs:
-            return self._reply(conn, method, req_id, time_in, error="Already subscribed")
+    def _answer_existing(self, ask: _Asked, channel: str) -> bool:
+        """Answer an unsubscribe from ``channel`` (one without symbols), or a subscribe to it when it is
+        there already; False when it is a new subscription, for the caller to make."""
+        subs = ask.conn.subs
+        if ask.method == "unsubscribe":
+            if subs.pop((channel, None), None) is None:
+                ask.not_found()
+            else:
+                ask.ok({"channel": channel})
+            return True
+        if (channel, None) in subs:
+            ask.fail("Already subscribed")
+            return True
+        return False
+
+    def _instrument(self, ask: _Asked, params: dict[str, Any]) -> None:
+        if self._answer_existing(ask, "instrument"):
+            return
         snapshot = params.get("snapshot", True) is not False
-        conn.subs[key] = KrakenSub("instrument", None, snapshot=snapshot)
-        self._reply(
-            conn,
-            method,
-            req_id,
-            time_in,
-            result={
+        ask.conn.subs["instrument", None] = KrakenSub("instrument", None, snapshot=snapshot)
+        ask.ok(
+            {
                 "channel": "instrument",
                 "snapshot": snapshot,
                 "warnings": ["tick_size is deprecated, use price_increment"],
-            },
+            }
         )
         if snapshot:
-            conn.outbox.put(_frame(kw.instrument(list(self.market.kraken.values()))))
+            ask.conn.outbox.put(_frame(kw.instrument(list(self.market.kraken.values()))))
 
-    def _private(
-        self,
-        conn: KrakenConn,
-        method: str,
-        req_id: Any,
-        time_in: str,
-        *,
-        channel: str,
-        params: dict[str, Any],
-    ) -> None:
+    def _private(self, ask: _Asked, channel: str, params: dict[str, Any]) -> None:
         token = params.get("token")
         if not isinstance(token, str) or not token:
-            return self._reply(conn, method, req_id, time_in, error="Token(s) not found")
+            return ask.fail("Token(s) not found")
         known = self.tokens.get(token)
         if known is None or (not known.used and time.monotonic() > known.expires):
-            return self._reply(conn, method, req_id, time_in, error="EAPI:Invalid token")
+            return ask.fail("EAPI:Invalid token")
         known.used = True  # once used by a live subscription, the token stays valid (§5.1)
-        key = (channel, None)
-        if method == "unsubscribe":
-            if conn.subs.pop(key, None) is None:
-                return self._reply(conn, "subscribe", req_id, time_in, error="Subscription Not Found")
-            return self._reply(conn, method, req_id, time_in, result={"channel": channel})
-        if key in conn.subs:
-            return self._reply(conn, method, req_id, time_in, error="Already subscribed")
-        account = self.market.kraken_account
+        if self._answer_existing(ask, channel):
+            return None
+        conn, account = ask.conn, self.market.kraken_account
         if channel == "executions":
             snap_trades = params.get("snap_trades", params.get("snapshot_trades", False)) is True
             snap_orders = params.get("snap_orders", True) is not False
             sub = KrakenSub(channel, None)
-            conn.subs[key] = sub
-            self._reply(
-                conn,
-                method,
-                req_id,
-                time_in,
-                result={
+            conn.subs[channel, None] = sub
+            ask.ok(
+                {
                     "channel": channel,
                     "maxratecount": MAX_RATE_COUNT,
                     "snap_orders": snap_orders,
                     "snap_trades": snap_trades,
-                },
+                }
             )
             if snap_orders or snap_trades:
                 sub.sequence += 1
@@ -383,8 +317,8 @@ class KrakenWs(WsSession[KrakenConn, KrakenSub]):
             return None
         snapshot = params.get("snapshot", True) is not False
         sub = KrakenSub(channel, None, snapshot=snapshot)
-        conn.subs[key] = sub
-        self._reply(conn, method, req_id, time_in, result={"channel": channel, "snapshot": snapshot})
+        conn.subs[channel, None] = sub
+        ask.ok({"channel": channel, "snapshot": snapshot})
         if snapshot:
             sub.sequence += 1
             conn.outbox.put(_frame(kw.balances_snapshot(account.balances, sub.sequence)))
