@@ -32,8 +32,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from app.sim import kraken_server
-from app.sim.kalshi_market import CLOSED, DETERMINED, OPEN, PAUSED, SETTLED, KalshiMarket
+from app.sim.kalshi.market import CLOSED, DETERMINED, OPEN, PAUSED, SETTLED, KalshiMarket
+from app.sim.kraken import ws as kraken_ws
 from app.sim.server import SimOptions, Simulator
 from app.venues.kalshi.auth import PrivateKey, auth_headers, sign
 from app.venues.kalshi.endpoints import REST_PREFIX, WS_PATH
@@ -960,7 +960,7 @@ async def test_kraken_token_opens_private_channels() -> None:
     assert exec_ack["success"] is True
     assert exec_ack["result"]["channel"] == "executions"
     assert exec_ack["result"]["snap_trades"] is True
-    assert exec_ack["result"]["maxratecount"] == kraken_server.MAX_RATE_COUNT
+    assert exec_ack["result"]["maxratecount"] == kraken_ws.MAX_RATE_COUNT
     assert type(exec_ack["result"]["maxratecount"]) is int
     assert (executions["type"], executions["sequence"]) == ("snapshot", 1)
     recent = account.executions[-50:]

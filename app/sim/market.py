@@ -31,8 +31,8 @@ from app.sim.events import (
     KrakenTrade,
     SimEvent,
 )
-from app.sim.kalshi_market import CLOSED, DETERMINED, OPEN, PAUSED, SETTLED, KalshiMarket
-from app.sim.kraken_market import KrakenPairState
+from app.sim.kalshi.market import CLOSED, DETERMINED, OPEN, PAUSED, SETTLED, KalshiMarket
+from app.sim.kraken.market import KrakenPairState
 from app.sim.units import CONTRACT, DOLLAR
 
 USER_FILL_SHARE = 0.08  # share of trades the simulated account takes part in

@@ -21,11 +21,14 @@ from typing import Any
 
 from aiohttp import web
 
-from app.sim import kalshi_server, kraken_server
 from app.sim.faults import FaultRecord, Faults, FaultSpec, FaultSpecError
-from app.sim.kalshi_server import KalshiVenue
-from app.sim.kraken_server import KrakenVenue
+from app.sim.kalshi import ws as kalshi_ws
+from app.sim.kalshi.rest import REST_PREFIX as KALSHI_REST_PREFIX
+from app.sim.kalshi.venue import KalshiVenue
+from app.sim.kraken import ws as kraken_ws
+from app.sim.kraken.venue import KrakenVenue
 from app.sim.market import SimConfig, SimMarket
+from app.sim.session import Shared
 from app.sim.signatures import load_kalshi_public_key
 from app.sim.units import fixed
 
@@ -69,25 +72,14 @@ class Simulator:
             load_kalshi_public_key(opts.kalshi_public_key_pem) if opts.kalshi_public_key_pem else None
         )
         self._paused = 0
+        shared = Shared(self.market, self.faults, blast=opts.blast, pause=self._pause, resume=self._resume)
         self.kalshi = KalshiVenue(
-            self.market,
-            self.faults,
+            shared,
             public_key=public_key,
             legacy=opts.legacy_kalshi,
             ping_interval=opts.kalshi_ping_interval,
-            blast=opts.blast,
-            pause=self._pause,
-            resume=self._resume,
         )
-        self.kraken = KrakenVenue(
-            self.market,
-            self.faults,
-            api_key=opts.kraken_key,
-            api_secret=opts.kraken_secret,
-            blast=opts.blast,
-            pause=self._pause,
-            resume=self._resume,
-        )
+        self.kraken = KrakenVenue(shared, api_key=opts.kraken_key, api_secret=opts.kraken_secret)
         self.frozen = asyncio.Event()
         self.started_at = 0.0
         self.urls: dict[str, str] = {}
@@ -109,9 +101,9 @@ class Simulator:
         kalshi_port = await self._serve(self.kalshi.add_routes, opts.kalshi_port, context)
         kraken_port = await self._serve(self.kraken.add_routes, opts.kraken_port, context)
         self.urls = {
-            "kalshi_ws": f"{ws}://{host}:{kalshi_port}{kalshi_server.WS_PATH}",
-            "kalshi_rest": f"{http}://{host}:{kalshi_port}{kalshi_server.REST_PREFIX}",
-            "kraken_ws": f"{ws}://{host}:{kraken_port}{kraken_server.WS_PATH}",
+            "kalshi_ws": f"{ws}://{host}:{kalshi_port}{kalshi_ws.WS_PATH}",
+            "kalshi_rest": f"{http}://{host}:{kalshi_port}{KALSHI_REST_PREFIX}",
+            "kraken_ws": f"{ws}://{host}:{kraken_port}{kraken_ws.WS_PATH}",
             "kraken_rest": f"{http}://{host}:{kraken_port}",
         }
         self.started_at = time.monotonic()

@@ -14,7 +14,7 @@ import msgspec
 
 from app.sim.catalog import ASSETS, KrakenPair
 from app.sim.events import KrakenBook
-from app.sim.kraken_market import Candle, KrakenPairState
+from app.sim.kraken.market import Candle, KrakenPairState
 from app.sim.market import ledger_decimals, rfc3339
 from app.sim.units import fixed
 

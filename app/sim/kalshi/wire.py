@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from app.sim.events import KalshiDelta, KalshiFill, KalshiLifecycle, KalshiTrade, KalshiUserOrder
-from app.sim.kalshi_market import CLOSED, DETERMINED, OPEN, PAUSED, SETTLED, KalshiMarket
+from app.sim.kalshi.market import CLOSED, DETERMINED, OPEN, PAUSED, SETTLED, KalshiMarket
 from app.sim.units import CONTRACT, DOLLAR, contracts, dollars, fixed
 
 CENT = DOLLAR // 100

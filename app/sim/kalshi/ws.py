@@ -1,24 +1,22 @@
-"""The simulated Kalshi exchange: WebSocket ``/trade-api/ws/v2`` and REST ``/trade-api/v2``.
+"""The simulated Kalshi WebSocket ``/trade-api/ws/v2``: commands, subscriptions and the feed.
 
 Behaviour follows protocol/kalshi.md: signed handshake (401 without it), ``{"id","cmd","params"}``
 commands, one ``subscribed`` per channel, ``seq`` per sid counting snapshots, deltas, ``ok``,
 ``unsubscribed`` and scoped errors, error codes for bad commands, a ``heartbeat`` ping every 10 s.
+The session loop and blast runner are ``app.sim.session``'s; the REST endpoints are ``rest.py``'s.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import itertools
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 from aiohttp import web
 
-from app.sim import kalshi_wire as kw
 from app.sim.events import (
     KalshiDelta,
     KalshiEventCreated,
@@ -30,15 +28,13 @@ from app.sim.events import (
     KalshiUserOrder,
     SimEvent,
 )
-from app.sim.faults import Faults
-from app.sim.market import SimMarket
+from app.sim.kalshi import wire as kw
+from app.sim.kalshi.rest import auth_error, error_response
 from app.sim.outbox import Outbox
+from app.sim.session import Conn, Shared, WsSession
 from app.sim.signatures import KalshiPublicKey, kalshi_headers_problem
-from app.sim.units import contracts, dollars
-from app.sim.wsframe import text_frame
 
 WS_PATH = "/trade-api/ws/v2"
-REST_PREFIX = "/trade-api/v2"
 USER_ID = "5c1f0e4a-7d2b-4c1e-9a33-5f0d8e2b7c61"
 SERVED = (
     "orderbook_delta",
@@ -59,18 +55,9 @@ QUIET = (
     "pyth_value",
 )
 LEGACY_CHANNELS = ("orderbook_delta", "ticker", "trade", "fill", "market_lifecycle")
-SEQUENCED = {
-    "orderbook_delta",
-    "trade",
-    "market_lifecycle_v2",
-    "market_lifecycle",
-    "multivariate_market_lifecycle",
-    "communications",
-    "order_group_updates",
-    "cfbenchmarks_value",
-    "cfbenchmarks_value_5hz",
-    "pyth_value",
-}
+# Every channel numbers its frames (``seq``) but these four (protocol/kalshi.md §6).
+UNSEQUENCED = {"ticker", "fill", "market_positions", "user_orders"}
+SEQUENCED = {*SERVED, *QUIET, *LEGACY_CHANNELS} - UNSEQUENCED
 MARKET_FILTERED = {"orderbook_delta", "ticker", "trade", "fill", "market_positions", "user_orders"}
 UPDATABLE = {
     "orderbook_delta": ("add_markets", "delete_markets", "get_snapshot"),
@@ -130,77 +117,43 @@ class KalshiSub:
         return self.markets is None or ticker in self.markets
 
 
-class KalshiConn:
+class KalshiConn(Conn[int, KalshiSub]):
     def __init__(self, conn_id: int, outbox: Outbox) -> None:
-        self.id = conn_id
-        self.outbox = outbox
-        self.subs: dict[int, KalshiSub] = {}
+        super().__init__(conn_id, outbox)
         self.next_sid = 1
-        self.blasting = False
 
 
-class KalshiVenue:
-    """Kalshi's side of the simulator, sharing the market and the fault switchboard."""
+class KalshiWs(WsSession[KalshiConn, KalshiSub]):
+    """Kalshi's WebSocket: one client's commands in, its subscriptions' frames out."""
+
+    venue = "kalshi"
+    non_json_notice = NON_JSON_NOTICE
 
     def __init__(
-        self,
-        market: SimMarket,
-        faults: Faults,
-        *,
-        public_key: KalshiPublicKey | None = None,
-        legacy: bool = False,
-        ping_interval: float = 10.0,
-        blast: int = 0,
-        pause: Callable[[], Awaitable[None]] | None = None,
-        resume: Callable[[], None] | None = None,
+        self, shared: Shared, public_key: KalshiPublicKey | None, legacy: bool, ping_interval: float
     ) -> None:
-        self.market = market
-        self.faults = faults
+        super().__init__(shared)
         self.public_key = public_key
         self.legacy = legacy
         self.ping_interval = ping_interval
-        self.blast = blast
-        self._pause, self._resume = pause, resume
-        self.conns: dict[int, KalshiConn] = {}
-        self._ids = itertools.count(1)
-        self.handshakes = 0
 
-    # ------------------------------------------------------------------ routes
+    # ------------------------------------------------------------------ connection
 
-    def add_routes(self, app: web.Application) -> None:
-        app.router.add_get(WS_PATH, self.ws_handler)
-        app.router.add_get(REST_PREFIX + "/markets", self.rest_markets)
-        app.router.add_get(REST_PREFIX + "/markets/{ticker}", self.rest_market)
-        app.router.add_get(REST_PREFIX + "/markets/{ticker}/orderbook", self.rest_orderbook)
-        app.router.add_get(REST_PREFIX + "/events", self.rest_events)
-        app.router.add_get(REST_PREFIX + "/portfolio/fills", self.rest_fills)
-        app.router.add_get(REST_PREFIX + "/portfolio/positions", self.rest_positions)
-        app.router.add_get(REST_PREFIX + "/exchange/status", self.rest_exchange_status)
+    def refusal(self, status: int) -> web.Response:
+        return error_response(
+            status, "service_unavailable" if status == 503 else "refused", "simulated refusal"
+        )
 
-    # ------------------------------------------------------------------ WebSocket
-
-    async def ws_handler(self, request: web.Request) -> web.StreamResponse:
-        conn_id = next(self._ids)
-        self.handshakes += 1
-        refused = self.faults.refuse("kalshi", conn_id)
-        if refused is not None:
-            return _error_response(
-                refused, "service_unavailable" if refused == 503 else "refused", "simulated refusal"
-            )
+    def handshake_problem(self, request: web.Request) -> web.Response | None:
+        # The string to sign names "GET", the upgrade request's method (protocol/kalshi.md §2.3).
         problem = kalshi_headers_problem(request.headers, "GET", request.path, self.public_key)
-        if problem is not None:
-            return _auth_error(problem)
-        ws = web.WebSocketResponse(autoping=True, compress=False, max_msg_size=1 << 20)
-        await ws.prepare(request)
-        conn = KalshiConn(conn_id, Outbox(ws, request, conn_id, "kalshi", self.faults))
-        self.conns[conn_id] = conn
-        try:
-            await conn.outbox.serve(lambda text: self.on_command(conn, text), self._pinger(conn))
-        finally:
-            self.conns.pop(conn_id, None)
-        return ws
+        return auth_error(problem) if problem is not None else None
 
-    async def _pinger(self, conn: KalshiConn) -> None:
+    def new_conn(self, conn_id: int, outbox: Outbox) -> KalshiConn:
+        return KalshiConn(conn_id, outbox)
+
+    async def keepalive(self, conn: KalshiConn) -> None:
+        """A ``heartbeat`` ping every ``ping_interval`` seconds, unless a stall fault holds the socket."""
         while True:
             await asyncio.sleep(self.ping_interval)
             if conn.outbox.closed:
@@ -263,16 +216,10 @@ class KalshiVenue:
         text = self._frame(type_, sub, msg, cmd_id=cmd_id, seq=seq)
         outbox.put(text)
         if data:
-            self._extra_frames(conn, sub, text)
+            self.fault_frames(conn, text, sub)
 
-    def _extra_frames(self, conn: KalshiConn, sub: KalshiSub | None, text: str) -> None:
-        faults, outbox = self.faults, conn.outbox
-        if faults.frame("malformed", "kalshi", conn.id):
-            outbox.put(text[: max(1, len(text) // 2)])
-        if faults.frame("non-json", "kalshi", conn.id):
-            outbox.put(NON_JSON_NOTICE)
-        if faults.frame("unknown-type", "kalshi", conn.id):
-            outbox.put(self._frame("market_mood", sub, b'{"mood":"exuberant"}'))
+    def unknown_frame(self, sub: KalshiSub | None) -> str:
+        return self._frame("market_mood", sub, b'{"mood":"exuberant"}')
 
     def _overflow(self, conn: KalshiConn, sub: KalshiSub) -> None:
         """Error 25, terminal: the subscription is gone and data was lost (protocol/kalshi.md §5.1)."""
@@ -291,7 +238,8 @@ class KalshiVenue:
 
     # ------------------------------------------------------------------ commands
 
-    def on_command(self, conn: KalshiConn, text: str) -> None:
+    def on_text(self, conn: KalshiConn, text: str) -> None:
+        """One command: ``subscribe``, ``unsubscribe``, ``update_subscription`` or ``list_subscriptions``."""
         try:
             command = _decode(text)
         except (msgspec.DecodeError, UnicodeDecodeError):
@@ -395,8 +343,8 @@ class KalshiVenue:
                 msg = _encode(kw.snapshot_msg(market, sub.use_yes_price, self.legacy))
                 self._send(conn, "orderbook_snapshot", sub, msg, cmd_id=cmd_id)
             if self.blast and tickers and not sub.blasted and not conn.blasting:  # once per new subscription
-                sub.blasted = conn.blasting = True
-                asyncio.get_running_loop().create_task(self._blast(conn, sub, tickers))
+                sub.blasted = True
+                self.start_blast(conn, lambda: self._blast_frames(sub, tickers))
         elif sub.channel == "ticker" and ticker_snapshot:
             for ticker in tickers:
                 body = kw.ticker_msg(self.market.kalshi[ticker], self.legacy)
@@ -564,237 +512,17 @@ class KalshiVenue:
 
     # ------------------------------------------------------------------ blast mode
 
-    async def _blast(self, conn: KalshiConn, sub: KalshiSub, tickers: list[str]) -> None:
-        """Pre-build ``blast`` deltas on the subscribed markets and write them straight to the socket."""
-        if self._pause is not None:
-            await self._pause()
-        try:
-            outbox = conn.outbox
-            while outbox.queue and not outbox.closed:  # the snapshots go first
-                await asyncio.sleep(0.001)
-            built = time.perf_counter()
-            deltas = self.market.blast_kalshi(tickers, self.blast)
-            frames = []
-            for event in deltas:
-                msg = _encode(
-                    kw.delta_msg(
-                        event,
-                        self.market.kalshi[event.market].listing.market_id,
-                        sub.use_yes_price,
-                        self.legacy,
-                    )
-                )
-                sub.seq += 1
-                frames.append(text_frame(self._frame("orderbook_delta", sub, msg, seq=sub.seq).encode()))
-            build_s = time.perf_counter() - built
-            seconds = await outbox.write_raw(frames)
-            self.dispatch_to_others(conn, deltas)
-            rate = len(frames) / seconds if seconds > 0 else float("inf")
-            self.faults.note(
-                "blast",
-                "kalshi",
-                conn.id,
-                f"{len(frames)} frames in {seconds:.3f}s = {rate:,.0f}/s (built in {build_s:.2f}s)",
-            )
-        finally:
-            conn.blasting = False
-            if self._resume is not None:
-                self._resume()
-
-    def dispatch_to_others(self, skip: KalshiConn, events: Sequence[SimEvent]) -> None:
-        skip.blasting = True
-        try:
-            self.dispatch(events)
-        finally:
-            skip.blasting = False
-
-    # ------------------------------------------------------------------ REST
-
-    def _auth_problem(self, request: web.Request) -> str | None:
-        return kalshi_headers_problem(request.headers, request.method, request.path, self.public_key)
-
-    async def rest_markets(self, request: web.Request) -> web.Response:
-        q = request.query
-        try:
-            limit = _int_param(q, "limit", 100, 1, 1000)
-            offset = _cursor(q.get("cursor", ""))
-        except ValueError as exc:
-            return _error_response(400, "bad_request", str(exc))
-        status = q.get("status")
-        if status is not None and status not in kw.STATUS_FILTERS:
-            return _error_response(400, "bad_request", f"invalid status filter {status!r}")
-        tickers = set(filter(None, q.get("tickers", "").split(","))) or None
-        markets = [
-            m
-            for m in self.market.kalshi.values()
-            if (status is None or m.status in kw.STATUS_FILTERS[status])
-            and (tickers is None or m.ticker in tickers)
-            and q.get("event_ticker", m.listing.event_ticker) == m.listing.event_ticker
-            and q.get("series_ticker", m.listing.series_ticker) == m.listing.series_ticker
-        ]
-        page, cursor = _page(markets, offset, limit)
-        return web.json_response({"markets": [kw.market_object(m) for m in page], "cursor": cursor})
-
-    async def rest_market(self, request: web.Request) -> web.Response:
-        market = self.market.kalshi.get(request.match_info["ticker"])
-        if market is None:
-            return _error_response(404, "not_found", "market not found")
-        return web.json_response({"market": kw.market_object(market)})
-
-    async def rest_orderbook(self, request: web.Request) -> web.Response:
-        market = self.market.kalshi.get(request.match_info["ticker"])
-        if market is None:
-            return _error_response(404, "not_found", "market not found")
-        try:
-            depth = _int_param(request.query, "depth", 0, -(10**9), 100)
-        except ValueError as exc:
-            return _error_response(400, "bad_request", str(exc))
-        return web.json_response(kw.orderbook_body(market, max(0, depth)))
-
-    async def rest_events(self, request: web.Request) -> web.Response:
-        q = request.query
-        try:
-            limit = _int_param(q, "limit", 200, 1, 200)
-            offset = _cursor(q.get("cursor", ""))
-        except ValueError as exc:
-            return _error_response(400, "bad_request", str(exc))
-        nested = q.get("with_nested_markets") == "true"
-        events: dict[str, list[Any]] = {}
-        for m in self.market.kalshi.values():
-            if q.get("series_ticker", m.listing.series_ticker) == m.listing.series_ticker:
-                events.setdefault(m.listing.event_ticker, []).append(m)
-        rows = []
-        chosen, cursor = _page(list(events.items()), offset, limit)
-        for ticker, markets in chosen:
-            listing = markets[0].listing
-            row: dict[str, Any] = {
-                "event_ticker": ticker,
-                "series_ticker": listing.series_ticker,
-                "title": listing.title,
-                "sub_title": "",
-                "category": listing.category,
-                "collateral_return_type": "",
-                "mutually_exclusive": False,
-                "available_on_brokers": False,
-            }
-            if nested:
-                row["markets"] = [kw.market_object(m) for m in markets]
-            rows.append(row)
-        return web.json_response({"events": rows, "cursor": cursor})
-
-    async def rest_fills(self, request: web.Request) -> web.Response:
-        problem = self._auth_problem(request)
-        if problem is not None:
-            return _auth_error(problem)
-        q = request.query
-        try:
-            limit = _int_param(q, "limit", 100, 1, 1000)
-            offset = _cursor(q.get("cursor", ""))
-            min_ts = _int_param(q, "min_ts", 0, 0, 2**63)
-            max_ts = _int_param(q, "max_ts", 2**63, 0, 2**63)
-        except ValueError as exc:
-            return _error_response(400, "bad_request", str(exc))
-        fills = [
-            f
-            for f in reversed(self.market.kalshi_fills)  # newest first
-            if min_ts <= f.ts_ms // 1000 <= max_ts
-            and q.get("ticker", f.market) == f.market
-            and q.get("order_id", f.order_id) == f.order_id
-        ]
-        page, cursor = _page(fills, offset, limit)
-        return web.json_response({"fills": [kw.fill_object(f) for f in page], "cursor": cursor})
-
-    async def rest_positions(self, request: web.Request) -> web.Response:
-        problem = self._auth_problem(request)
-        if problem is not None:
-            return _auth_error(problem)
-        q = request.query
-        try:
-            limit = _int_param(q, "limit", 100, 1, 1000)
-            offset = _cursor(q.get("cursor", ""))
-        except ValueError as exc:
-            return _error_response(400, "bad_request", str(exc))
-        held = [
-            m
-            for m in self.market.kalshi.values()
-            if m.position.volume
-            and q.get("ticker", m.ticker) == m.ticker
-            and q.get("event_ticker", m.listing.event_ticker) == m.listing.event_ticker
-        ]
-        page, cursor = _page(held, offset, limit)
-        events: dict[str, list[Any]] = {}
-        for m in page:
-            events.setdefault(m.listing.event_ticker, []).append(m)
-        event_rows = [
-            {
-                "event_ticker": event,
-                "total_cost_dollars": dollars(sum(m.position.cost_micros for m in ms) // 100),
-                "total_cost_shares_fp": contracts(sum(abs(m.position.position) for m in ms)),
-                "event_exposure_dollars": dollars(sum(m.position.cost_micros for m in ms) // 100),
-                "realized_pnl_dollars": dollars(sum(m.position.realized_micros for m in ms) // 100),
-                "fees_paid_dollars": dollars(sum(m.position.fees_micros for m in ms) // 100),
-            }
-            for event, ms in events.items()
-        ]
-        return web.json_response(
-            {
-                "market_positions": [kw.position_object(m) for m in page],
-                "event_positions": event_rows,
-                "cursor": cursor,
-            }
-        )
-
-    async def rest_exchange_status(self, request: web.Request) -> web.Response:
-        return web.json_response({"exchange_active": True, "trading_active": True})
+    def _blast_frames(self, sub: KalshiSub, tickers: list[str]) -> tuple[list[bytes], Sequence[SimEvent]]:
+        """``blast`` deltas on the subscribed markets, applied to the market, and their frames' JSON."""
+        deltas = self.market.blast_kalshi(tickers, self.blast)
+        payloads = []
+        for event in deltas:
+            market_id = self.market.kalshi[event.market].listing.market_id
+            msg = _encode(kw.delta_msg(event, market_id, sub.use_yes_price, self.legacy))
+            sub.seq += 1
+            payloads.append(self._frame("orderbook_delta", sub, msg, seq=sub.seq).encode())
+        return payloads, deltas
 
 
 def _error_msg(code: int, **extra: Any) -> bytes:
     return _encode({"code": code, "msg": ERRORS[code], **extra})
-
-
-def _error_response(status: int, code: str, message: str) -> web.Response:
-    return web.json_response(
-        {"error": {"code": code, "message": message, "service": "exchange"}}, status=status
-    )
-
-
-def _auth_error(details: str) -> web.Response:
-    return web.json_response(
-        {"error": {"code": "authentication_error", "message": "authentication_error", "details": details}},
-        status=401,
-    )
-
-
-def _int_param(query: Any, name: str, default: int, low: int, high: int) -> int:
-    text = query.get(name)
-    if text is None or text == "":
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise ValueError(f"{name} must be an integer") from None
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low} and {high}")
-    return value
-
-
-def _page(rows: list[Any], offset: int, limit: int) -> tuple[list[Any], str]:
-    """One page of ``rows`` and the cursor of the next ("" on the last page)."""
-    more = offset + limit < len(rows)
-    return rows[offset : offset + limit], _make_cursor(offset + limit) if more else ""
-
-
-def _make_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"sim:{offset}".encode()).decode()
-
-
-def _cursor(text: str) -> int:
-    if not text:
-        return 0
-    try:
-        tag, _, number = base64.urlsafe_b64decode(text.encode()).decode().partition(":")
-        if tag != "sim":
-            raise ValueError
-        return int(number)
-    except (ValueError, UnicodeDecodeError):
-        raise ValueError("invalid cursor") from None

@@ -1,0 +1,1 @@
+"""The simulated Kalshi exchange: market model, wire builders, WebSocket session and REST handlers."""

@@ -1,0 +1,1 @@
+"""The simulated Kraken exchange: pair model, wire builders, WebSocket session and REST handlers."""
