@@ -12,7 +12,6 @@ import asyncio
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import websockets
@@ -205,19 +204,3 @@ async def run_kraken(
             result.counts["dropped"] += 1
             await asyncio.sleep(0.1)
     raise TimeoutError(f"the Kraken feed did not settle in {timeout}s: {dict(result.counts)}")
-
-
-def kalshi_truth_in_yes_terms(sim: Simulator, ticker: str) -> tuple[list[tuple[Decimal, Decimal]], ...]:
-    """The simulator's book as (YES bids, YES asks), best first, the shape the client keeps."""
-    truth = sim.kalshi_book(ticker)
-    bids = [(Decimal(p), Decimal(s)) for p, s in truth["yes"]]
-    asks = [(Decimal(1) - Decimal(p), Decimal(s)) for p, s in truth["no"]]
-    return bids, asks
-
-
-def kraken_truth(sim: Simulator, symbol: str, depth: int) -> tuple[list[tuple[Decimal, Decimal]], ...]:
-    truth = sim.kraken_book(symbol, depth)
-    return (
-        [(Decimal(p), Decimal(q)) for p, q in truth["bids"]],
-        [(Decimal(p), Decimal(q)) for p, q in truth["asks"]],
-    )

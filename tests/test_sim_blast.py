@@ -9,9 +9,10 @@ import subprocess
 
 import pytest
 
+from app.cli.bench.truth import kalshi_truth_in_yes_terms, kraken_truth
 from app.sim.server import SimOptions, Simulator
 from tests.command import COMMAND
-from tests.simclient import kalshi_truth_in_yes_terms, kraken_truth, run_kalshi, run_kraken
+from tests.simclient import run_kalshi, run_kraken
 
 SCRIPT = COMMAND
 

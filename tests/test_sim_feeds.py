@@ -11,12 +11,13 @@ from collections import Counter
 
 import pytest
 
+from app.cli.bench.truth import kalshi_truth_in_yes_terms, kraken_truth
 from app.sim.faults import FaultSpec
 from app.sim.kalshi.ws import NON_JSON_NOTICE as KALSHI_NOTICE
 from app.sim.kraken.ws import NON_JSON_NOTICE as KRAKEN_NOTICE
 from app.sim.server import SimOptions, Simulator
 from tests.protocol_models import ShapeError, validate_kalshi, validate_kraken
-from tests.simclient import FeedResult, kalshi_truth_in_yes_terms, kraken_truth, run_kalshi, run_kraken
+from tests.simclient import FeedResult, run_kalshi, run_kraken
 
 KALSHI_ALL = (
     "orderbook_delta",

@@ -20,6 +20,7 @@ from decimal import Decimal
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from app.cli.bench import truth
 from app.core.book import OrderBook
 from app.core.events import (
     BookChange,
@@ -41,7 +42,6 @@ from app.stream.engine import StreamEngine
 from app.stream.kalshi_link import KalshiCredentials, KalshiLink
 from app.stream.kraken_link import KrakenCredentials, KrakenLink
 from app.stream.state import ConnState
-from tests.simclient import kalshi_truth_in_yes_terms, kraken_truth
 
 DEPTH = 10
 SYMBOLS = ("BTC/USD", "ETH/USD", "DOGE/USD")
@@ -111,38 +111,19 @@ async def rig(
 
 def wrong_books(r: Rig) -> dict[str, str]:
     """Watched markets whose book is missing, stale or different from the simulator's; empty if none."""
-    problems: dict[str, str] = {}
-    kalshi_books = r.engine.store.books[Venue.KALSHI]
-    for market in r.kalshi.markets:
-        book = kalshi_books.get(market)
-        if book is None:
-            problems[market] = "no book"
-        elif book.stale:
-            problems[market] = f"stale: {book.stale_reason}"
-        elif book.levels_as_decimals() != kalshi_truth_in_yes_terms(r.sim, market):
-            problems[market] = "differs from the truth"
-    kraken_books = r.engine.store.books[Venue.KRAKEN]
-    for symbol in r.kraken.markets:
-        book = kraken_books.get(symbol)
-        if book is None:
-            problems[symbol] = "no book"
-        elif book.stale:
-            problems[symbol] = f"stale: {book.stale_reason}"
-        elif book.levels_as_decimals() != kraken_truth(r.sim, symbol, DEPTH):
-            problems[symbol] = "differs from the truth"
-    return problems
+    return truth.wrong_books(r.sim, r.engine, DEPTH)
 
 
 def fills_of(store: MarketStore, venue: Venue) -> list[str]:
-    return [fill_id for (v, fill_id) in store.fills if v is venue]
+    return truth.held_fills(store, venue)
 
 
 def kalshi_truth_fills(sim: Simulator) -> set[str]:
-    return {f.trade_id for f in sim.market.kalshi_fills}
+    return truth.truth_fills(sim, Venue.KALSHI)
 
 
 def kraken_truth_fills(sim: Simulator) -> set[str]:
-    return {e["exec_id"] for e in sim.market.kraken_account.executions}
+    return truth.truth_fills(sim, Venue.KRAKEN)
 
 
 def settled(r: Rig) -> bool:

@@ -14,6 +14,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+from app.cli.bench.truth import kalshi_truth_in_yes_terms
 from app.core.book import OrderBook
 from app.core.instruments import Venue
 from app.launch.launcher import Launch, launch
@@ -34,7 +35,6 @@ from app.ui.ladder import (
 from app.user.secret_store import SecretStore
 from app.user.settings import Profile
 from tests.qtsupport import pump_until, run_on
-from tests.simclient import kalshi_truth_in_yes_terms
 
 SUB_CENT = list(SimMarket(SimConfig(seed=1)).kalshi)[1]  # a deci_cent market (seed 1, the default)
 

@@ -9,16 +9,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 
 from app.cli.parser import build_parser
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.chaos:
+        from app.cli.bench.chaos import run as run_chaos
+
+        seed = int(time.time()) if args.seed is None else args.seed
+        return run_chaos(args.seconds or 30.0, seed, faults=args.fault, echo=not args.json)
     if args.gui:
         from app.cli.bench.gui import run as run_gui
 
-        figures = run_gui(args.seconds, args.markets, args.target, echo=not args.json)
+        figures = run_gui(args.seconds or 10.0, args.markets, args.target, echo=not args.json)
     elif args.stream:
         from app.cli.bench.stream import run as run_stream
 

@@ -120,7 +120,28 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="instead: the real window (offscreen) under a paced simulator feed over --markets markets",
     )
-    bp.add_argument("--seconds", type=_seconds, default=10.0, help="--gui: how long to measure (default 10)")
+    bp.add_argument(
+        "--chaos",
+        action="store_true",
+        help="instead: the engine against the simulator with every fault kind at once, then every fault "
+        "off; exit 1 on any loss or on not converging within 10 s",
+    )
+    bp.add_argument(
+        "--seconds",
+        type=_seconds,
+        help="--gui: how long to measure (default 10); --chaos: how long the faults run (default 30)",
+    )
+    bp.add_argument(
+        "--fault",
+        action="append",
+        metavar="SPEC",
+        help="--chaos: run these faults instead of the full mix (repeatable; as sim --fault)",
+    )
+    bp.add_argument(
+        "--seed",
+        type=_non_negative,
+        help="--chaos: the simulator's seed (default: one from the clock, printed)",
+    )
     bp.add_argument(
         "--target",
         type=_positive,

@@ -14,7 +14,8 @@ A spec is ``KIND[:key=value,...]``, e.g. ``drop:every=5``, ``skip-seq:every=200,
 - ``throttle``: frames to each connection are paced to ``rate`` per second (200).
 - ``burst``: ``size`` market steps at once (2000), every ``every`` seconds (10).
 
-``count=N`` (any kind) stops a fault after it fired N times. Every firing is logged.
+``count=N`` (any kind) stops a fault after it fired N times. Several specs of one kind run together (e.g.
+``refuse:status=503,p=0.2`` beside ``refuse:status=429,p=0.1``). Every firing is logged.
 """
 
 from __future__ import annotations
@@ -176,14 +177,18 @@ class Faults:
         self._frames.clear()
 
     def active(self, kind: str, venue: str) -> FaultSpec | None:
-        for spec in self.specs:
-            if (
-                spec.kind == kind
-                and spec.applies(venue)
-                and (spec.count is None or self._fired[spec] < spec.count)
-            ):
-                return spec
-        return None
+        return next(iter(self.all_active(kind, venue)), None)
+
+    def all_active(self, kind: str, venue: str) -> list[FaultSpec]:
+        """Every live spec of ``kind`` for ``venue``: several may run together (``refuse`` with 503 and 429,
+        short stalls and ones longer than a client's watchdog)."""
+        return [
+            spec
+            for spec in self.specs
+            if spec.kind == kind
+            and spec.applies(venue)
+            and (spec.count is None or self._fired[spec] < spec.count)
+        ]
 
     def record(self, spec: FaultSpec, venue: str, conn: int | None, detail: str = "") -> None:
         self._fired[spec] += 1
@@ -207,13 +212,14 @@ class Faults:
     # ---------------------------------------------------------------- decisions
 
     def refuse(self, venue: str, conn: int) -> int | None:
-        """The HTTP status to refuse this handshake with, or None."""
-        spec = self.active("refuse", venue)
-        if spec is None or (spec.p is not None and self.rng.random() >= spec.p):
-            return None
-        status = spec.status or 503
-        self.record(spec, venue, conn, f"HTTP {status}")
-        return status
+        """The HTTP status to refuse this handshake with, or None (each refuse spec gets its chance)."""
+        for spec in self.all_active("refuse", venue):
+            if spec.p is not None and self.rng.random() >= spec.p:
+                continue
+            status = spec.status or 503
+            self.record(spec, venue, conn, f"HTTP {status}")
+            return status
+        return None
 
     def frame(self, kind: str, venue: str, conn: int) -> bool:
         """Whether frame fault ``kind`` fires on this (eligible) frame of connection ``conn``."""

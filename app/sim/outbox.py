@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -10,7 +11,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from app.sim.faults import Faults
+from app.sim.faults import Faults, FaultSpec
 
 OUTBOX_LIMIT = 200_000  # frames; beyond this the client is reading too slowly
 
@@ -29,6 +30,7 @@ class Outbox:
         self.queue: deque[str | bytes] = deque()
         self.wake = asyncio.Event()
         self.stalled_until = 0.0
+        self._stall_over = asyncio.Event()
         self.closed = False
         self.sent = 0
         self.last_sent = time.monotonic()
@@ -50,6 +52,11 @@ class Outbox:
     def stalled(self) -> bool:
         return time.monotonic() < self.stalled_until
 
+    def end_stall(self) -> None:
+        """Faults were switched off: a stall under way ends now, not when it was due to."""
+        self.stalled_until = 0.0
+        self._stall_over.set()
+
     def abort(self, why: str) -> None:
         """Cut the TCP connection without a closing handshake (what a dropped link looks like)."""
         if self.closed:
@@ -69,7 +76,9 @@ class Outbox:
                 await self.wake.wait()
                 continue
             if self.stalled:
-                await asyncio.sleep(max(0.0, self.stalled_until - time.monotonic()))
+                self._stall_over.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stall_over.wait(), self.stalled_until - time.monotonic())
                 continue
             throttle = self.faults.active("throttle", self.venue)
             if throttle is not None and throttle.rate:
@@ -94,7 +103,8 @@ class Outbox:
 
     async def fault_timers(self) -> None:
         """Timed faults on this connection: ``drop:every=S`` and ``stall:every=S,seconds=S``."""
-        last_drop = last_stall = time.monotonic()
+        last_drop = time.monotonic()
+        last_stall: dict[FaultSpec, float] = {}  # per stall spec: short stalls and long ones run together
         while not self.closed and not self.ws.closed:
             await asyncio.sleep(0.05)
             now = time.monotonic()
@@ -104,11 +114,12 @@ class Outbox:
                 self.faults.record(drop, self.venue, self.conn, f"after {drop.every:g}s")
                 self.abort("drop fault")
                 return
-            stall = self.faults.active("stall", self.venue)
-            if stall is not None and stall.every and now - last_stall >= stall.every and not self.stalled:
-                last_stall = now
-                self.stalled_until = now + (stall.seconds or 3.0)
-                self.faults.record(stall, self.venue, self.conn, f"{stall.seconds or 3.0:g}s")
+            for stall in self.faults.all_active("stall", self.venue):
+                since = last_stall.setdefault(stall, now)
+                if stall.every and now - since >= stall.every and not self.stalled:
+                    last_stall[stall] = now
+                    self.stalled_until = now + (stall.seconds or 3.0)
+                    self.faults.record(stall, self.venue, self.conn, f"{stall.seconds or 3.0:g}s")
 
     async def serve(self, on_text: Callable[[str], None], *helpers: Coroutine[Any, Any, None]) -> None:
         """Drive one client until it goes: the writer, the timed faults and ``helpers`` run beside the

@@ -173,6 +173,14 @@ class Simulator:
     def freeze(self) -> None:
         self.frozen.set()
 
+    def set_faults(self, specs: list[FaultSpec]) -> None:
+        """Replace the active faults; with none left, a stall under way ends at once too."""
+        self.faults.set(specs)
+        if not specs:
+            for venue in (self.kalshi, self.kraken):
+                for conn in venue.conns.values():
+                    conn.outbox.end_stall()
+
     async def _run_clock(self) -> None:
         opts = self.options
         owed = 0.0
@@ -244,7 +252,7 @@ class Simulator:
             specs = [FaultSpec.parse(text) for text in body.get("faults", [])]
         except (ValueError, FaultSpecError, AttributeError) as exc:
             return web.json_response({"error": str(exc)}, status=400)
-        self.faults.set(specs)
+        self.set_faults(specs)
         return web.json_response(self.faults.snapshot())
 
     async def _truth(self, request: web.Request) -> web.Response:

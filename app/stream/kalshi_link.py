@@ -17,6 +17,7 @@ from app.core.instruments import Venue
 from app.core.store import MarketStore
 from app.stream.connection import REST_TIMEOUT
 from app.stream.link import VenueLink, registry_report
+from app.stream.repair import Repairs
 from app.stream.state import ConnState
 from app.venues.kalshi.auth import PrivateKey, auth_headers
 from app.venues.kalshi.commands import KalshiCommands
@@ -88,6 +89,11 @@ class KalshiLink(VenueLink):
 
     def is_live(self) -> bool:
         return not self._pending_acks and self.frames > 0
+
+    def new_book_repairs(self) -> Repairs:
+        # A Kalshi snapshot is the book itself (no checksum can disagree with it): a repair always holds,
+        # and a new gap soon after is a new loss, repaired at once.
+        return Repairs(min_gap_s=0.2, flap_s=0.0)
 
     async def repair_books(self, markets: list[str]) -> None:
         # A market on the connection's book sid gets a snapshot in place; one the sid lacks (its add was

@@ -80,7 +80,7 @@ class VenueLink(Connection):
         self._last_fill_ms: int | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._catch_up: asyncio.Task[None] | None = None
-        self.book_repairs = Repairs()
+        self.book_repairs = self.new_book_repairs()
         self.subscription_repairs = Repairs()
         self._stale_since: dict[str, float] = {}  # watched market -> when its book was first seen stale
         self._unsynced_since: dict[str, float] = {}  # channel -> when it was first seen out of sync
@@ -249,6 +249,10 @@ class VenueLink(Connection):
             self.note(f"{channel} not acknowledged for {', '.join(markets[:5])}: subscribing again")
             await self.resubscribe(channel, markets)
 
+    def new_book_repairs(self) -> Repairs:
+        """The venue's repair schedule for books (flap protection where a repair can fail to hold)."""
+        return Repairs()
+
     async def repair_books(self, markets: list[str]) -> None:
         """Ask for fresh snapshots of these watched books (re-making their subscription if it is gone)."""
         raise NotImplementedError
@@ -294,7 +298,7 @@ class VenueLink(Connection):
         """Fills since the last one seen (or all the venue returns), then the venue's other account state,
         each retried with backoff until it arrives. Duplicates of fills already received over the
         WebSocket are dropped by the store."""
-        backoff = Backoff(base=2.0, cap=60.0, budget=10**9)
+        backoff = Backoff(base=2.0, cap=60.0, burst=10**9)
         for step, feed in ((self._merge_fills, Feed.FILLS), (self.load_account, Feed.POSITIONS)):
             while True:
                 try:
