@@ -251,3 +251,12 @@ def test_to_scaled_matches_decimal_reference(text: str, scale: int) -> None:
             to_scaled(text, scale)
         assert info.value.decimals == len(text.partition(".")[2].rstrip("0"))
     assert decimals_of(text) == len(text.partition(".")[2])
+
+
+@pytest.mark.parametrize("text", ["1e5000", "1E-999999999", "9" * 10_000, "0." + "1" * 100])
+def test_hostile_numbers_are_refused_cheaply(text: str) -> None:
+    # Short exponent text for a number of millions of digits, or thousands of digits: neither is a price.
+    with pytest.raises(NumberError):
+        to_scaled(text, 8)
+    with pytest.raises(NumberError):
+        to_decimal(text)

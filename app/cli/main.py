@@ -16,11 +16,19 @@ from app.cli.parser import build_parser
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
+    seed = int(time.time()) if args.seed is None else args.seed
     if args.chaos:
         from app.cli.bench.chaos import run as run_chaos
 
-        seed = int(time.time()) if args.seed is None else args.seed
         return run_chaos(args.seconds or 30.0, seed, faults=args.fault, echo=not args.json)
+    if args.fuzz:
+        from app.cli.bench.fuzz import run as run_fuzz
+
+        corpus = args.corpus if args.corpus is not None else _source_fixtures()
+        found = run_fuzz(args.messages or 1_000_000, seed, corpus, echo=not args.json)
+        if args.json:
+            print(json.dumps(found))
+        return 1 if found["unhandled"] else 0
     if args.gui:
         from app.cli.bench.gui import run as run_gui
 
@@ -28,18 +36,26 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     elif args.stream:
         from app.cli.bench.stream import run as run_stream
 
-        figures = run_stream(args.messages, args.markets, echo=not args.json)
+        figures = run_stream(args.messages or 200_000, args.markets, echo=not args.json)
     elif args.sim_blast:
         from app.cli.bench.sim import run as run_blast
 
-        figures = run_blast(args.messages, echo=not args.json)
+        figures = run_blast(args.messages or 200_000, echo=not args.json)
     else:
         from app.cli.bench.codecs import run
 
-        figures = run(args.messages, args.markets, echo=not args.json)
+        figures = run(args.messages or 200_000, args.markets, echo=not args.json)
     if args.json:
         print(json.dumps(figures))
     return 0
+
+
+def _source_fixtures() -> list[str]:
+    """The shared real-frame fixtures, when running from a source tree (the binary has none)."""
+    from app.resources import resource_dir
+
+    data = resource_dir().parent / "tests" / "data"
+    return [str(data)] if data.is_dir() else []
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -107,7 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="print codec throughput figures",
         description="Decode+apply throughput on in-memory frames (no sockets).",
     )
-    bp.add_argument("--messages", type=_positive, default=200_000, help="frames per case (default 200000)")
+    bp.add_argument(
+        "--messages", type=_positive, help="frames per case (default 200000; --fuzz: 1000000 frames in all)"
+    )
     bp.add_argument("--markets", type=_positive, default=200, help="markets in the spread case (default 200)")
     bp.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     bp.add_argument(
@@ -132,6 +134,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="--gui: how long to measure (default 10); --chaos: how long the faults run (default 30)",
     )
     bp.add_argument(
+        "--fuzz",
+        action="store_true",
+        help="instead: mutated venue frames through both sessions and the store; exit 1 if any exception "
+        "escapes",
+    )
+    bp.add_argument(
+        "--corpus",
+        action="append",
+        metavar="PATH",
+        help="--fuzz: JSON-lines recordings or a folder of them to mutate, besides the simulator's frames "
+        "(default: tests/data in a source tree)",
+    )
+    bp.add_argument(
         "--fault",
         action="append",
         metavar="SPEC",
@@ -140,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     bp.add_argument(
         "--seed",
         type=_non_negative,
-        help="--chaos: the simulator's seed (default: one from the clock, printed)",
+        help="--chaos, --fuzz: the random seed (default: one from the clock, printed)",
     )
     bp.add_argument(
         "--target",

@@ -13,6 +13,8 @@ from decimal import Decimal, InvalidOperation
 
 _PLAIN = re.compile(r"-?[0-9]+(?:\.[0-9]*)?\Z")
 _POW10: list[int] = [10**i for i in range(40)]
+MAX_TEXT = 48  # far beyond any venue price or size; a hostile 10,000-digit number stops here, cheaply
+MAX_EXPONENT = 40  # likewise for exponent notation, whose digits would otherwise be built out in full
 
 
 class NumberError(ValueError):
@@ -45,6 +47,8 @@ def to_scaled(value: object, scale: int) -> int:
     not a number (bools, floats, garbage text).
     """
     if type(value) is str:
+        if len(value) > MAX_TEXT:
+            raise NumberError(f"a number of {len(value):,} characters")
         if _PLAIN.match(value):
             whole, _, frac = value.partition(".")
             n = len(frac)
@@ -70,6 +74,10 @@ def _to_decimal(text: str) -> Decimal:
         raise NumberError(f"not a decimal number: {text!r}") from None
     if not d.is_finite():
         raise NumberError(f"not a decimal number: {text!r}")
+    exponent = d.as_tuple().exponent
+    assert isinstance(exponent, int)
+    if abs(exponent) > MAX_EXPONENT:  # "1e999999999" is short text for a number no venue sends
+        raise NumberError(f"a number with exponent {exponent}")
     return d
 
 
@@ -93,6 +101,8 @@ def _scaled_slow(text: str, scale: int) -> int:
 def to_decimal(value: object) -> Decimal:
     """Exact Decimal from decimal text or a JSON int; NumberError otherwise."""
     if type(value) is str:
+        if len(value) > MAX_TEXT:
+            raise NumberError(f"a number of {len(value):,} characters")
         return _to_decimal(value)
     if type(value) is int:
         return Decimal(value)

@@ -57,6 +57,7 @@ class Health:
     errors: int = 0
     malformed: int = 0
     unknown: int = 0
+    last_problem: str | None = None  # the newest error, malformed or unknown frame, in words
     _recent: deque[tuple[int, int]] = field(default_factory=deque)  # (whole second, messages)
     _second: int = 0  # the newest whole second, counted outside the deque on the hot path
     _current: int = 0
@@ -99,7 +100,13 @@ class Health:
             "errors": self.errors,
             "malformed": self.malformed,
             "unknown": self.unknown,
+            "last_problem": self.last_problem,
         }
+
+    def problem(self, text: str) -> None:
+        """Count an error and keep its words for the Health view."""
+        self.errors += 1
+        self.last_problem = text
 
 
 @dataclass(slots=True)
@@ -217,11 +224,15 @@ class MarketStore:
                 for market in ev.markets:
                     self.changed.add((venue, market))
             elif isinstance(ev, ErrorEvent):
-                self.health_of(venue, Feed.CONNECTION).errors += 1
+                self.health_of(venue, Feed.CONNECTION).problem(ev.message)
             elif isinstance(ev, Malformed):
-                self.health_of(venue, Feed.CONNECTION).malformed += 1
+                health = self.health_of(venue, Feed.CONNECTION)
+                health.malformed += 1
+                health.last_problem = ev.reason
             elif isinstance(ev, Unknown):
-                self.health_of(venue, Feed.CONNECTION).unknown += 1
+                health = self.health_of(venue, Feed.CONNECTION)
+                health.unknown += 1
+                health.last_problem = f"a frame of unknown type {ev.type[:40]!r}"
 
     def _ticker(self, ev: Ticker) -> None:
         state = self.market(ev.venue, ev.market)

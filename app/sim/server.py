@@ -173,6 +173,13 @@ class Simulator:
     def freeze(self) -> None:
         self.frozen.set()
 
+    def inject(self, venue: str, frame: str | bytes) -> int:
+        """Send ``frame`` as it is to every client of ``venue`` (hostile-frame tests); returns how many."""
+        conns = (self.kalshi if venue == "kalshi" else self.kraken).conns.values()
+        for conn in conns:
+            conn.outbox.put(frame)
+        return len(conns)
+
     def set_faults(self, specs: list[FaultSpec]) -> None:
         """Replace the active faults; with none left, a stall under way ends at once too."""
         self.faults.set(specs)

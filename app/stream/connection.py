@@ -17,13 +17,14 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from app.core.events import Ack, ErrorEvent, Event, RecoveryAction, Subscribed, Unsubscribed
+from app.core.events import Ack, ErrorEvent, Event, Malformed, RecoveryAction, Subscribed, Unsubscribed
 from app.core.feeds import Feed
 from app.core.instruments import Venue
 from app.core.store import MarketStore
 from app.stream.backoff import Backoff
 from app.stream.recorder import Recorder
 from app.stream.state import ConnState, Transition
+from app.venues.wire import excerpt
 
 MAX_FRAME = 64 << 20  # Kalshi allows 64 MiB messages; big snapshots and acks exceed the 1 MiB default
 ACK_TIMEOUT_S = 10.0
@@ -155,7 +156,7 @@ class Connection:
             async with http.ws_connect(
                 self.url,
                 headers=headers,
-                max_msg_size=MAX_FRAME,
+                max_msg_size=self.max_frame,
                 heartbeat=self.ping_interval,  # our pings; no pong in half the interval closes the link
                 autoping=True,  # the venue's pings are answered at once
                 compress=0,
@@ -199,14 +200,22 @@ class Connection:
                 kind = message.type
                 if kind is not text and kind is not binary:
                     if kind is aiohttp.WSMsgType.ERROR:
-                        return f"socket error: {ws.exception()}"
+                        data = message.data  # aiohttp puts a protocol error here, others on the socket
+                        return self._socket_error(data if isinstance(data, BaseException) else ws.exception())
                     return self._drop_reason or f"closed by the server (code {ws.close_code})"
                 frame = message.data
                 now = self.last_frame = monotonic()
                 self.frames += 1
                 if recorder is not None:
                     recorder.frame(venue.value, self.connects, frame)
-                events = session_frame(frame)
+                try:
+                    events = session_frame(frame)
+                except Exception as exc:  # a codec bug must cost one frame, never the link
+                    events = [
+                        Malformed(
+                            venue, f"could not decode: {type(exc).__name__}: {exc}"[:200], excerpt(frame)
+                        )
+                    ]
                 apply(venue, events)
                 for ev in events:
                     if type(ev) in _CONTROL:  # rare: skip the isinstance chain on data frames
@@ -225,6 +234,14 @@ class Connection:
                     await asyncio.sleep(0)
         finally:
             timers.cancel()
+
+    def _socket_error(self, exc: BaseException | None) -> str:
+        if isinstance(exc, aiohttp.WebSocketError) and exc.code == aiohttp.WSCloseCode.MESSAGE_TOO_BIG:
+            # The stream cannot skip one frame: the link reconnects, and Health names why.
+            reason = f"a frame over the {self.max_frame >> 20} MiB limit"
+            self.store.health_of(self.venue, Feed.CONNECTION).problem(reason)
+            return reason
+        return f"socket error: {exc}"
 
     async def _timers(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         """Ack deadlines, the idle watchdog, pings and probes; closes the socket when one says so."""
@@ -268,6 +285,7 @@ class Connection:
 
     # ------------------------------------------------------------------ venue hooks
 
+    max_frame = MAX_FRAME
     ping_interval: float | None = 20.0
     idle_limit: float | None = None  # seconds without any frame before the link counts as dead
 

@@ -25,6 +25,8 @@ def parse(frame: str | bytes) -> Any:
         return _decoder.decode(frame)
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise FrameError(str(exc)) from None
+    except RecursionError:  # arrays or objects nested thousands deep: no venue sends that
+        raise FrameError("nested too deep to be a venue frame") from None
 
 
 def encode(obj: Any) -> str:

@@ -37,7 +37,7 @@ from app.core.events import (
     Unsubscribed,
 )
 from app.core.instruments import KALSHI_ONE, KALSHI_PRICE_DECIMALS, KALSHI_SIZE_DECIMALS, Venue
-from app.core.numbers import to_decimal, to_scaled
+from app.core.numbers import PrecisionError, to_decimal, to_scaled
 from app.venues.kalshi.errors import TERMINAL_CODES, describe
 
 V = Venue.KALSHI
@@ -45,6 +45,8 @@ PD = KALSHI_PRICE_DECIMALS
 SD = KALSHI_SIZE_DECIMALS
 _CENTS_TO_UNITS = 10 ** (PD - 2)  # legacy integer cents -> 1/10000 dollar units
 _COUNT_TO_UNITS = 10**SD
+# A side can hold at most one level per price between $0.0001 and $0.9999; more is not a Kalshi book.
+MAX_SIDE_LEVELS = KALSHI_ONE - 1
 _CENT = Decimal("0.01")
 _CENTI_CENT = Decimal("0.0001")
 _ONE = Decimal(1)
@@ -207,15 +209,17 @@ class KalshiDecoder:
         if levels is None:
             levels = msg.get(side + "_dollars")
         if levels is not None:
-            return [(to_scaled(p, PD), to_scaled(q, SD)) for p, q in levels]
+            _check_side(levels, side)
+            return [(_book_price(p), to_scaled(q, SD)) for p, q in levels]
         legacy = msg.get(side)
         if legacy is None:
             return []  # an empty side is absent from the snapshot
+        _check_side(legacy, side)
         out = []
         for p, q in legacy:
             if type(p) is not int or type(q) is not int:
                 raise DecodeError(f"legacy {side} level must be [cents, count] integers")
-            out.append((p * _CENTS_TO_UNITS, q * _COUNT_TO_UNITS))
+            out.append((_in_range(p * _CENTS_TO_UNITS), q * _COUNT_TO_UNITS))
         return out
 
     def _snapshot(self, obj: dict[str, Any]) -> list[Event]:
@@ -238,12 +242,12 @@ class KalshiDecoder:
             raise DecodeError("no market_ticker")
         price_text = msg.get("price_dollars")
         if price_text is not None:
-            price = to_scaled(price_text, PD)
+            price = _book_price(price_text)
         else:
             cents = msg["price"]
             if type(cents) is not int:
                 raise DecodeError("legacy price must be integer cents")
-            price = cents * _CENTS_TO_UNITS
+            price = _in_range(cents * _CENTS_TO_UNITS)
         delta_text = msg.get("delta_fp")
         delta = to_scaled(delta_text if delta_text is not None else msg["delta"], SD)
         side = msg["side"]
@@ -477,6 +481,29 @@ class KalshiDecoder:
 
 def _opt_int(value: object) -> int | None:
     return value if type(value) is int else None
+
+
+def _check_side(levels: object, side: str) -> None:
+    if not isinstance(levels, list):
+        raise DecodeError(f"{side} levels must be a list")
+    if len(levels) > MAX_SIDE_LEVELS:
+        raise DecodeError(
+            f"{side} side of {len(levels):,} levels: a Kalshi side has at most {MAX_SIDE_LEVELS:,}"
+        )
+
+
+def _book_price(text: object) -> int:
+    """A dollar price in units, on the book's 4-decimal grid and strictly between $0 and $1."""
+    try:
+        return _in_range(to_scaled(text, PD))
+    except PrecisionError:
+        raise DecodeError(f"price {str(text)[:40]!r} is off the $0.0001 grid") from None
+
+
+def _in_range(price: int) -> int:
+    if not 0 < price < KALSHI_ONE:
+        raise DecodeError("price outside the $0-$1 range")
+    return price
 
 
 def _safe_market(obj: dict[str, Any]) -> str | None:

@@ -38,6 +38,7 @@ V = Venue.KALSHI
 BOOK_CHANNEL = Channel.ORDERBOOK_DELTA.value
 _DELTA_MARK_STR = '"orderbook_delta"'
 _DELTA_MARK = _DELTA_MARK_STR.encode()
+_BOOK_TYPES = ("orderbook_delta", "orderbook_snapshot")
 
 
 class _DeltaMsg(msgspec.Struct):
@@ -131,9 +132,21 @@ class KalshiSession:
                 self._unsubscribed(ev)  # type: ignore[arg-type]
             elif kind is ErrorEvent:
                 self._error(ev, out)  # type: ignore[arg-type]
+            elif kind is Malformed:
+                self._unreadable(ev, obj, out)  # type: ignore[arg-type]
         if out:
             return events + out
         return events
+
+    def _unreadable(self, ev: Malformed, obj: Any, out: list[Event]) -> None:
+        """A book frame that could not be applied: the book misses it, so it needs a snapshot."""
+        if ev.market and isinstance(obj, dict) and obj.get("type") in _BOOK_TYPES:
+            book = self.book(ev.market)
+            book.mark_stale(ev.reason)
+            sid = obj.get("sid")
+            self._request_snapshot(
+                sid if type(sid) is int else None, [book.market], "unreadable book frame", out
+            )
 
     def _fast_delta(self, frame: str | bytes) -> list[Event] | None:
         """A current-format delta, or None to take the general path (legacy fields, odd values)."""
@@ -142,10 +155,12 @@ class KalshiSession:
             msg = d.msg
             price = to_scaled(msg.price_dollars, KALSHI_PRICE_DECIMALS)
             delta = to_scaled(msg.delta_fp, KALSHI_SIZE_DECIMALS)
-        except (msgspec.ValidationError, msgspec.DecodeError, ValueError):
-            return None
+        except (msgspec.ValidationError, msgspec.DecodeError, ValueError, RecursionError):
+            return None  # the general path says what is wrong
         if d.type != "orderbook_delta" or msg.side not in ("yes", "no") or not msg.market_ticker:
             return None
+        if not 0 < price < KALSHI_ONE:
+            return None  # the general path names the problem
         out: list[Event] = []
         expected = self.seq.check(d.sid, d.seq)
         if expected is not None:

@@ -39,6 +39,7 @@ from app.core.numbers import decimals_of, opt_decimal, to_decimal
 
 V = Venue.KRAKEN
 RawLevel = tuple[str | int, str | int]
+MAX_SIDE_LEVELS = 1000  # Kraken's deepest book subscription
 
 
 @dataclass(slots=True)
@@ -82,6 +83,10 @@ def _raw_levels(levels: object) -> list[RawLevel]:
         return []
     if not isinstance(levels, list):
         raise DecodeError("book levels must be a list")
+    if len(levels) > MAX_SIDE_LEVELS:
+        raise DecodeError(
+            f"a book side of {len(levels):,} levels (the deepest subscription is {MAX_SIDE_LEVELS:,})"
+        )
     out: list[RawLevel] = []
     for lvl in levels:
         price, qty = lvl["price"], lvl["qty"]

@@ -40,6 +40,7 @@ from app.venues.kraken.decode import BookFrame, KrakenDecoder, RawLevel, max_dec
 
 V = Venue.KRAKEN
 SEQUENCED = ("executions", "balances")
+MAX_DECIMALS = 18  # Kraken prices and sizes have at most 10; a book never rescales past this
 
 
 class KrakenSession:
@@ -86,9 +87,11 @@ class KrakenSession:
     def on_frame(self, frame: str | bytes) -> list[Event]:
         try:
             obj = wire.parse(frame)
-        except wire.FrameError:
+        except wire.FrameError as exc:
             # Kraken's proxy says "CloudFlare WebSocket proxy restarting" as bare text; a close follows.
-            return [Malformed(V, "non-JSON text frame", wire.excerpt(frame))]
+            looks_json = frame[:1] in ("{", "[", b"{", b"[")
+            reason = f"not JSON: {exc}" if looks_json else "non-JSON text frame"
+            return [Malformed(V, reason, wire.excerpt(frame))]
         return self.on_message(obj)
 
     def on_message(self, obj: Any) -> list[Event]:
@@ -125,39 +128,63 @@ class KrakenSession:
         inst = self.instruments.get(symbol)
         if inst is None:
             return wire_pd, wire_qd
-        return max(inst.price_decimals, wire_pd), max(inst.size_decimals, wire_qd)
+        if wire_pd > inst.price_decimals or wire_qd > inst.size_decimals:
+            raise NumberError(
+                f"a level off the pair's grid ({wire_pd} price / {wire_qd} size decimals; the pair has "
+                f"{inst.price_decimals} / {inst.size_decimals})"
+            )
+        return inst.price_decimals, inst.size_decimals
 
     def _convert(self, book: OrderBook, levels: list[RawLevel]) -> list[Level]:
         pd, sd = book.price_decimals, book.size_decimals
         try:
-            return [(to_scaled(p, pd), to_scaled(q, sd)) for p, q in levels]
+            return _checked([(to_scaled(p, pd), to_scaled(q, sd)) for p, q in levels])
         except PrecisionError:
-            # Finer than the book so far (inferred precision, or a pair whose precision changed).
             need_p, need_q = max_decimals(levels)
+            inst = self.instruments.get(book.market)
+            if inst is not None and (need_p > inst.price_decimals or need_q > inst.size_decimals):
+                # The pair's precision is known: a finer number is off its grid, not a new precision.
+                raise NumberError(
+                    f"a level off the pair's grid ({need_p} price / {need_q} size decimals; the pair has "
+                    f"{inst.price_decimals} / {inst.size_decimals})"
+                ) from None
+            if max(need_p, need_q) > MAX_DECIMALS:
+                raise NumberError(f"a level with {max(need_p, need_q)} decimals") from None
+            # Finer than the book so far (precision inferred from the wire, before `instrument` said it).
             book.rescale(max(pd, need_p), max(sd, need_q))
             pd, sd = book.price_decimals, book.size_decimals
-            return [(to_scaled(p, pd), to_scaled(q, sd)) for p, q in levels]
+            return _checked([(to_scaled(p, pd), to_scaled(q, sd)) for p, q in levels])
 
     def _book(self, frame: BookFrame) -> list[Event]:
         if frame.market in self.ignored:  # being unsubscribed: frames still in flight are dropped
             return []
         try:
             return self._apply_book(frame)
-        except NumberError as exc:  # levels are converted before anything is applied: the book is intact
-            return [Malformed(V, f"bad book level: {exc}", "", frame.market)]
+        except NumberError as exc:
+            # Levels are converted before anything is applied, so the book is intact, but it misses this
+            # frame: re-sync it rather than wait for the next checksum to say so.
+            out: list[Event] = [Malformed(V, f"bad book level: {exc}", "", frame.market)]
+            book = self.books.get(frame.market)
+            if book is not None and book.has_snapshot:
+                out.extend(self._resync(book, f"bad book level: {exc}"))
+            return out
 
     def _apply_book(self, frame: BookFrame) -> list[Event]:
         symbol = frame.market
         book = self.books.get(symbol)
         if frame.snapshot:
             pd, sd = self._scale_for(symbol, frame.bids + frame.asks)
+            if max(pd, sd) > MAX_DECIMALS:
+                raise NumberError(f"a level with {max(pd, sd)} decimals")
+            # Converted before the old book is touched: a bad level leaves it as it was.
+            bids = _checked([(to_scaled(p, pd), to_scaled(q, sd)) for p, q in frame.bids])
+            asks = _checked([(to_scaled(p, pd), to_scaled(q, sd)) for p, q in frame.asks])
             if book is None:
                 book = self.books[symbol] = OrderBook(V, symbol, pd, sd, self.depth(symbol))
             else:
                 book.clear("snapshot")
                 book.price_decimals, book.size_decimals = pd, sd
                 book.depth = self.depth(symbol)
-            bids, asks = self._convert(book, frame.bids), self._convert(book, frame.asks)
             book.apply_snapshot(bids, asks)
             self._resync_pending.discard(symbol)
             bids_changed = asks_changed = True
@@ -230,3 +257,11 @@ class KrakenSession:
             return
         out.append(SequenceGap(V, None, last + 1, seq, channel))
         out.append(RecoveryAction(V, RecoveryKind.RESUBSCRIBE, f"{channel} sequence gap", [], None, channel))
+
+
+def _checked(levels: list[Level]) -> list[Level]:
+    """Levels with a positive price and a size of zero (removed) or more; else ``NumberError``."""
+    for price, size in levels:
+        if price <= 0 or size < 0:
+            raise NumberError("a level with a negative size or a price at or below zero")
+    return levels

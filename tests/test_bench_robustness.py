@@ -1,6 +1,6 @@
-"""``bench --chaos`` as a user runs it: every fault kind at once, then off; it must converge and lose
-nothing, and it must say so in its exit status and JSON (CI also runs a longer one with a seed that changes
-over time: scripts/test.sh)."""
+"""``bench --chaos`` and ``bench --fuzz`` as a user runs them. Chaos: every fault kind at once, then off; it
+must converge and lose nothing, and say so in its exit status and JSON (CI also runs a longer one with a
+seed that changes over time: scripts/test.sh). Fuzz: no exception may escape a session or the store."""
 
 from __future__ import annotations
 
@@ -52,3 +52,18 @@ def test_a_bad_fault_is_a_usage_error() -> None:
     )
     assert result.returncode == 2
     assert "unknown fault 'flood'" in result.stderr
+
+
+def test_fuzz_lets_no_exception_escape() -> None:
+    """A small run of ``bench --fuzz`` (the full one feeds 1,000,000 frames; see the README)."""
+    result = subprocess.run(
+        [COMMAND, "bench", "--fuzz", "--messages", "30000", "--seed", "11", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    found = json.loads(result.stdout)
+    assert found["frames"] == 30_000 and found["unhandled"] == 0 and found["by_type"] == {}
+    assert found["corpus"] > 500 and found["per_s"] > 0
