@@ -13,7 +13,7 @@ import pytest
 import qasync
 from PySide6.QtWidgets import QApplication
 
-from app.ui.main import collect_on_main_thread
+from app.cli.window import collect_on_main_thread
 
 T = TypeVar("T")
 

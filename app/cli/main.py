@@ -21,6 +21,11 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         from app.cli.bench.chaos import run as run_chaos
 
         return run_chaos(args.seconds or 30.0, seed, faults=args.fault, echo=not args.json)
+    if args.soak:
+        from app.cli.bench.soak import run as run_soak
+
+        target = 2000 if args.target is None else args.target
+        return run_soak(args.minutes, args.markets or 500, target, trace=args.trace, echo=not args.json)
     if args.fuzz:
         from app.cli.bench.fuzz import run as run_fuzz
 
@@ -32,11 +37,13 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     if args.gui:
         from app.cli.bench.gui import run as run_gui
 
-        figures = run_gui(args.seconds or 10.0, args.markets, args.target, echo=not args.json)
+        figures = run_gui(
+            args.seconds or 10.0, args.markets or 200, args.target or 20_000, echo=not args.json
+        )
     elif args.stream:
         from app.cli.bench.stream import run as run_stream
 
-        figures = run_stream(args.messages or 200_000, args.markets, echo=not args.json)
+        figures = run_stream(args.messages or 200_000, args.markets or 200, echo=not args.json)
     elif args.sim_blast:
         from app.cli.bench.sim import run as run_blast
 
@@ -44,7 +51,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     else:
         from app.cli.bench.codecs import run
 
-        figures = run(args.messages or 200_000, args.markets, echo=not args.json)
+        figures = run(args.messages or 200_000, args.markets or 200, echo=not args.json)
     if args.json:
         print(json.dumps(figures))
     return 0
@@ -94,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.screenshot and args.smoke is None:
         parser.error("--screenshot needs --smoke SECONDS")
-    from app.ui.main import run as run_window
+    from app.cli.window import run as run_window
 
     return run_window(args)
 

@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     bp.add_argument(
         "--messages", type=_positive, help="frames per case (default 200000; --fuzz: 1000000 frames in all)"
     )
-    bp.add_argument("--markets", type=_positive, default=200, help="markets in the spread case (default 200)")
+    bp.add_argument("--markets", type=_positive, help="markets in the spread case (default 200; --soak: 500)")
     bp.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     bp.add_argument(
         "--stream",
@@ -133,6 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=_seconds,
         help="--gui: how long to measure (default 10); --chaos: how long the faults run (default 30)",
     )
+    bp.add_argument(
+        "--soak",
+        action="store_true",
+        help="instead: the window offscreen for --minutes under a steady feed, its memory sampled every 10 s",
+    )
+    bp.add_argument("--minutes", type=_seconds, default=10.0, help="--soak: how long (default 10)")
+    bp.add_argument("--trace", action="store_true", help="--soak: report tracemalloc's biggest growths")
     bp.add_argument(
         "--fuzz",
         action="store_true",
@@ -160,8 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     bp.add_argument(
         "--target",
         type=_positive,
-        default=20_000,
-        help="--gui: the feed rate to aim for, msg/s (default 20000)",
+        help="--gui, --soak: the feed rate to aim for, msg/s (default 20000; --soak: 2000)",
     )
     bp.add_argument(
         "--sim-blast",
