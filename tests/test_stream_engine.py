@@ -75,11 +75,13 @@ async def rig(
     n_markets: int = 8,
     symbols: Sequence[str] = SYMBOLS,
     kalshi_retry_s: float | None = None,
+    unlisted_kalshi: Sequence[str] = (),
 ) -> AsyncIterator[Rig]:
     options = SimOptions(seed=seed, rate=rate, duration=duration, faults=[FaultSpec.parse(f) for f in faults])
     async with Simulator(options) as sim:
         engine = StreamEngine()
         markets = list(sim.market.kalshi)[:n_markets]
+        markets[1:1] = unlisted_kalshi  # among the good ones, as an imported watchlist would have it
         kalshi = KalshiLink(
             sim.urls["kalshi_ws"],
             sim.urls["kalshi_rest"],
@@ -411,6 +413,40 @@ async def test_watchlist_edits_without_reconnecting() -> None:
             assert xsubs[channel] == set(new_x), channel
         assert set(store.books[Venue.KALSHI]) == set(new_k)
         assert set(store.books[Venue.KRAKEN]) == set(new_x)
+
+
+@pytest.mark.asyncio
+async def test_a_market_the_venue_does_not_list_is_refused_alone() -> None:
+    """Issue 19 item 1: Kalshi refuses a whole subscribe that names an unknown ticker, and Kraken each
+    unknown pair: the unknown market is set aside with the venue's words and every other market streams,
+    at connect and when added to a live subscription."""
+    symbols = ["BTC/USD", "DOGE/XYZ", "ETH/USD"]
+    async with rig(n_markets=3, symbols=symbols, unlisted_kalshi=["NOT-A-MARKET"], duration=3) as r:
+        await asyncio.wait_for(r.engine.wait_live(), 10)
+        everything = list(r.sim.market.kalshi)
+        await r.engine.watch(Venue.KALSHI, [*r.kalshi.markets, "ALSO-NOT-LISTED", everything[5]])
+        await r.engine.watch(Venue.KRAKEN, [*symbols, "NOPE/USD", "SOL/USD"])
+        await freeze_and_settle(r)
+        assert wrong_books(r) == {}  # every listed market live and equal to the truth
+        assert set(r.kalshi.refused) == {"NOT-A-MARKET", "ALSO-NOT-LISTED"}
+        assert "Invalid parameter" in r.kalshi.refused["NOT-A-MARKET"]
+        assert set(r.kraken.refused) == {"DOGE/XYZ", "NOPE/USD"}
+        assert "Currency pair not supported" in r.kraken.refused["DOGE/XYZ"]
+        assert set(r.kalshi.streamed) == {*everything[:3], everything[5]}
+        assert kalshi_sub_markets(r.sim)["orderbook_delta"] == set(r.kalshi.streamed)
+        assert kraken_sub_symbols(r.sim)["book"] == {"BTC/USD", "ETH/USD", "SOL/USD"}
+        for link in r.engine.links:  # wanted and acknowledged agree once the refused are set aside
+            assert all(e["in_sync"] for e in link.registry().values()), link.registry()
+            assert link.unsynced() == []
+        assert not r.engine.store.books[Venue.KALSHI].get("NOT-A-MARKET")
+        # Removed and added again, a refused market is tried again (and refused again).
+        await r.engine.watch(Venue.KALSHI, everything[:3])
+        assert "NOT-A-MARKET" not in r.kalshi.refused
+        await r.engine.watch(Venue.KALSHI, [*everything[:3], "NOT-A-MARKET"])
+        deadline = time.monotonic() + 5
+        while "NOT-A-MARKET" not in r.kalshi.refused and time.monotonic() < deadline:
+            await asyncio.sleep(POLL_S)
+        assert "NOT-A-MARKET" in r.kalshi.refused
 
 
 async def stall_then_edit(r: Rig, venue: str) -> str:

@@ -36,6 +36,7 @@ from app.sim.faults import FaultSpec
 from app.sim.server import SimOptions
 from app.ui import theme
 from app.ui.keyed_model import KeyedTableModel, RowView
+from app.ui.statusbar import VenueStatus
 from app.ui.table_base import Column
 from app.ui.tables import (
     ROW_HEIGHT,
@@ -47,8 +48,9 @@ from app.ui.tables import (
     TradeTapeModel,
     make_table_view,
 )
+from app.ui.watchlist_model import C_STATUS, WatchlistModel
 from app.user.secret_store import SecretStore
-from app.user.settings import Profile
+from app.user.settings import MarketRef, Profile
 from tests.qtsupport import pump_until, run_on
 
 K, X = Venue.KALSHI, Venue.KRAKEN
@@ -593,3 +595,65 @@ def test_views_render_live_data(
     view.show()
     qtbot.waitExposed(view)
     assert view.grab().save(str(out / "health-down.png"))
+
+
+def test_a_book_under_repair_says_what_it_waits_for(
+    qtbot: Any, qloop: asyncio.AbstractEventLoop, live: Launch, checked: Any
+) -> None:
+    """Issue 13: a stale book shows why and what its recovery is doing (the watchlist's status, the
+    Health tooltip), and the words go once the book is live again."""
+    assert live.sim is not None
+    store, engine = live.engine.store, live.engine
+    model = WatchlistModel()
+    model.set_markets([MarketRef(X, BTC)], store)
+    health = checked(HealthModel(min_interval_s=0))
+    live.sim.faults.set([FaultSpec.parse("bad-checksum:every=1,venue=kraken")])  # every book frame wrong
+
+    def status() -> str:
+        model.repairs = engine.repairing()
+        model.tick(store)
+        return str(model.data(model.index(0, C_STATUS)))
+
+    pump_until(lambda: "re-syncing" in status() or "unverified" in status(), 20)
+    assert status().startswith("STALE: ")
+    health.refresh(store, engine)
+    book_row = next(
+        r
+        for r in range(health.rowCount())
+        if health.data(health.index(r, 0)) == "Kraken" and health.data(health.index(r, 1)) == "book"
+    )
+    tip = health.data(health.index(book_row, 0), Qt.ItemDataRole.ToolTipRole)
+    assert f"{BTC}: " in tip and ("re-syncing" in tip or "unverified" in tip)
+    live.sim.faults.set([])
+    pump_until(lambda: status() == "live", 20)
+    assert not engine.repairing()
+
+
+def test_an_unlisted_market_is_named_in_its_row_and_the_status_bar_turns_amber(
+    qtbot: Any, qloop: asyncio.AbstractEventLoop, live: Launch
+) -> None:
+    """Issue 19 item 1: one unknown ticker never silences the rest; its row and the status bar say so."""
+    assert live.sim is not None
+    store, engine = live.engine.store, live.engine
+    good = next(iter(live.sim.market.kalshi))
+    refs = [MarketRef(K, good), MarketRef(K, "NOT-A-MARKET")]
+    run_on(qloop, engine.watch(K, [r.market for r in refs]))
+    model = WatchlistModel()
+    model.set_markets(refs, store)
+    bar = VenueStatus(K)
+    qtbot.addWidget(bar)
+
+    def shown() -> bool:
+        model.refused = engine.refused()
+        model.tick(store)
+        return model.data(model.index(0, C_STATUS)) == "live" and bool(model.refused)
+
+    pump_until(shown, 15)
+    assert str(model.data(model.index(1, C_STATUS))).startswith("not listed by Kalshi: ")
+    links = [link for link in engine.links if link.venue is K]
+    bar.update_from(links, 100.0, {K})
+    assert "1 market refused" in bar.text() and theme.current().warn in bar.text()
+    assert "NOT-A-MARKET: not listed by the venue" in bar.toolTip()
+    run_on(qloop, engine.watch(K, [good]))  # gone from the watchlist: the warning goes too
+    bar.update_from(links, 100.0, {K})
+    assert "refused" not in bar.text() and theme.current().warn not in bar.text()

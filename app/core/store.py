@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from app.core.book import OrderBook
+from app.core.budget import Budget
 from app.core.events import (
     Balance,
     BookChange,
@@ -36,9 +37,17 @@ from app.core.events import (
 from app.core.feeds import STALE_AFTER_S, Feed, feed_of
 from app.core.instruments import Venue
 
-TAPE_LIMIT = 500  # trades kept per market
+# Memory stays flat all day (issue 13): every history is capped per market AND in total, because a
+# day of watchlist switching leaves hundreds of markets behind, each still holding its own full history.
+TAPE_LIMIT = 500  # trades kept per market (the tape view shows the newest; more is never scrolled to)
+TAPE_TOTAL = 60_000  # trades kept over all markets (~25 MB); the busiest tapes give way first
+TAPE_FLOOR = 100  # ...but no tape is trimmed below this many
 CANDLE_LIMIT = 720  # OHLC bars kept per market (12 h of 1-minute bars)
+CANDLE_TOTAL = 50_000  # bars over all markets (~20 MB): 70 markets with a full 12 h
+CANDLE_FLOOR = 120  # ...but no market keeps fewer than its last 2 h
 FILLS_LIMIT = 20_000  # the user's fills kept (oldest dropped first)
+ORDERS_LIMIT = 5_000  # order updates kept, by order id (least recently updated dropped first)
+STATUSES_LIMIT = 20_000  # lifecycle statuses of markets with no other state (Kalshi sends every market's)
 RATE_WINDOW_S = 5.0
 
 Key = tuple[Venue, str]
@@ -136,13 +145,16 @@ class MarketStore:
         self.fills: OrderedDict[tuple[Venue, str], Fill] = OrderedDict()
         self.positions: dict[Key, Position] = {}
         self.balances: dict[tuple[Venue, str], Balance] = {}
-        self.orders: dict[tuple[Venue, str], OrderUpdate] = {}
+        self.orders: OrderedDict[tuple[Venue, str], OrderUpdate] = OrderedDict()
         self.health: dict[tuple[Venue, Feed], Health] = {}
         self.changed: set[Key] = set()
         self.fills_changed = False
         self.duplicate_fills = 0
         self._now = time.monotonic
         self._book_health: dict[Venue, Health] = {}
+        self.tape_budget = Budget(TAPE_TOTAL, TAPE_FLOOR)
+        self.candle_budget = Budget(CANDLE_TOTAL, CANDLE_FLOOR)
+        self._statuses: OrderedDict[Key, str] = OrderedDict()  # lifecycle of markets with no state yet
 
     # ------------------------------------------------------------------ reading
 
@@ -150,7 +162,7 @@ class MarketStore:
         key = (venue, market)
         state = self.markets.get(key)
         if state is None:
-            state = self.markets[key] = MarketState(venue, market)
+            state = self.markets[key] = MarketState(venue, market, status=self._statuses.pop(key, None))
         return state
 
     def book(self, venue: Venue, market: str) -> OrderBook | None:
@@ -185,7 +197,11 @@ class MarketStore:
                 self.health_of(venue, Feed.TICKER).count(now)
             elif isinstance(ev, Trade):
                 state = self.market(venue, ev.market)
-                state.tape.append(ev)
+                tape = state.tape
+                grows = len(tape) < TAPE_LIMIT
+                tape.append(ev)
+                if grows and self.tape_budget.grew():
+                    self.tape_budget.trim([m.tape for m in self.markets.values()])
                 state.trades_seen += 1
                 state.last = ev.price
                 self.changed.add((venue, ev.market))
@@ -201,18 +217,25 @@ class MarketStore:
                 self.balances[(venue, ev.asset)] = ev
                 self.health_of(venue, Feed.POSITIONS).count(now)
             elif isinstance(ev, OrderUpdate):
-                self.orders[(venue, ev.order_id)] = ev
+                key = (venue, ev.order_id)
+                self.orders[key] = ev
+                self.orders.move_to_end(key)
+                if len(self.orders) > ORDERS_LIMIT:
+                    self.orders.popitem(last=False)
             elif isinstance(ev, Candle):
                 candles = self.market(venue, ev.market).candles
-                candles[ev.begin] = ev
-                while len(candles) > CANDLE_LIMIT:
+                grows = ev.begin not in candles
+                if grows and len(candles) >= CANDLE_LIMIT:
                     candles.popitem(last=False)
+                    grows = False
+                candles[ev.begin] = ev
+                if grows and self.candle_budget.grew():
+                    self.candle_budget.trim([m.candles for m in self.markets.values()])
                 self.changed.add((venue, ev.market))
                 self.health_of(venue, Feed.OHLC).count(now)
             elif isinstance(ev, Lifecycle):
                 if ev.scope == "market" and ev.status is not None:
-                    self.market(venue, ev.market).status = ev.status
-                    self.changed.add((venue, ev.market))
+                    self._lifecycle(venue, ev.market, ev.status)
                 self.health_of(venue, Feed.LIFECYCLE).count(now)
             elif isinstance(ev, SequenceGap):
                 self.health_of(venue, feed_of(ev.channel)).gaps += 1
@@ -233,6 +256,24 @@ class MarketStore:
                 health = self.health_of(venue, Feed.CONNECTION)
                 health.unknown += 1
                 health.last_problem = f"a frame of unknown type {ev.type[:40]!r}"
+
+    def _lifecycle(self, venue: Venue, market: str, status: str) -> None:
+        key = (venue, market)
+        state = self.markets.get(key)
+        if state is not None:
+            state.status = status
+            self.changed.add(key)
+            return
+        # Kalshi's lifecycle channel covers every market it lists: keep only the word for the rest, so a
+        # day of it does not build thousands of market states with empty tapes.
+        self._statuses[key] = status
+        self._statuses.move_to_end(key)
+        if len(self._statuses) > STATUSES_LIMIT:
+            self._statuses.popitem(last=False)
+
+    def status(self, venue: Venue, market: str) -> str | None:
+        state = self.markets.get((venue, market))
+        return state.status if state is not None else self._statuses.get((venue, market))
 
     def _ticker(self, ev: Ticker) -> None:
         state = self.market(ev.venue, ev.market)
@@ -294,7 +335,7 @@ class MarketStore:
             "last": None if state is None or state.last is None else str(state.last),
             "volume": None if state is None or state.volume is None else str(state.volume),
             "trades": 0 if state is None else state.trades_seen,
-            "status": None if state is None else state.status,
+            "status": self.status(venue, market),
         }
 
     def health_report(self) -> dict[str, dict[str, object]]:

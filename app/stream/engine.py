@@ -53,6 +53,14 @@ class StreamEngine:
         """Change a venue's watched markets at run time, without reconnecting."""
         return await self.link(venue).set_markets(markets)
 
+    def refused(self) -> dict[tuple[Venue, str], str]:
+        """Watched markets a venue said it does not list, with its words."""
+        return {(link.venue, m): why for link in self.links for m, why in link.refused.items()}
+
+    def repairing(self, now: float | None = None) -> dict[tuple[Venue, str], str]:
+        """Every watched book being repaired, by (venue, market), with what it waits for in words."""
+        return {(link.venue, m): note for link in self.links for m, note in link.repairing(now).items()}
+
     def status(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for link in self.links:

@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 
-from app.core.events import Fill, Position, RecoveryAction, RecoveryKind
+from app.core.events import ErrorEvent, Fill, Position, RecoveryAction, RecoveryKind
 from app.core.instruments import Venue
 from app.core.store import MarketStore
 from app.stream.connection import REST_TIMEOUT
@@ -26,6 +26,7 @@ from app.venues.kalshi.session import KalshiSession
 
 MARKET_CHANNELS = ("orderbook_delta", "ticker", "trade")
 PRIVATE_CHANNELS = ("fill", "market_positions")
+INVALID_PARAMETER = 11  # Kalshi's error for a ticker it does not list (protocol/kalshi.md §5.1)
 QUIET_PROBE_S = 15.0  # an idle book sid is probed so a lost final delta shows up as a gap
 
 
@@ -78,8 +79,8 @@ class KalshiLink(VenueLink):
         # Sids and seq are per connection: a new session, the same books (marked stale until re-snapshotted).
         self.session = KalshiSession(self.use_yes_price, self.store.books[Venue.KALSHI])
         self.commands = KalshiCommands(self.use_yes_price)
-        if self.markets:
-            await self.send(self.commands.subscribe(list(MARKET_CHANNELS), self.markets), expect_ack=True)
+        if self.streamed:
+            await self.send(self.commands.subscribe(list(MARKET_CHANNELS), self.streamed), expect_ack=True)
         if self.private:
             await self.send(self.commands.subscribe(list(PRIVATE_CHANNELS), None), expect_ack=True)
             self.start_fill_catch_up()
@@ -115,7 +116,7 @@ class KalshiLink(VenueLink):
 
     async def recover_channel(self, action: RecoveryAction) -> None:
         if action.kind is RecoveryKind.RESUBSCRIBE and action.channel is not None:
-            await self.resubscribe(action.channel, action.markets or self.markets)
+            await self.resubscribe(action.channel, action.markets or self.streamed)
 
     async def resubscribe(self, channel: str, markets: list[str]) -> None:
         if channel not in MARKET_CHANNELS:
@@ -132,7 +133,7 @@ class KalshiLink(VenueLink):
         # which uses up a seq, so the session sees any gap and re-snapshots.
         last = self.last_frame or self._book_quiet_since
         quiet = self.quiet_probe_s
-        if self.markets and now - last > quiet and now - self._book_quiet_since > quiet:
+        if self.streamed and now - last > quiet and now - self._book_quiet_since > quiet:
             self._book_quiet_since = now
             if self._probe is None or self._probe.done():
                 self._probe = self.spawn(self.probe())
@@ -142,16 +143,16 @@ class KalshiLink(VenueLink):
         """Re-subscribe the sequenced channels as they are: a no-op whose ``ok`` uses up a seq on each sid,
         revealing a lost last frame; unanswered (a stalled server), it drops the link at the ack timeout."""
         self.probes += 1
-        if self.markets:
+        if self.streamed:
             await self.send(
-                self.commands.subscribe(["orderbook_delta", "trade"], self.markets), expect_ack=True
+                self.commands.subscribe(["orderbook_delta", "trade"], self.streamed), expect_ack=True
             )
         if self.lifecycle:
             await self.send(self.commands.subscribe(["market_lifecycle_v2"], None), expect_ack=True)
 
     def registry(self) -> dict[str, dict[str, object]]:
         desired: dict[str, set[str]] = (
-            {ch: set(self.markets) for ch in MARKET_CHANNELS} if self.markets else {}
+            {ch: set(self.streamed) for ch in MARKET_CHANNELS} if self.streamed else {}
         )
         if self.private:
             desired.update({ch: {"*"} for ch in PRIVATE_CHANNELS})
@@ -165,6 +166,27 @@ class KalshiLink(VenueLink):
         return registry_report(desired, acked)
 
     # ------------------------------------------------------------------ watchlist edits
+
+    def is_unlisted(self, ev: ErrorEvent) -> bool:
+        return ev.code == INVALID_PARAMETER  # with market_tickers: those markets are not listed
+
+    async def subscribe_lacking(self) -> None:
+        # A subscribe naming an unknown ticker is refused whole, an add_markets too: re-send without it.
+        wanted = self.streamed
+        if not wanted:
+            return
+        session, missing = self.session, []
+        for channel in MARKET_CHANNELS:
+            sid = next((s for s, ch in session.sid_channel.items() if ch == channel), None)
+            if sid is None:
+                missing.append(channel)
+                continue
+            have = session.sid_markets.get(sid) or ()
+            lacking = [m for m in wanted if m not in have]
+            if lacking:
+                await self.send(self.commands.update_subscription(sid, "add_markets", lacking))
+        if missing:
+            await self.send(self.commands.subscribe(missing, wanted), expect_ack=True)
 
     async def change_subscriptions(self, added: list[str], removed: list[str]) -> None:
         sids = [sid for sid, ch in self.session.sid_channel.items() if ch in MARKET_CHANNELS]

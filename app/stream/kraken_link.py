@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 
-from app.core.events import Event, Fill, RecoveryAction, Subscribed, TakerSide, Unsubscribed
+from app.core.events import ErrorEvent, Event, Fill, RecoveryAction, Subscribed, TakerSide, Unsubscribed
 from app.core.instruments import Venue
 from app.core.store import MarketStore
 from app.stream.connection import REST_TIMEOUT, AuthError
@@ -103,8 +103,8 @@ class KrakenLink(VenueLink):
         self.session = KrakenSession(self.depth, self.store.books[Venue.KRAKEN], self.session.instruments)
         self.commands = KrakenCommands()
         await self.send(self.commands.subscribe("instrument"), expect_ack=True)
-        if self.markets:
-            await self._subscribe_market(self.markets)
+        if self.streamed:
+            await self._subscribe_market(self.streamed)
         if self.token is not None:
             for channel in PRIVATE_CHANNELS:
                 await self.resubscribe(channel, ["*"])
@@ -173,14 +173,18 @@ class KrakenLink(VenueLink):
                 break
         return fills
 
+    def is_unlisted(self, ev: ErrorEvent) -> bool:
+        return "Currency pair not supported" in ev.message  # Kraken's words (protocol/kraken.md)
+
     def on_control(self, ev: Event) -> None:
+        super().on_control(ev)
         if isinstance(ev, Subscribed):
             self._acked.setdefault(ev.channel, set()).add(ev.market or "*")
         elif isinstance(ev, Unsubscribed) and ev.channel is not None:
             self._acked.get(ev.channel, set()).discard(ev.market or "*")
 
     def registry(self) -> dict[str, dict[str, object]]:
-        desired: dict[str, set[str]] = {ch: set(self.markets) for ch in MARKET_CHANNELS}
+        desired: dict[str, set[str]] = {ch: set(self.streamed) for ch in MARKET_CHANNELS}
         desired["instrument"] = {"*"}
         if self.token is not None:
             desired["executions"] = desired["balances"] = {"*"}

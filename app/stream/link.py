@@ -20,7 +20,15 @@ from typing import Any, Protocol
 import aiohttp
 
 from app.core.book import OrderBook
-from app.core.events import BookChange, BookSnapshot, ChecksumResult, Event, Fill, RecoveryAction
+from app.core.events import (
+    BookChange,
+    BookSnapshot,
+    ChecksumResult,
+    ErrorEvent,
+    Event,
+    Fill,
+    RecoveryAction,
+)
 from app.core.feeds import Feed
 from app.core.store import MarketStore
 from app.stream.backoff import Backoff
@@ -73,8 +81,13 @@ class VenueLink(Connection):
     ) -> None:
         super().__init__(url, store, **kwargs)
         self.rest_url = rest_url.rstrip("/")
-        self.markets: list[str] = list(dict.fromkeys(markets))
+        self.markets: list[str] = list(dict.fromkeys(markets))  # what the watchlist wants
         self._watched: frozenset[str] = frozenset(self.markets)
+        # Markets the venue said it does not list, with its words: left out of every subscription so one
+        # bad ticker cannot hold up the rest (a Kalshi subscribe naming it is refused as a whole).
+        # Kept across reconnects; a market removed from the watchlist and added again is tried again.
+        self.refused: dict[str, str] = {}
+        self.streamed: list[str] = list(self.markets)  # ``markets`` less the refused: what is subscribed
         self.fills_fetched = 0
         self.fill_catchups = 0
         self._last_fill_ms: int | None = None
@@ -168,6 +181,9 @@ class VenueLink(Connection):
         keep = frozenset(wanted)
         removed = [m for m in self.markets if m not in keep]
         self.markets, self._watched = wanted, keep
+        for market in removed:
+            self.refused.pop(market, None)
+        self.streamed = [m for m in wanted if m not in self.refused]
         self.watch_changed(added, removed)
         if self._ws is not None and (added or removed):
             await self.change_subscriptions(added, removed)
@@ -175,10 +191,44 @@ class VenueLink(Connection):
             book = self.books.pop(market, None)
             if book is not None:
                 book.mark_stale("no longer watched")
+            self.book_repairs.forget(market)  # a day of watchlist switching must not pile up repair state
+            self._stale_since.pop(market, None)
         return added, removed
 
     def watch_changed(self, added: list[str], removed: list[str]) -> None:
         """The watched set changed (whether or not a connection is open)."""
+
+    # ------------------------------------------------------------------ markets the venue refuses
+
+    def on_control(self, ev: Event) -> None:
+        if isinstance(ev, ErrorEvent) and ev.markets and self.is_unlisted(ev):
+            self._refuse(ev.markets, ev.message)
+
+    def is_unlisted(self, ev: ErrorEvent) -> bool:
+        """Whether this refusal says the markets it names do not exist on the venue (not: try again)."""
+        return False
+
+    def _refuse(self, markets: list[str], why: str) -> None:
+        fresh = [m for m in markets if m in self._watched and m not in self.refused]
+        if not fresh:
+            return
+        for market in fresh:
+            self.refused[market] = why
+            self.book_repairs.forget(market)
+            self._stale_since.pop(market, None)
+            self.books.pop(market, None)
+        self.streamed = [m for m in self.markets if m not in self.refused]
+        self.note(f"{', '.join(fresh[:5])} refused by the venue ({why}): streaming the rest")
+        self.spawn(self.subscribe_lacking())
+
+    async def subscribe_lacking(self) -> None:
+        """After a refusal: subscribe the streamed markets that a refused command left out."""
+
+    def unsynced(self, now: float | None = None) -> list[str]:
+        """Channels whose acknowledged markets have differed from the wanted ones for longer than an ack
+        takes (the status bar turns amber and says which)."""
+        now = time.monotonic() if now is None else now
+        return [ch for ch, since in self._unsynced_since.items() if now - since >= STALE_GRACE_S]
 
     async def change_subscriptions(self, added: list[str], removed: list[str]) -> None:
         """Subscribe ``added`` and unsubscribe ``removed`` on the open connection."""
@@ -212,7 +262,7 @@ class VenueLink(Connection):
         acknowledged for as long: what is due for another request now."""
         books, stale_since = self.books, self._stale_since
         stale, fine = [], []
-        for market in self.markets:
+        for market in self.streamed:
             book = books.get(market)
             if book is None or book.stale:
                 if now - stale_since.setdefault(market, now) >= STALE_GRACE_S:
@@ -280,6 +330,15 @@ class VenueLink(Connection):
             return f"checksum unverified, retrying in {seconds} s"
         return f"re-syncing (attempt {attempts}), next in {seconds} s" if attempts > 1 else "re-syncing"
 
+    def repairing(self, now: float | None = None) -> dict[str, str]:
+        """Watched books being repaired, each with its ``recovery_note`` (shown by the watchlist, Health)."""
+        now = time.monotonic() if now is None else now
+        notes: dict[str, str] = {}
+        for market in self.book_repairs.pending():
+            if market in self._watched and (note := self.recovery_note(market, now)) is not None:
+                notes[market] = note
+        return notes
+
     @property
     def unverified(self) -> set[str]:
         """Watched books still not verified after ``UNVERIFIED_AFTER`` repairs in a row (derived from the
@@ -345,9 +404,8 @@ class VenueLink(Connection):
         """The link's own figures for ``StreamEngine.status`` beside the connection's."""
         now = time.monotonic()
         repairing = {
-            market: {"attempts": self.book_repairs.attempts(market), "note": self.recovery_note(market, now)}
-            for market in self.book_repairs.pending()
-            if market in self._watched
+            market: {"attempts": self.book_repairs.attempts(market), "note": note}
+            for market, note in self.repairing(now).items()
         }
         return {
             "fills_fetched": self.fills_fetched,

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from app.core.feeds import CHANNEL_FEEDS, Feed
 from app.core.instruments import Venue
 from app.core.store import MarketStore
 from app.stream.state import ConnState
@@ -21,25 +22,12 @@ from app.ui.keyed_model import KeyedTableModel, RowView
 from app.ui.table_base import DIM, WARN, Column
 
 if TYPE_CHECKING:
-    from app.stream.connection import Connection
     from app.stream.engine import StreamEngine
+    from app.stream.link import VenueLink
 
-CONNECTION = "connection"
-# A registry channel -> the store's health kind (see ``app.core.store._kind``).
-CHANNEL_KIND = {
-    "orderbook_delta": "book",
-    "book": "book",
-    "ticker": "ticker",
-    "trade": "trade",
-    "ohlc": "ohlc",
-    "fill": "fills",
-    "executions": "fills",
-    "market_positions": "positions",
-    "balances": "positions",
-    "market_lifecycle_v2": "lifecycle",
-    "instrument": "instrument",
-}
-KIND_ORDER = (CONNECTION, "book", "ticker", "trade", "ohlc", "lifecycle", "instrument", "fills", "positions")
+CONNECTION = Feed.CONNECTION
+# Rows of a link in this order: the connection, then its feeds in the order Feed lists them.
+KIND_ORDER: tuple[str, ...] = tuple(Feed)
 COUNTERS = ("gaps", "checksum_failures", "resyncs", "reconnects", "errors", "malformed", "unknown")
 
 VENUE_COL, FEED, STATE, RATE, AGE = range(5)
@@ -48,7 +36,7 @@ IN_SYNC = 5 + len(COUNTERS)
 
 @dataclass(slots=True)
 class _Row:
-    link: Connection | None
+    link: VenueLink | None
     venue: Venue
     kind: str
     health: dict[str, Any] | None = None
@@ -88,14 +76,14 @@ class HealthModel(KeyedTableModel):
         return True
 
 
-def _collect(store: MarketStore, links: list[Connection]) -> dict[tuple[str, str], _Row]:
+def _collect(store: MarketStore, links: list[VenueLink]) -> dict[tuple[str, str], _Row]:
     """Rows keyed (link name, kind), in display order: links in engine order, kinds in KIND_ORDER."""
     rows: dict[tuple[str, str], _Row] = {}
     registries = {link.name: link.registry() for link in links}
     for link in links:
         rows[(link.name, CONNECTION)] = _Row(link, link.venue, CONNECTION)
         for channel, entry in registries[link.name].items():
-            kind = CHANNEL_KIND.get(channel, channel)
+            kind = CHANNEL_FEEDS.get(channel, channel)
             row = rows.setdefault((link.name, kind), _Row(link, link.venue, kind))
             row.channels[channel] = entry
     for name, report in store.health_report().items():
@@ -118,8 +106,8 @@ def _collect(store: MarketStore, links: list[Connection]) -> dict[tuple[str, str
 
 
 def _owner(
-    links: Iterable[Connection], rows: dict[tuple[str, str], _Row], venue: Venue, kind: str
-) -> Connection | None:
+    links: Iterable[VenueLink], rows: dict[tuple[str, str], _Row], venue: Venue, kind: str
+) -> VenueLink | None:
     """The link a venue's health kind belongs to: the one subscribing to it, else the venue's first."""
     first = None
     for link in links:
@@ -175,6 +163,13 @@ def _view(row: _Row, rows: dict[tuple[str, str], _Row], now: float) -> RowView:
         tips.append(f"stale: no {row.kind} data for {fmt.age(health.get('age_s'))}")
     if sync_tip:
         tips.append(sync_tip)
+    if row.kind == Feed.BOOK and link is not None:
+        notes = link.repairing()
+        tips += [f"{market}: {note}" for market, note in list(notes.items())[:6]]
+        if len(notes) > 6:
+            tips.append(f"and {len(notes) - 6} more books being repaired")
+    if health.get("last_problem"):
+        tips.append(f"last problem: {health['last_problem']}")
     if health.get("messages") is not None:
         tips.append(f"{fmt.count(int(health['messages']))} messages")
     return RowView(cells=cells, tones=tuple(tones), tip="\n".join(tips) or None)
@@ -204,7 +199,7 @@ def _names(items: object) -> str:
     return shown + (f" and {len(names) - 4} more" if len(names) > 4 else "")
 
 
-def _link_title(link: Connection | None, venue: Venue) -> str:
+def _link_title(link: VenueLink | None, venue: Venue) -> str:
     name = fmt.venue_name(venue)
     if link is None or link.name == venue.value:
         return name

@@ -36,7 +36,9 @@ from app.ui.theme import Theme
 WINDOWS: dict[str, float] = {"1m": 60.0, "5m": 300.0, "15m": 900.0, "1h": 3600.0}
 MID_CAPACITY = 20_000  # mid samples kept per market
 TRADE_CAPACITY = 10_000  # trade points kept per market and side
-MAX_MARKETS = 50  # markets whose history is kept (least recently viewed dropped first)
+# Markets whose history is kept (least recently viewed dropped first). A full one is ~1.6 MB of arrays
+# (the capacities above, doubled for amortised appends), so 20 bound the charts to ~32 MB all day.
+MAX_MARKETS = 20
 SIDES: tuple[TakerSide | None, ...] = (TakerSide.BUY, TakerSide.SELL, None)
 
 

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
 from app.core.instruments import Venue
-from app.stream.connection import Connection
+from app.stream.link import VenueLink
 from app.stream.state import ConnState
 from app.ui.theme import Theme, current
 
@@ -31,7 +31,7 @@ class VenueStatus(QLabel):
     def set_problem(self, problem: str | None) -> None:
         self.problem = problem
 
-    def update_from(self, links: Sequence[Connection], rate: float, simulated: set[Venue]) -> None:
+    def update_from(self, links: Sequence[VenueLink], rate: float, simulated: set[Venue]) -> None:
         t = self._theme
         name = self.venue.value.capitalize() + (" (sim)" if self.venue in simulated else "")
         if not links:
@@ -53,8 +53,19 @@ class VenueStatus(QLabel):
             ConnState.AUTHENTICATING: t.warn,
             ConnState.BACKING_OFF: t.warn,
         }.get(state, t.ask)
+        tips = [f"{lk.name}: {lk.state.value} — {lk.transitions[-1].reason}" for lk in links]
+        if state is ConnState.LIVE:
+            # Live, yet not all it was asked: amber, and the reason in words.
+            refused = {m: why for lk in links for m, why in lk.refused.items()}
+            unsynced = sorted({ch for lk in links for ch in lk.unsynced()})
+            if refused:
+                detail += f", {len(refused)} market{'s' if len(refused) > 1 else ''} refused"
+                tips += [f"{m}: not listed by the venue ({why})" for m, why in list(refused.items())[:8]]
+            if unsynced:
+                detail += ", not all subscriptions acknowledged"
+                tips.append(f"waiting for the venue to acknowledge: {', '.join(unsynced)}")
+            if refused or unsynced:
+                colour = t.warn
         self.state_text = detail
-        self.setToolTip(
-            "\n".join(f"{lk.name}: {lk.state.value} — {lk.transitions[-1].reason}" for lk in links)
-        )
+        self.setToolTip("\n".join(tips))
         self.setText(f"<span style='color:{colour}'>●</span> {name}: {detail} · {rate:,.0f}/s")

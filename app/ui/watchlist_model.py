@@ -73,6 +73,8 @@ class WatchlistModel(QAbstractTableModel):
         self.info: dict[Key, MarketInfo] = {}
         self.listed: dict[Venue, set[str]] | None = None  # what the venues list, once known
         self.down: dict[Venue, str] = {}  # venues whose feed is not live, and why
+        self.repairs: dict[Key, str] = {}  # stale books being repaired: what each waits for
+        self.refused: dict[Key, str] = {}  # markets the venue refused to stream, with its words
         self._all: list[Row] = []  # the watchlist's order; ``rows`` is what is shown (filtered, sorted)
         self._all_index: dict[Key, int] = {}
         self._sort: tuple[int, bool] | None = None  # column, descending; None: the watchlist's order
@@ -300,7 +302,7 @@ class WatchlistModel(QAbstractTableModel):
         info = self.info.get(key)
         closes = None if info is None or info.close_time is None else info.close_time - time.time()
         venue = ref.venue
-        status, warn = self._status(ref, store, book, state)
+        status, warn = self._status(ref, store, book)
         age = None if updated is None else now - updated
         text = [
             fmt.venue_name(venue),
@@ -334,15 +336,20 @@ class WatchlistModel(QAbstractTableModel):
         row.fg = self._foreground(row)
         return row
 
-    def _status(self, ref: MarketRef, store: MarketStore, book: Any, state: Any) -> tuple[str, bool]:
+    def _status(self, ref: MarketRef, store: MarketStore, book: Any) -> tuple[str, bool]:
+        refused = self.refused.get((ref.venue, ref.market))
+        if refused is not None:
+            return f"not listed by {fmt.venue_name(ref.venue)}: {refused}", True
         if self.listed is not None and ref.venue in self.listed and ref.market not in self.listed[ref.venue]:
             return "not listed by the venue", True
         if ref.venue in self.down:
             return self.down[ref.venue], True
         if book is not None and book.stale:
-            return f"STALE: {book.stale_reason}", True
-        if state is not None and state.status not in (None, "open"):
-            return str(state.status), state.status in ("paused", "closed")
+            note = self.repairs.get((ref.venue, ref.market))
+            return f"STALE: {book.stale_reason}" + (f"; {note}" if note else ""), True
+        status = store.status(ref.venue, ref.market)
+        if status not in (None, "open"):
+            return str(status), status in ("paused", "closed")
         if book is None:
             return "waiting for data", False
         return "live", False

@@ -459,9 +459,12 @@ class MainWindow(QMainWindow):
             elif links and not live:
                 link = links[0]
                 down[venue] = f"{link.state.value}: {link.transitions[-1].reason}"
-        if down != self.watch_model.down:
-            self.watch_model.down = down
-            self.watch_model.tick(self.store)
+        model = self.watch_model
+        repairs = running.engine.repairing(now) if running else {}
+        refused = running.engine.refused() if running else {}
+        if (down, repairs, refused) != (model.down, model.repairs, model.refused):
+            model.down, model.repairs, model.refused = down, repairs, refused
+            model.tick(self.store)
         self.rate_label.setText(f"{total:,.0f} msg/s")
 
     # ------------------------------------------------------------------ theme and shutdown

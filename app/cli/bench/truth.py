@@ -35,7 +35,7 @@ def kraken_truth(sim: Simulator, symbol: str, depth: int) -> tuple[Levels, Level
 
 
 def watched(engine: StreamEngine) -> list[tuple[Venue, str]]:
-    return [(link.venue, market) for link in engine.links for market in link.markets]
+    return [(link.venue, market) for link in engine.links for market in link.streamed]
 
 
 def wrong_books(sim: Simulator, engine: StreamEngine, depth: int = 10) -> dict[str, str]:
@@ -98,7 +98,7 @@ def flags(engine: StreamEngine) -> list[str]:
         if link.state is not ConnState.LIVE:
             out.append(f"{link.name}: {link.state.value}")
             continue
-        for market in link.markets:
+        for market in link.streamed:
             book = store.books[link.venue].get(market)
             if book is None or book.stale:
                 out.append(f"{market}: {'no book' if book is None else book.stale_reason}")
