@@ -20,6 +20,12 @@ def test_market_names_parse_with_and_without_a_venue_prefix() -> None:
     for bad in ("", "  ", "kalshi:", "two words"):
         with pytest.raises(ValueError, match="not a market name"):
             MarketRef.parse(bad)
+    assert MarketRef.parse("Kraken:btc/usd") == MarketRef(Venue.KRAKEN, "BTC/USD")
+    # Another venue's prefix is refused by name, never saved as a Kalshi market called "binance:BTCUSDT".
+    with pytest.raises(
+        ValueError, match=r"unknown venue 'binance' in 'binance:BTCUSDT' \(known: kalshi, kraken\)"
+    ):
+        MarketRef.parse("binance:BTCUSDT")
 
 
 def test_watchlist_edits_keep_order_and_refuse_duplicates() -> None:

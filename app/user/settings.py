@@ -46,8 +46,13 @@ class MarketRef:
     def parse(cls, text: str) -> MarketRef:
         """``kalshi:TICKER`` / ``kraken:BTC/USD``; without a prefix a pair (has ``/``) is Kraken."""
         venue_name, sep, name = text.strip().partition(":")
-        if sep and venue_name in (v.value for v in Venue):
-            venue, market = Venue(venue_name), name.strip()
+        known = [v.value for v in Venue]
+        if sep and venue_name.strip().lower() in known:
+            venue, market = Venue(venue_name.strip().lower()), name.strip()
+        elif sep:  # neither venue's market names hold a colon: this names another venue
+            raise ValueError(
+                f"unknown venue {venue_name.strip()!r} in {text.strip()!r} (known: {', '.join(known)})"
+            )
         else:
             market = text.strip()
             venue = Venue.KRAKEN if "/" in market else Venue.KALSHI
