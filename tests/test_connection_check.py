@@ -155,15 +155,15 @@ async def test_plain_http_only_to_this_machine(ed_key: ed25519.Ed25519PrivateKey
 
 
 @pytest.mark.asyncio
-async def test_unreachable_port_is_no_network(ed_key: ed25519.Ed25519PrivateKey) -> None:
+async def test_a_closed_port_is_named_as_refused(ed_key: ed25519.Ed25519PrivateKey) -> None:
     pem = _pem(ed_key, serialization.PrivateFormat.PKCS8)
     url = f"http://127.0.0.1:{_closed_port()}/trade-api/v2"
     result = await check_kalshi(url, KEY_ID, pem)
     assert not result.ok
-    assert result.message.startswith("no network: cannot reach 127.0.0.1 (")
+    assert result.message.startswith("127.0.0.1 refused the connection (nothing listening on port ")
     assert_clean(result, pem)
     result = await check_kraken(f"http://127.0.0.1:{_closed_port()}", KRAKEN_KEY, KRAKEN_SECRET)
-    assert result.message.startswith("no network: cannot reach 127.0.0.1")
+    assert result.message.startswith("127.0.0.1 refused the connection")
     assert_clean(result, KRAKEN_SECRET)
 
 

@@ -121,6 +121,9 @@ def test_profile_without_credentials_says_what_is_missing_and_connects_nowhere(t
     )
     assert result.returncode == 1
     assert "Kalshi production needs an API key" in result.stderr
+    # A terminal user is pointed at the command, not at a menu they do not have.
+    assert "market-monitor credentials set kalshi production" in result.stderr
+    assert "File →" not in result.stderr
     assert "no venue can start" in result.stderr
 
 

@@ -82,6 +82,7 @@ async def _run(args: argparse.Namespace, out: IO[str]) -> int:
             sim_options=options,
             depth=args.depth,
             link_options={"recorder": recorder} if recorder is not None else None,
+            key_hint="market-monitor credentials set {venue} {env} ...",  # a terminal user has no menu
         )
         started_ok = True
         for venue, problem in running.problems.items():

@@ -40,7 +40,7 @@ from app.core.instruments import Venue
 # Memory stays flat all day (issue 13): every history is capped per market AND in total, because a
 # day of watchlist switching leaves hundreds of markets behind, each still holding its own full history.
 TAPE_LIMIT = 500  # trades kept per market (the tape view shows the newest; more is never scrolled to)
-TAPE_TOTAL = 60_000  # trades kept over all markets (~25 MB); the busiest tapes give way first
+TAPE_TOTAL = 40_000  # trades kept over all markets (~17 MB); the busiest tapes give way first
 TAPE_FLOOR = 100  # ...but no tape is trimmed below this many
 CANDLE_LIMIT = 720  # OHLC bars kept per market (12 h of 1-minute bars)
 CANDLE_TOTAL = 50_000  # bars over all markets (~20 MB): 70 markets with a full 12 h

@@ -10,10 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
 from app.core.instruments import Venue
+from app.stream import net_errors
 from app.stream.kraken_link import v2_symbol
 from app.venues.kraken.endpoints import ASSET_PAIRS_PATH
 
@@ -54,10 +56,10 @@ async def _get_json(http: aiohttp.ClientSession, url: str, params: dict[str, str
             if response.status != 200:
                 raise CatalogError(f"{url} answered HTTP {response.status}")
             return await response.json(content_type=None)
-    except aiohttp.ClientConnectorError as exc:
-        raise CatalogError(f"cannot reach {exc.host}:{exc.port} ({exc.os_error or exc})") from None
     except TimeoutError:
         raise CatalogError(f"{url} did not answer in {TIMEOUT.total:.0f} s") from None
+    except (aiohttp.ClientConnectorError, aiohttp.ClientSSLError) as exc:
+        raise CatalogError(net_errors.in_words(exc, urlsplit(url).hostname or url)) from None
     except (aiohttp.ClientError, ValueError) as exc:
         raise CatalogError(f"{url}: {exc}") from None
 

@@ -87,6 +87,7 @@ async def launch(
     depth: int = 10,
     link_options: dict[str, Any] | None = None,
     sim_urls: dict[str, str] | None = None,
+    key_hint: str = "File → Credentials…",
 ) -> Launch:
     """Build and start the engine for ``profile``. Venues that cannot start are in ``problems``.
 
@@ -99,7 +100,7 @@ async def launch(
 
         out.sim = Simulator(sim_options or SimOptions())
         urls = await out.sim.start()
-    plan = _Plan(out, secrets, urls, depth, dict(link_options or {}))
+    plan = _Plan(out, secrets, urls, depth, dict(link_options or {}), key_hint)
     for venue, add in ((Venue.KALSHI, plan.kalshi), (Venue.KRAKEN, plan.kraken)):
         env = profile.env(venue)
         if env is Environment.OFF:
@@ -123,6 +124,7 @@ class _Plan:
     sim_urls: dict[str, str]
     depth: int
     options: dict[str, Any]
+    key_hint: str  # where the user adds a key: the menu in the window, the command in a terminal
 
     async def kalshi(self, env: Environment, markets: list[str]) -> None:
         if env is Environment.SIM:
@@ -137,7 +139,8 @@ class _Plan:
             if saved is None:
                 # Kalshi authenticates every WebSocket connection, even for public data.
                 raise _VenueLeftOutError(
-                    f"Kalshi {env} needs an API key (File → Credentials…); every Kalshi WebSocket "
+                    f"Kalshi {env} needs an API key ({self.key_hint.format(venue='kalshi', env=env)}); "
+                    "every Kalshi WebSocket "
                     "connection is signed"
                 )
             creds = saved

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import ssl
 import time
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from app.core.events import Ack, ErrorEvent, Event, Malformed, RecoveryAction, S
 from app.core.feeds import Feed
 from app.core.instruments import Venue
 from app.core.store import MarketStore
+from app.stream import net_errors
 from app.stream.backoff import Backoff
 from app.stream.recorder import Recorder
 from app.stream.state import ConnState, Transition
@@ -75,6 +77,7 @@ class Connection:
         self.transitions: list[Transition] = [Transition(ConnState.IDLE, "created")]
         self.connects = 0
         self.reconnects = 0
+        self.last_error_detail: str | None = None  # the newest network failure, technically (tooltips)
         self.frames = 0
         self.live_since: float | None = None
         self.last_frame: float | None = None
@@ -141,7 +144,7 @@ class Connection:
                 delay = self.backoff.next_delay(minimum)
                 self.retry_at = time.monotonic() + delay  # the window counts down to it
                 if self.state is not ConnState.CREDENTIALS_REJECTED:
-                    self._set(ConnState.BACKING_OFF, f"{reason}; retry in {delay:.1f}s")
+                    self._set(ConnState.BACKING_OFF, f"{reason}; retrying in {math.ceil(delay)} s")
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), delay)
 
@@ -177,7 +180,8 @@ class Connection:
             self._set(ConnState.CREDENTIALS_REJECTED, str(exc))
             return str(exc), self.rejected_retry_s
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            return f"{type(exc).__name__}: {exc}"[:200], 0.0
+            self.last_error_detail = net_errors.detail(exc)
+            return net_errors.in_words(exc, urlsplit(self.url).hostname or self.url), 0.0
         except (ValueError, KeyError, TypeError) as exc:  # a garbled REST reply (token call): retry later
             return f"bad reply from the venue: {type(exc).__name__}: {exc}"[:200], 5.0
         finally:

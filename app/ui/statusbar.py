@@ -54,6 +54,7 @@ class VenueStatus(QLabel):
             ConnState.BACKING_OFF: t.warn,
         }.get(state, t.ask)
         tips = [f"{lk.name}: {lk.state.value} — {lk.transitions[-1].reason}" for lk in links]
+        tips += [f"last network error: {lk.last_error_detail}" for lk in links if lk.last_error_detail]
         if state is ConnState.LIVE:
             # Live, yet not all it was asked: amber, and the reason in words.
             refused = {m: why for lk in links for m, why in lk.refused.items()}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections.abc import Coroutine
 from pathlib import Path
@@ -458,7 +459,13 @@ class MainWindow(QMainWindow):
                 down[venue] = f"not connected: {widget.state_text}"  # e.g. needs credentials
             elif links and not live:
                 link = links[0]
-                down[venue] = f"{link.state.value}: {link.transitions[-1].reason}"
+                reason = link.transitions[-1].reason
+                if link.state is ConnState.BACKING_OFF and link.retry_at is not None:
+                    # What happened, and a countdown that stays true (the reason's own figure would not).
+                    words = reason.rsplit("; retrying in ", 1)[0]
+                    down[venue] = f"{words}; retrying in {max(0, math.ceil(link.retry_at - now))} s"
+                else:
+                    down[venue] = f"{link.state.value}: {reason}"
         model = self.watch_model
         repairs = running.engine.repairing(now) if running else {}
         refused = running.engine.refused() if running else {}

@@ -11,7 +11,6 @@ codes, host names and the venue's own error codes, and a final scrub removes any
 
 from __future__ import annotations
 
-import os
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from app.stream import net_errors
 from app.user.credentials import kraken_secret_problem
 from app.venues.kalshi.auth import KeyFormatError, auth_headers, load_private_key
 from app.venues.kraken.auth import NonceSource, SecretFormatError, token_request
@@ -152,18 +152,9 @@ async def _request(url: str, timeout: float, call: _Call) -> CheckResult:
             return await call(http)
     except TimeoutError:  # includes aiohttp's ServerTimeoutError
         return CheckResult(False, f"timed out: {host} did not answer within {timeout:g} s")
-    except aiohttp.ClientConnectorCertificateError:
-        return CheckResult(False, f"TLS certificate of {host} is not trusted (check the clock and proxies)")
-    except aiohttp.ClientSSLError:
-        return CheckResult(False, f"TLS handshake with {host} failed")
-    except aiohttp.ClientConnectorError as exc:
-        err = exc.os_error
-        # asyncio's text ("Connect call failed ('1.2.3.4', 443)") says less than the errno does.
-        reason = os.strerror(err.errno) if err.errno else err.strerror or type(err).__name__
-        return CheckResult(False, f"no network: cannot reach {host} ({reason})")
-    except aiohttp.ClientError as exc:
-        # Class name only: some aiohttp errors carry the request (and so its signed headers) in their text.
-        return CheckResult(False, f"connection to {host} failed ({type(exc).__name__})")
+    except (aiohttp.ClientError, OSError) as exc:
+        # The same words as the links use; never the error's own text, which can carry signed headers.
+        return CheckResult(False, net_errors.in_words(exc, host))
 
 
 async def _json(response: aiohttp.ClientResponse) -> Any:

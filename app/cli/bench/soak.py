@@ -179,7 +179,9 @@ async def _soak(
             messages = sum(h.messages for h in win.store.health.values()) - messages0
             if baseline is not None:
                 diff = tracemalloc.take_snapshot().compare_to(baseline, "lineno")
-                growth = [str(stat) for stat in diff[:15]]
+                traced = sum(stat.size_diff for stat in diff) / 1e6
+                # Python objects against RSS: what the heap does not explain is Qt's or fragmentation.
+                growth = [f"Python heap grew {traced:+.1f} MB while traced", *(str(st) for st in diff[:15])]
                 tracemalloc.stop()
         finally:
             del gc_timer
