@@ -45,7 +45,9 @@ TAPE_FLOOR = 100  # ...but no tape is trimmed below this many
 CANDLE_LIMIT = 720  # OHLC bars kept per market (12 h of 1-minute bars)
 CANDLE_TOTAL = 50_000  # bars over all markets (~20 MB): 70 markets with a full 12 h
 CANDLE_FLOOR = 120  # ...but no market keeps fewer than its last 2 h
-FILLS_LIMIT = 20_000  # the user's fills kept (oldest dropped first)
+# The user's fills kept (oldest dropped first): what the Fills view shows (its 5,000 rows); telling a
+# repeat from a new fill needs only the last few seconds' (the catch-up overlap).
+FILLS_LIMIT = 5_000
 ORDERS_LIMIT = 5_000  # order updates kept, by order id (least recently updated dropped first)
 STATUSES_LIMIT = 20_000  # lifecycle statuses of markets with no other state (Kalshi sends every market's)
 RATE_WINDOW_S = 5.0

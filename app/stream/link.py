@@ -392,13 +392,15 @@ class VenueLink(Connection):
         return task
 
     async def stop(self) -> None:
-        await super().stop()
+        # Our tasks first: the connection's HTTP session closes with it, and a REST call still running
+        # would then fail outside any await ("Task exception was never retrieved").
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await super().stop()
 
     def status(self) -> dict[str, Any]:
         """The link's own figures for ``StreamEngine.status`` beside the connection's."""

@@ -106,6 +106,7 @@ def run(
             f"final RSS {final} MB (target <= {RSS_LIMIT_MB:g} at 60 min), "
             f"{figures['messages_per_s']:,} msg/s on average, {figures['selections']} selections"
         )
+        print(f"  links: {figures['links']}\n  held at the end: {figures['held']}")
         for line in figures.get("growth", []):
             print(f"    {line}")
         print(f"  result: {'OK' if ok else 'FAILED'}{'' if judged else ' (shorter than 10 min: not judged)'}")
@@ -177,6 +178,21 @@ async def _soak(
                         baseline = tracemalloc.take_snapshot()
                 await asyncio.sleep(0.25)
             messages = sum(h.messages for h in win.store.health.values()) - messages0
+            running = win.running
+            links = {
+                link.name: {
+                    "connects": link.connects,
+                    "fill_catchups": link.fill_catchups,
+                    "fills_fetched": link.fills_fetched,
+                }
+                for link in (running.engine.links if running else [])
+            }
+            held = {
+                "fills": len(win.store.fills),
+                "trades_in_tapes": sum(len(m.tape) for m in win.store.markets.values()),
+                "orders": len(win.store.orders),
+                "market_states": len(win.store.markets),
+            }
             if baseline is not None:
                 diff = tracemalloc.take_snapshot().compare_to(baseline, "lineno")
                 traced = sum(stat.size_diff for stat in diff) / 1e6
@@ -193,4 +209,6 @@ async def _soak(
         "messages_per_s": round(messages / wall),
         "selections": selections,
         "growth": growth,
+        "links": links,
+        "held": held,
     }
