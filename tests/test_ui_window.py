@@ -16,6 +16,7 @@ from app.core.instruments import Venue
 from app.sim.server import SimOptions
 from app.ui import menus
 from app.ui.picker import MarketPicker
+from app.ui.watchlist_model import C_BID
 from app.ui.window import MainWindow
 from app.user import settings as settings_mod
 from app.user.secret_store import SecretStore
@@ -227,7 +228,12 @@ def test_the_ladder_shows_the_stores_book_and_fills_arrive(make_window: Factory)
     model = win.ladder.model
     shown_bids = [model.index(model.bid_row(k), 2).data() for k in range(len(bids))]
     shown_asks = [model.index(model.ask_row(k), 2).data() for k in range(len(asks))]
-    assert shown_bids == [f"{p:f}" for p, _ in bids] and shown_asks == [f"{p:f}" for p, _ in asks]
+    assert shown_bids == [f"{p:,f}" for p, _ in bids] and shown_asks == [f"{p:,f}" for p, _ in asks]
+    # one rule for Kraken prices: the ladder's best bid reads exactly as the watchlist's Bid cell
+    win.watch_model.refresh(win.store, {(Venue.KRAKEN, "BTC/USD")})  # the same moment as the ladder
+    row = win.watch_model.row_of(ref)
+    assert row is not None and book.best_bid_price() == bids[0][0]
+    assert win.watch_model.index(row, C_BID).data() == shown_bids[0]
     assert win.ladder.level_count() == len(bids) + len(asks)
     win.timer.start()
     pump_until(lambda: win.fills_model.rowCount() > 0, timeout=30)
