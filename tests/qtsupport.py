@@ -1,5 +1,6 @@
 """Qt test support: a qasync loop under pytest-qt (platform notes §4, style B), the simulator plus the
-stream engine started on it, and a waiter that pumps Qt (which drives the asyncio tasks) until done."""
+stream engine started on it, a waiter that pumps Qt (which drives the asyncio tasks) until done, and a
+user who answers the next modal dialog."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from typing import Any, TypeVar
 
 import pytest
 import qasync
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QDialog, QInputDialog
 
 from app.cli.window import collect_on_main_thread
 
@@ -42,6 +44,30 @@ def pump_until(pred: Callable[[], Any], timeout: float = 10.0) -> None:
             raise TimeoutError("condition not met in time")
         app.processEvents()
         time.sleep(0.002)
+
+
+def answer_next_dialog(fill: Callable[[QDialog], None]) -> None:
+    """Act on the next modal dialog as a user would, once it is open."""
+
+    def poll() -> None:
+        dialog = QApplication.activeModalWidget()
+        if isinstance(dialog, QDialog) and dialog.isVisible():
+            fill(dialog)
+        else:
+            QTimer.singleShot(20, poll)
+
+    QTimer.singleShot(0, poll)
+
+
+def type_name(name: str) -> Callable[[QDialog], None]:
+    """A user typing ``name`` into an input dialog and pressing OK."""
+
+    def fill(dialog: QDialog) -> None:
+        assert isinstance(dialog, QInputDialog)
+        dialog.setTextValue(name)
+        dialog.accept()
+
+    return fill
 
 
 @pytest.fixture

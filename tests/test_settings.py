@@ -95,16 +95,3 @@ def test_a_file_from_another_machine_without_the_sim_profile_gets_it_back(tmp_pa
     )
     st = s.load(tmp_path)
     assert [p.name for p in st.profiles] == [s.SIM_PROFILE, "Live"] and st.active_profile == s.SIM_PROFILE
-
-
-def test_export_and_import_keep_the_list_and_name_bad_lines(tmp_path: Path) -> None:
-    wl = Watchlist("Mine", [MarketRef.parse("BTC/USD"), MarketRef.parse("KXFED-26NOV21-T4.00")])
-    path = tmp_path / "mine.txt"
-    s.export_watchlist(wl, path)
-    assert path.read_text().splitlines() == ["# Mine", "kraken:BTC/USD", "kalshi:KXFED-26NOV21-T4.00"]
-    assert s.import_watchlist(path) == wl
-    (tmp_path / "j.json").write_text(json.dumps({"name": "J", "markets": ["eth/usd"]}))
-    assert s.import_watchlist(tmp_path / "j.json") == Watchlist("J", [MarketRef(Venue.KRAKEN, "ETH/USD")])
-    (tmp_path / "bad.txt").write_text("BTC/USD\n\nnot a market\n")
-    with pytest.raises(ValueError, match="line 3"):
-        s.import_watchlist(tmp_path / "bad.txt")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -182,3 +184,56 @@ def test_places_and_padding_for_columns() -> None:
     assert fmt.price(Venue.KALSHI, Decimal("0.87"), min_places=1) == "87.0¢"
     assert fmt.price(Venue.KRAKEN, Decimal("0.87"), min_places=4) == "0.87"  # wire precision rules
     assert fmt.size(Venue.KALSHI, Decimal("1500.00"), min_places=2) == "1,500.00"
+
+
+def test_column_places_line_up_kalshi_columns() -> None:
+    prices = [Decimal("0.87"), Decimal("0.8750"), Decimal("0.9000")]
+    assert fmt.cent_places(prices) == 1 and fmt.cent_places([Decimal("0.87")]) == 0
+    assert fmt.cent_places([]) == 0
+    padded = fmt.cent_places(prices)
+    assert [fmt.price(Venue.KALSHI, p, padded) for p in prices] == ["87.0¢", "87.5¢", "90.0¢"]
+    sizes = [Decimal("3.00"), Decimal("2.50"), Decimal("1500.00")]
+    assert fmt.column_places(sizes) == 1
+    assert [fmt.size(Venue.KALSHI, s, fmt.column_places(sizes)) for s in sizes] == ["3.0", "2.5", "1,500.0"]
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [("1234567.89", "1,234,568"), ("1000", "1,000"), ("12.345", "12.34"), ("0.0012345", "0.001234")],
+)
+def test_volume(value: str, text: str) -> None:  # Decimal rounds half-even: 12.345 -> 12.34
+    assert fmt.volume(Decimal(value)) == text
+
+
+def test_changes_spreads_and_countdowns() -> None:
+    assert fmt.change(Venue.KALSHI, Decimal("0.01")) == "+1¢"
+    assert fmt.change(Venue.KRAKEN, Decimal("-1250.5")) == "−1,250.5"  # a true minus sign, grouped
+    assert fmt.change(Venue.KRAKEN, Decimal("0")) == "0" and fmt.change(Venue.KRAKEN, None) == fmt.DASH
+    assert fmt.bps(Decimal("0.1"), Decimal("67000")) == "0.0 bps"
+    assert fmt.bps(Decimal("10"), Decimal("67000")) == "1.5 bps"
+    assert fmt.countdown(None) == "" and fmt.countdown(0) == "closed"
+    assert fmt.countdown(245) == "4m 05s" and fmt.countdown(3 * 3600 + 420) == "3h 07m"
+    assert fmt.countdown(53 * 3600) == "2d 5h"
+
+
+def test_axis_ticks_group_like_the_tables() -> None:
+    assert fmt.axis_ticks([67120.0, 67130.0], 10.0) == ["67,120", "67,130"]
+    assert fmt.axis_ticks([0.1, 0.15], 0.05) == ["0.10", "0.15"]  # the decimals the spacing needs
+    assert fmt.axis_ticks([1_250_000.0], 50_000.0) == ["1,250,000"]  # never 1.25e+06
+    assert fmt.axis_ticks([45.0], 0.0) == ["45"]
+
+
+def test_only_format_py_writes_prices_and_sizes() -> None:
+    """No view carries its own price formatting (``f"{price:f}"``, ``f"{cents}¢"``): a second formatter is
+    how the ladder once showed Kraken prices without the separators the watchlist had."""
+
+    ui = Path(fmt.__file__).parent
+    pattern = re.compile(r":,?f\}|\}¢")
+    found = [
+        f"{path.name}:{n}: {line.strip()}"
+        for path in sorted(ui.glob("*.py"))
+        if path.name != "format.py"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert not found, "\n".join(found)

@@ -1,6 +1,6 @@
 """The depth ladder against the real simulator and stream engine: rows equal the store's book (Kraken at
-wire precision, Kalshi in cents with implied probability), cumulative sizes and the depth curves agree,
-stale books are flagged, and a refresh never resets the model."""
+wire precision with thousands separators, as in the watchlist; Kalshi in cents with implied probability),
+cumulative sizes and the depth curves agree, stale books are flagged, and a refresh never resets the model."""
 
 from __future__ import annotations
 
@@ -20,18 +20,9 @@ from app.core.instruments import Venue
 from app.launch.launcher import Launch, launch
 from app.sim.market import SimConfig, SimMarket
 from app.sim.server import SimOptions
+from app.ui import format as fmt
 from app.ui import theme
-from app.ui.ladder import (
-    ASK_CUM,
-    ASK_SIZE,
-    BID_CUM,
-    BID_SIZE,
-    PRICE,
-    RAW_ROLE,
-    DepthLadder,
-    cents_text,
-    probability_text,
-)
+from app.ui.ladder import ASK_CUM, ASK_SIZE, BID_CUM, BID_SIZE, PRICE, RAW_ROLE, DepthLadder
 from app.user.secret_store import SecretStore
 from app.user.settings import Profile
 from tests.qtsupport import pump_until, run_on
@@ -90,13 +81,14 @@ def assert_rows_equal_book(ladder: DepthLadder, book: OrderBook) -> None:
 
 
 def test_cents_and_probability_text() -> None:
-    assert cents_text(Decimal("0.8700")) == "87¢"
-    assert cents_text(Decimal("0.8750")) == "87.5¢"
-    assert cents_text(Decimal("0.0001")) == "0.01¢"
-    assert cents_text(Decimal("1.0000")) == "100¢"
-    assert cents_text(Decimal("0.8700"), 1) == "87.0¢"
-    assert probability_text(Decimal("0.8700")) == "87.0%"
-    assert probability_text(Decimal("0.8755")) == "87.55%"
+    # The ladder's text is format.py's (there is no second formatter to drift from the watchlist's).
+    assert fmt.cents(Decimal("0.8700")) == "87¢"
+    assert fmt.cents(Decimal("0.8750")) == "87.5¢"
+    assert fmt.cents(Decimal("0.0001")) == "0.01¢"
+    assert fmt.cents(Decimal("1.0000")) == "100¢"
+    assert fmt.cents(Decimal("0.8700"), 1) == "87.0¢"
+    assert fmt.probability(Decimal("0.8700")) == "87.0%"
+    assert fmt.probability(Decimal("0.8755")) == "87.55%"
 
 
 def test_kraken_ladder_equals_book(qtbot, qloop, qtmodeltester, qapp: QApplication) -> None:
@@ -115,11 +107,16 @@ def test_kraken_ladder_equals_book(qtbot, qloop, qtmodeltester, qapp: QApplicati
         assert_rows_equal_book(ladder, book)
         bids, asks = book.levels_as_decimals(ladder.levels)
         assert ladder.level_count() == len(bids) + len(asks) > 0
-        # Kraken keeps the wire precision text
-        assert cell(ladder, ladder.model.bid_row(0), PRICE) == f"{bids[0][0]:f}"
-        assert cell(ladder, ladder.model.ask_row(0), PRICE) == f"{asks[0][0]:f}"
+        # Kraken keeps the wire precision text, grouped in thousands as the watchlist shows it
+        best_bid = cell(ladder, ladder.model.bid_row(0), PRICE)
+        assert best_bid == f"{bids[0][0]:,f}" == fmt.price(Venue.KRAKEN, bids[0][0])
+        assert isinstance(best_bid, str) and "," in best_bid  # BTC is in the tens of thousands
+        assert cell(ladder, ladder.model.ask_row(0), PRICE) == f"{asks[0][0]:,f}"
+        assert cell(ladder, ladder.model.bid_row(0), BID_SIZE) == fmt.size(Venue.KRAKEN, bids[0][1])
         assert ladder.mid_line.value() == pytest.approx(float(bids[0][0] + asks[0][0]) / 2)
-        assert f"{bids[0][0]:f}" in ladder.header.text() and "Spread" in ladder.header.text()
+        assert f"{bids[0][0]:,f}" in ladder.header.text() and "Spread" in ladder.header.text()
+        axis = ladder.plot.getPlotItem().getAxis("bottom")
+        assert axis.tickStrings([67120.0], 1.0, 10.0) == ["67,120"]  # the depth chart's axis reads alike
         qtmodeltester.check(ladder.model)
 
         # the feed moves on; each refresh still matches and never resets the model
@@ -188,7 +185,7 @@ def test_kalshi_ladder_in_cents_equals_truth(qtbot, qloop, qtmodeltester, qapp: 
         assert len(decimals) == 1  # one book, one number of decimals: the column lines up
         row = ladder.model.bid_row(0)
         tip = cell(ladder, row, PRICE, Qt.ItemDataRole.ToolTipRole)
-        assert isinstance(tip, str) and probability_text(bids[0][0]) in tip
+        assert isinstance(tip, str) and fmt.probability(bids[0][0]) in tip
         assert "¢" in ladder.header.text()
         # depth chart x-axis in cents: the mid line sits between best bid and ask, in cents
         assert ladder.mid_line.value() == pytest.approx(float(bids[0][0] + asks[0][0]) * 50)

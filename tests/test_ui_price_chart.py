@@ -93,7 +93,12 @@ def test_kraken_trades_mid_and_candles(qtbot, qloop, qapp: QApplication) -> None
     with running(qloop, {Venue.KALSHI: [], Venue.KRAKEN: ["BTC/USD"]}) as run:
         store = run.engine.store
         chart = chart_for(qtbot, Venue.KRAKEN, "BTC/USD")
-        assert chart.plot.getPlotItem().getAxis("left").labelText == "USD"
+        axis = chart.plot.getPlotItem().getAxis("left")
+        assert axis.labelText == "USD"
+        assert axis.tickStrings([97_000.0, 97_050.0], 1.0, 50.0) == [
+            "97,000",
+            "97,050",
+        ]  # as the ladder writes them
 
         def fed() -> bool:
             chart.refresh(store)  # as the window's timer would

@@ -8,19 +8,19 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QInputDialog, QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.core.instruments import Venue
 from app.sim.server import SimOptions
-from app.ui import menus
 from app.ui.picker import MarketPicker
+from app.ui.watchlist_model import C_BID
 from app.ui.window import MainWindow
 from app.user import settings as settings_mod
 from app.user.secret_store import SecretStore
 from app.user.settings import MarketRef
-from tests.qtsupport import pump_until, run_on
+from tests.qtsupport import answer_next_dialog, pump_until, run_on, type_name
 
 Factory = Callable[[], MainWindow]
 
@@ -50,28 +50,6 @@ def make_window(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path) 
 def _close(qloop: asyncio.AbstractEventLoop, win: MainWindow) -> None:
     win.close()
     run_on(qloop, win.shutdown())
-
-
-def _answer_next_dialog(fill: Callable[[QDialog], None]) -> None:
-    """Act on the next modal dialog as a user would, once it is open."""
-
-    def poll() -> None:
-        dialog = QApplication.activeModalWidget()
-        if isinstance(dialog, QDialog) and dialog.isVisible():
-            fill(dialog)
-        else:
-            QTimer.singleShot(20, poll)
-
-    QTimer.singleShot(0, poll)
-
-
-def _type_name(name: str) -> Callable[[QDialog], None]:
-    def fill(dialog: QDialog) -> None:
-        assert isinstance(dialog, QInputDialog)
-        dialog.setTextValue(name)
-        dialog.accept()
-
-    return fill
 
 
 def _sim_book_subscriptions(win: MainWindow) -> dict[Venue, set[str]]:
@@ -105,10 +83,10 @@ def test_watchlists_through_the_menus_survive_a_restart(
 ) -> None:
     win = make_window()
     seeded = list(win.settings.watchlist().markets)
-    _answer_next_dialog(_type_name("Crypto"))
+    answer_next_dialog(type_name("Crypto"))
     win.actions_by_name["wl_new"].trigger()
     assert win.settings.active_watchlist == "Crypto" and win.watch_model.rowCount() == 0
-    _answer_next_dialog(_type_name("Coins"))
+    answer_next_dialog(type_name("Coins"))
     win.actions_by_name["wl_rename"].trigger()
     assert [w.name for w in win.settings.watchlists] == ["Default", "Coins"]
     # A name already taken is refused with a message, and nothing changes.
@@ -120,29 +98,29 @@ def test_watchlists_through_the_menus_survive_a_restart(
         dialog.accept()
 
     def taken(dialog: QDialog) -> None:
-        _type_name("Default")(dialog)
-        _answer_next_dialog(dismiss)
+        type_name("Default")(dialog)
+        answer_next_dialog(dismiss)
 
-    _answer_next_dialog(taken)
+    answer_next_dialog(taken)
     win.actions_by_name["wl_rename"].trigger()
     assert box and "already exists" in box[0]
     assert win.settings.active_watchlist == "Coins"
     # Add one market, make a throwaway list and delete it.
-    menus.switch_watchlist(win, "Coins")
+    win.switch_watchlist("Coins")
     win.settings.watchlist().add(MarketRef(Venue.KRAKEN, "ETH/USD"))
     win.watchlist_changed()
-    _answer_next_dialog(_type_name("Scratch"))
+    answer_next_dialog(type_name("Scratch"))
     win.actions_by_name["wl_new"].trigger()
 
     def yes(dialog: QDialog) -> None:
         assert isinstance(dialog, QMessageBox)
         dialog.button(QMessageBox.StandardButton.Yes).click()
 
-    _answer_next_dialog(yes)
+    answer_next_dialog(yes)
     win.actions_by_name["wl_delete"].trigger()
     assert [w.name for w in win.settings.watchlists] == ["Default", "Coins"]
     assert win.settings.active_watchlist == "Default"
-    menus.switch_watchlist(win, "Coins")
+    win.switch_watchlist("Coins")
     win.docks["health"].hide()
     _close(qloop, win)
 
@@ -171,7 +149,7 @@ def test_a_market_added_from_the_picker_is_subscribed_and_its_row_fills(make_win
         assert dialog.proxy.rowCount() == 1
         dialog._enter()
 
-    _answer_next_dialog(pick)
+    answer_next_dialog(pick)
     win.actions_by_name["add"].trigger()
     ref = MarketRef(Venue.KRAKEN, target)
     assert wl.markets[-1] == ref and win.selected == ref
@@ -185,7 +163,7 @@ def test_a_market_added_from_the_picker_is_subscribed_and_its_row_fills(make_win
         dialog.search.setText(kalshi_target.lower())
         dialog._enter()
 
-    _answer_next_dialog(pick_kalshi)
+    answer_next_dialog(pick_kalshi)
     win.actions_by_name["add"].trigger()
     pump_until(lambda: kalshi_target in _sim_book_subscriptions(win)[Venue.KALSHI], timeout=10)
 
@@ -227,7 +205,12 @@ def test_the_ladder_shows_the_stores_book_and_fills_arrive(make_window: Factory)
     model = win.ladder.model
     shown_bids = [model.index(model.bid_row(k), 2).data() for k in range(len(bids))]
     shown_asks = [model.index(model.ask_row(k), 2).data() for k in range(len(asks))]
-    assert shown_bids == [f"{p:f}" for p, _ in bids] and shown_asks == [f"{p:f}" for p, _ in asks]
+    assert shown_bids == [f"{p:,f}" for p, _ in bids] and shown_asks == [f"{p:,f}" for p, _ in asks]
+    # one rule for Kraken prices: the ladder's best bid reads exactly as the watchlist's Bid cell
+    win.watch_model.refresh(win.store, {(Venue.KRAKEN, "BTC/USD")})  # the same moment as the ladder
+    row = win.watch_model.row_of(ref)
+    assert row is not None and book.best_bid_price() == bids[0][0]
+    assert win.watch_model.index(row, C_BID).data() == shown_bids[0]
     assert win.ladder.level_count() == len(bids) + len(asks)
     win.timer.start()
     pump_until(lambda: win.fills_model.rowCount() > 0, timeout=30)
@@ -236,10 +219,10 @@ def test_the_ladder_shows_the_stores_book_and_fills_arrive(make_window: Factory)
 def test_import_export_and_bad_files(make_window: Factory, tmp_path: Path) -> None:
     win = make_window()
     out = tmp_path / "export.txt"
-    menus.export_watchlist(win, str(out))
+    win.export_watchlist(str(out))
     text = out.read_text()
     assert text.startswith("# Default") and "kraken:BTC/USD" in text
-    menus.import_watchlist(win, str(out))
+    win.import_watchlist(str(out))
     assert win.settings.active_watchlist == "Default (2)"
     assert win.settings.watchlist().markets == win.settings.watchlist("Default").markets
     bad = tmp_path / "bad.txt"
@@ -251,8 +234,8 @@ def test_import_export_and_bad_files(make_window: Factory, tmp_path: Path) -> No
         seen.append(dialog.text())
         dialog.accept()
 
-    _answer_next_dialog(dismiss)
-    menus.import_watchlist(win, str(bad))
+    answer_next_dialog(dismiss)
+    win.import_watchlist(str(bad))
     assert seen and "line 2" in seen[0]
     assert len(win.settings.watchlists) == 2
 
@@ -297,7 +280,7 @@ def test_about_shows_the_package_metadata_version(make_window: Factory) -> None:
         seen.append((dialog.text(), dialog.detailedText()))
         dialog.accept()
 
-    _answer_next_dialog(read)
+    answer_next_dialog(read)
     win.actions_by_name["about"].trigger()
     pump_until(lambda: bool(seen), timeout=10)
     text, details = seen[0]

@@ -1,14 +1,19 @@
-"""Display text for numbers and times, shared by every view. Pure functions, no Qt.
+"""Display text for numbers and times: the only place a view turns a price, size, amount or time into text
+(watchlist, ladder and its depth chart, tape, fills, positions, health, the price chart's axis). Pure
+functions, no Qt.
 
 Values stay ``Decimal`` until here, so nothing is rounded by accident: Kraken prices and sizes keep the
-wire precision they arrived with (``0.10000000`` stays eight decimals, which keeps a column aligned),
-and Kalshi's dollar prices become cents with as many decimals as the tick needs (``0.875`` -> ``87.5¢``).
-A missing value is always ``DASH``, never ``None`` or ``"0"``.
+wire precision they arrived with (``0.10000000`` stays eight decimals, which keeps a column aligned) and
+are grouped in thousands everywhere (``67,123.4``), and Kalshi's dollar prices become cents with as many
+decimals as the tick needs (``0.875`` -> ``87.5¢``). A missing value is always ``DASH``, never ``None`` or
+``"0"``.
 """
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Iterable
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from app.core.events import TakerSide
@@ -39,6 +44,16 @@ def places(value: Decimal) -> int:
     exponent = trimmed(value).as_tuple().exponent
     assert isinstance(exponent, int)  # finite: prices and sizes are never NaN or infinite
     return max(0, -exponent)
+
+
+def column_places(values: Iterable[Decimal]) -> int:
+    """Decimals the longest of ``values`` needs: pass it as ``min_places`` to line up a column."""
+    return max((places(v) for v in values), default=0)
+
+
+def cent_places(dollars: Iterable[Decimal]) -> int:
+    """Decimals the cents of a column of Kalshi prices need (0 on a whole-cent book, 1 on a deci-cent one)."""
+    return column_places(d * _HUNDRED for d in dollars)
 
 
 def _at_least(value: Decimal, min_places: int, grouped: bool = False) -> str:
@@ -79,6 +94,38 @@ def size(venue: Venue, value: Decimal | None, min_places: int = 0) -> str:
     if venue is Venue.KALSHI:
         return _at_least(value, min_places, grouped=True)
     return format(value, ",f")
+
+
+def volume(value: Decimal | None) -> str:
+    """A 24 h volume at a glance: whole units once large, two decimals below that, four significant
+    digits under one (the column's sort key stays exact)."""
+    if value is None:
+        return DASH
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if abs(value) >= 1:
+        return f"{value:,.2f}"
+    return f"{value:.4g}"
+
+
+def change(venue: Venue, value: Decimal | None) -> str:
+    """A price change as the venue's price with its sign (``+1¢``); a fall gets a true minus sign (U+2212)."""
+    if value is None:
+        return DASH
+    text = price(venue, abs(value))
+    return ("+" if value > 0 else "−" if value < 0 else "") + text
+
+
+def bps(spread: Decimal, mid: Decimal) -> str:
+    """A spread relative to the mid, in basis points: ``1.5 bps``."""
+    return f"{spread / mid * 10_000:.1f} bps"
+
+
+def axis_ticks(values: Iterable[float], spacing: float) -> list[str]:
+    """Tick labels for a plot axis of prices or sizes: grouped like the tables (``67,120``), with the
+    decimals the tick spacing needs (plot coordinates are floats already; nothing exact is lost here)."""
+    decimals = max(0, math.ceil(-math.log10(spacing))) if spacing > 0 else 0
+    return [f"{v:,.{decimals}f}" for v in values]
 
 
 def money(value: Decimal | None, *, signed: bool = False, symbol: str = "$", cents_only: bool = False) -> str:
@@ -141,6 +188,21 @@ def age(seconds: float | None) -> str:
     if seconds < 86400:
         return f"{int(seconds // 3600)} h"
     return f"{int(seconds // 86400)} d"
+
+
+def countdown(seconds: float | None) -> str:
+    """Time left until a market closes: ``4m 05s``, ``3h 07m``, ``2d 5h``; ``closed`` once past."""
+    if seconds is None:
+        return ""
+    if seconds <= 0:
+        return "closed"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes}m {int(seconds % 60):02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}h {minutes:02d}m"
+    return f"{hours // 24}d {hours % 24}h"
 
 
 def side(venue: Venue, taker_side: TakerSide | None) -> str:

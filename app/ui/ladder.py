@@ -3,7 +3,7 @@
 The table has a fixed ``2 * levels`` rows, best ask just above the middle and best bid just below it, so
 the spread stays in one place on screen and a refresh only ever emits ``dataChanged`` (a reset happens
 only when ``levels`` changes). Kalshi prices are YES prices shown in cents; Kraken prices keep their wire
-precision.
+precision. Every number's text comes from app/ui/format.py, so the ladder reads like the watchlist.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from app.core.instruments import Venue
 from app.core.store import MarketStore
 from app.ui import format as fmt
 from app.ui import theme as themes
+from app.ui.axes import NumberAxis
 from app.ui.theme import Theme
 
 Levels = list[tuple[Decimal, Decimal]]
@@ -44,54 +45,7 @@ COLUMNS = ("Bid total", "Bid", "Price", "Ask", "Ask total")
 BID_CUM, BID_SIZE, PRICE, ASK_SIZE, ASK_CUM = range(5)
 RAW_ROLE = Qt.ItemDataRole.UserRole  # the exact Decimal behind a cell (None when empty)
 BAR_ROLE = Qt.ItemDataRole.UserRole + 1  # a size cell's share of the largest visible level, 0..1
-_HUNDRED = Decimal(100)
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-
-
-# ------------------------------------------------------------------ display text
-
-
-def cents(price: Decimal) -> Decimal:
-    """A Kalshi dollar price as cents (0.8750 -> 87.5), without trailing zeros."""
-    return fmt.trimmed(price * _HUNDRED)
-
-
-def cents_decimals(prices: list[Decimal]) -> int:
-    """Decimals every price needs in cents, so one book's prices line up (0 on whole-cent books)."""
-    most = 0
-    for p in prices:
-        exp = cents(p).as_tuple().exponent
-        assert isinstance(exp, int)
-        most = max(most, -exp)
-    return most
-
-
-def cents_text(price: Decimal, decimals: int | None = None) -> str:
-    """Cents, padded to ``decimals`` so one book's prices line up (``fmt.cents`` without padding)."""
-    if decimals is None:
-        return fmt.cents(price)
-    return f"{cents(price).quantize(Decimal(1).scaleb(-decimals)):f}¢"
-
-
-probability_text = fmt.probability  # implied probability of YES: 0.87 -> "87.0%"
-
-
-def size_decimals(venue: Venue | None, sizes: list[Decimal]) -> int | None:
-    """Kalshi sizes are contracts with two wire decimals, mostly whole: show 0 decimals when every
-    visible size is whole, else 2, so the column lines up. None (Kraken): keep the wire precision."""
-    if venue is not Venue.KALSHI:
-        return None
-    return 0 if all(s == s.to_integral_value() for s in sizes) else 2
-
-
-def size_text(size: Decimal, decimals: int | None = None) -> str:
-    if decimals is None:
-        return f"{size:,f}"
-    return f"{size:,.{decimals}f}"
-
-
-def price_text(venue: Venue | None, price: Decimal, cent_decimals: int | None = None) -> str:
-    return cents_text(price, cent_decimals) if venue is Venue.KALSHI else f"{price:f}"
 
 
 def _cumulative(levels: Levels) -> list[Decimal]:
@@ -162,24 +116,31 @@ class LadderModel(QAbstractTableModel):
         """New levels (best first); emits one ranged ``dataChanged`` over the rows that differ."""
         n = self._levels
         bids, asks = bids[:n], asks[:n]
-        kalshi = venue is Venue.KALSHI
-        cdec = cents_decimals([p for p, _ in bids] + [p for p, _ in asks]) if kalshi else None
-        sdec = size_decimals(venue, [s for _, s in bids] + [s for _, s in asks])
         text: list[tuple[str, ...]] = [_EMPTY] * (2 * n)
         raw: list[tuple[Decimal | None, ...]] = [_NO_RAW] * (2 * n)
         tips: list[str | None] = [None] * (2 * n)
-        for k, ((price, size), cum) in enumerate(zip(asks, _cumulative(asks), strict=True)):
-            row = n - 1 - k
-            shown = price_text(venue, price, cdec)
-            text[row] = ("", "", shown, size_text(size, sdec), size_text(cum, sdec))
-            raw[row] = (None, None, price, size, cum)
-            tips[row] = _tip(kalshi, price)
-        for k, ((price, size), cum) in enumerate(zip(bids, _cumulative(bids), strict=True)):
-            row = n + k
-            shown = price_text(venue, price, cdec)
-            text[row] = (size_text(cum, sdec), size_text(size, sdec), shown, "", "")
-            raw[row] = (cum, size, price, None, None)
-            tips[row] = _tip(kalshi, price)
+        if venue is not None:  # no market, no levels: every row stays blank
+            # One book, one number of decimals per column (Kalshi's sub-cent prices, fractional
+            # contracts), so the decimal points line up; Kraken keeps its wire precision anyway.
+            both = bids + asks
+            pdec = fmt.cent_places(p for p, _ in both)
+            sdec = fmt.column_places(s for _, s in both)
+
+            def cells(price: Decimal, size: Decimal, cum: Decimal) -> tuple[str, str, str]:
+                return fmt.price(venue, price, pdec), fmt.size(venue, size, sdec), fmt.size(venue, cum, sdec)
+
+            for k, ((price, size), cum) in enumerate(zip(asks, _cumulative(asks), strict=True)):
+                row = n - 1 - k
+                shown, size_s, cum_s = cells(price, size, cum)
+                text[row] = ("", "", shown, size_s, cum_s)
+                raw[row] = (None, None, price, size, cum)
+                tips[row] = _tip(venue, price)
+            for k, ((price, size), cum) in enumerate(zip(bids, _cumulative(bids), strict=True)):
+                row = n + k
+                shown, size_s, cum_s = cells(price, size, cum)
+                text[row] = (cum_s, size_s, shown, "", "")
+                raw[row] = (cum, size, price, None, None)
+                tips[row] = _tip(venue, price)
         biggest = max((s for _, s in bids + asks), default=Decimal(0))
         if stale != self._stale or biggest != self._biggest:  # every row's look or size bar moves
             self._stale, self._biggest = stale, biggest
@@ -246,10 +207,10 @@ class LadderModel(QAbstractTableModel):
         return Qt.ItemFlag.ItemIsEnabled if index.isValid() else Qt.ItemFlag.NoItemFlags
 
 
-def _tip(kalshi: bool, price: Decimal) -> str | None:
-    if not kalshi:
+def _tip(venue: Venue, price: Decimal) -> str | None:
+    if venue is not Venue.KALSHI:
         return None
-    return f"YES {cents_text(price)} = ${price:f} · implied probability {probability_text(price)}"
+    return f"YES {fmt.cents(price)} = {fmt.money(price)} · implied probability {fmt.probability(price)}"
 
 
 class SizeBarDelegate(QStyledItemDelegate):
@@ -336,7 +297,9 @@ class DepthLadder(QWidget):
         self.table.setWordWrap(False)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
-        self.plot = pg.PlotWidget(self)
+        self.plot = pg.PlotWidget(
+            self, axisItems={"bottom": NumberAxis("bottom"), "left": NumberAxis("left")}
+        )
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
@@ -419,7 +382,7 @@ class DepthLadder(QWidget):
         self._stack.setCurrentIndex(1)
         self.model.set_book(venue, bids, asks, stale)
         self._set_stale(book.stale_reason if stale else None)
-        self._set_header(self._title() + self._quote_html(bids, asks))
+        self._set_header(self._title() + self._quote_html(venue, bids, asks))
         self._update_depth(bids, asks)
         if not self._centred:
             self._centred = True
@@ -451,28 +414,25 @@ class DepthLadder(QWidget):
         self.table.scrollTo(best_ask, QAbstractItemView.ScrollHint.PositionAtCenter)
 
     def _title(self) -> str:
-        venue = "Kalshi" if self._venue is Venue.KALSHI else "Kraken"
+        venue = fmt.venue_name(self._venue) if self._venue is not None else ""
         name = html.escape(self._market or "")
         return f"<b>{name}</b> <span style='color:{self._theme.dim_text}'>{venue}</span>"
 
-    def _quote_html(self, bids: Levels, asks: Levels) -> str:
-        t, venue = self._theme, self._venue
+    def _quote_html(self, venue: Venue, bids: Levels, asks: Levels) -> str:
+        t = self._theme
         bid = bids[0][0] if bids else None
         ask = asks[0][0] if asks else None
-        cdec = cents_decimals([p for p in (bid, ask) if p is not None]) if venue is Venue.KALSHI else None
-        bid_s = "—" if bid is None else price_text(venue, bid, cdec)
-        ask_s = "—" if ask is None else price_text(venue, ask, cdec)
+        pdec = fmt.cent_places(p for p in (bid, ask) if p is not None)
         parts = [
-            f"&nbsp;&nbsp;Bid <span style='color:{t.bid}'>{bid_s}</span>",
-            f"Ask <span style='color:{t.ask}'>{ask_s}</span>",
+            f"&nbsp;&nbsp;Bid <span style='color:{t.bid}'>{fmt.price(venue, bid, pdec)}</span>",
+            f"Ask <span style='color:{t.ask}'>{fmt.price(venue, ask, pdec)}</span>",
         ]
         if bid is not None and ask is not None:
             spread = ask - bid
             if venue is Venue.KALSHI:
-                parts.append(f"Spread {cents_text(spread)}")
+                parts.append(f"Spread {fmt.cents(spread)}")
             else:
-                bps = spread / ((ask + bid) / 2) * 10_000
-                parts.append(f"Spread {spread:f} ({bps:.1f} bps)")
+                parts.append(f"Spread {fmt.price(venue, spread)} ({fmt.bps(spread, (ask + bid) / 2)})")
         return " &nbsp;".join(parts)
 
     def _set_header(self, text: str) -> None:

@@ -31,6 +31,7 @@ from app.core.events import Candle, TakerSide
 from app.core.instruments import Venue
 from app.core.store import MarketStore
 from app.ui import theme as themes
+from app.ui.axes import NumberAxis
 from app.ui.theme import Theme
 
 WINDOWS: dict[str, float] = {"1m": 60.0, "5m": 300.0, "15m": 900.0, "1h": 3600.0}
@@ -242,7 +243,8 @@ class PriceChart(QWidget):
         bar.addStretch(1)
         bar.addWidget(self.stale_label)
 
-        self.plot = pg.PlotWidget(self, axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+        axes = {"bottom": pg.DateAxisItem(orientation="bottom"), "left": NumberAxis("left")}
+        self.plot = pg.PlotWidget(self, axisItems=axes)
         item = self.plot.getPlotItem()
         item.setMenuEnabled(False)
         item.setDownsampling(auto=True, mode="peak")

@@ -94,8 +94,8 @@ class TradeTapeModel(TableModel):
         """Note the decimals Kalshi trades need; True if the column's decimals grew."""
         if self.venue is not Venue.KALSHI or not trades:
             return False
-        price = max(fmt.places(t.price * 100) for t in trades)
-        size = max(fmt.places(t.size) for t in trades)
+        price = fmt.cent_places(t.price for t in trades)
+        size = fmt.column_places(t.size for t in trades)
         if price <= self._price_places and size <= self._size_places:
             return False
         self._price_places = max(price, self._price_places)

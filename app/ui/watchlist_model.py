@@ -310,11 +310,11 @@ class WatchlistModel(QAbstractTableModel):
             fmt.price(venue, bid),
             fmt.price(venue, ask),
             fmt.price(venue, last),
-            _change(venue, change),
-            _volume(volume),
+            fmt.change(venue, change),
+            fmt.volume(volume),
             fmt.price(venue, spread),
             fmt.probability(prob) if kalshi else "",
-            _countdown(closes) if kalshi else "",
+            fmt.countdown(closes) if kalshi else "",
             fmt.age(age),
             status,
         ]
@@ -365,35 +365,3 @@ def _sortable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
     return value
-
-
-def _volume(value: Decimal | None) -> str:
-    """24 h volume at a glance: whole units once large, two decimals below that (the sort key is exact)."""
-    if value is None:
-        return fmt.DASH
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    if abs(value) >= 1:
-        return f"{value:,.2f}"
-    return f"{value:.4g}"
-
-
-def _change(venue: Venue, value: Decimal | None) -> str:
-    if value is None:
-        return fmt.DASH
-    text = fmt.price(venue, abs(value))
-    return ("+" if value > 0 else "−" if value < 0 else "") + text
-
-
-def _countdown(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    if seconds <= 0:
-        return "closed"
-    minutes = int(seconds // 60)
-    if minutes < 60:
-        return f"{minutes}m {int(seconds % 60):02d}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours}h {minutes:02d}m"
-    return f"{hours // 24}d {hours % 24}h"

@@ -3,6 +3,10 @@
 Nothing repaints per message. A 25 Hz timer pulls what changed from the market store and hands it to
 the models and plots; ages, health and the status bar move once a second or so. Engine work (connect,
 watchlist edits, market lists) runs as asyncio tasks on the qasync loop, so the window never waits.
+
+The menus and shortcuts come from app/ui/actions.py; the window implements what they call (its
+``ActionHandlers``): dialogs here, watchlist edits in app/user/watchlists.py, whose ``Edit`` says what to
+save, redraw and resubscribe.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import asyncio
 import contextlib
 import math
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +26,13 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QDockWidget,
+    QFileDialog,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMessageBox,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -36,7 +43,8 @@ from app.core.store import MarketStore
 from app.launch.catalog import CatalogError, MarketInfo, kalshi_markets, kraken_pairs
 from app.launch.launcher import Launch, launch
 from app.stream.state import ConnState
-from app.ui import theme
+from app.ui import actions, theme
+from app.ui.actions import Choice
 from app.ui.ladder import DepthLadder
 from app.ui.price_chart import PriceChart
 from app.ui.statusbar import VenueStatus
@@ -45,6 +53,7 @@ from app.ui.watchlist_model import WatchlistModel
 from app.user import settings as settings_mod
 from app.user.secret_store import SecretStore
 from app.user.settings import MarketRef, Settings
+from app.user.watchlists import Edit, WatchlistError, Watchlists
 
 REFRESH_HZ = 25  # per view; the timer runs twice as fast and alternates between two halves of the window
 SLOW_EVERY = REFRESH_HZ  # view updates between the once-a-second ones
@@ -66,6 +75,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.settings = settings
+        self.watchlists = Watchlists(settings)
         self.secrets = secrets
         self.config_dir = config_dir or settings_mod.config_dir()
         self.sim_options = sim_options
@@ -89,9 +99,7 @@ class MainWindow(QMainWindow):
         self._build_central()
         self._build_docks()
         self._build_status()
-        from app.ui.menus import build_menus
-
-        self.actions_by_name: dict[str, QAction] = build_menus(self)
+        self.actions_by_name: dict[str, QAction] = actions.install(self, self)
         self._default_state = self.saveState()
         self._restore_layout()
         self._apply_theme()
@@ -406,6 +414,190 @@ class MainWindow(QMainWindow):
         self.ladder.refresh(self.store)
         self.chart.refresh(self.store)
         self.tape_model.refresh(self.store)
+
+    # ------------------------------------------------------------------ user actions (app/ui/actions.py)
+
+    def _edit(self, title: str, edit: Callable[[], Edit | None]) -> None:
+        """One watchlist edit: a refusal is shown in a box titled ``title``; a change is saved, shown and
+        (when the market set moved) sent to the venues."""
+        try:
+            done = edit()
+        except WatchlistError as exc:
+            QMessageBox.warning(self, title, str(exc))
+            return
+        if done is None:
+            return
+        if done.reordered:  # a sorted view would hide the move: back to the list's own order
+            self.table.sortByColumn(-1, self.table.horizontalHeader().sortIndicatorOrder())
+        if not done.keep_selection:
+            self.selected = None
+        self.watchlist_changed(resubscribe=done.resubscribe)
+        if done.select is not None:
+            self.select(done.select)
+        if done.message:
+            self.statusBar().showMessage(done.message, 8_000)
+
+    def new_watchlist(self) -> None:
+        name, ok = QInputDialog.getText(self, "New watchlist", "Name:")
+        if ok:
+            self._edit("New watchlist", lambda: self.watchlists.new(name))
+
+    def rename_watchlist(self) -> None:
+        old = self.settings.active_watchlist
+        name, ok = QInputDialog.getText(self, "Rename watchlist", "New name:", text=old)
+        if ok:
+            self._edit("Rename watchlist", lambda: self.watchlists.rename(name))
+
+    def delete_watchlist(self) -> None:
+        wl = self.watchlists.current
+        answer = QMessageBox.question(
+            self, "Delete watchlist", f"Delete the watchlist “{wl.name}” and its {len(wl.markets)} markets?"
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self._edit("Delete watchlist", self.watchlists.delete)
+
+    def switch_watchlist(self, name: str) -> None:
+        self._edit("Switch watchlist", lambda: self.watchlists.switch(name))
+
+    def next_watchlist(self) -> None:
+        self._edit("Next watchlist", self.watchlists.cycle)
+
+    def watchlist_choices(self) -> list[Choice]:
+        active = self.settings.active_watchlist
+        return [
+            Choice(w.name, f"{w.name}  ({len(w.markets)})", w.name == active)
+            for w in self.settings.watchlists
+        ]
+
+    def add_market(self) -> None:
+        from app.ui.picker import MarketPicker
+
+        picker = MarketPicker({(r.venue, r.market) for r in self.watchlists.current.markets}, self)
+        picker.setObjectName("marketPicker")
+        for venue, items in self.catalog.items():
+            picker.add_markets(venue, items)
+        for venue, message in self.catalog_errors.items():
+            picker.venue_failed(venue, message)
+
+        async def fill_when_ready() -> None:
+            await self.catalog_ready.wait()
+            for venue, items in self.catalog.items():
+                if not any(i.venue is venue for i in picker.model.items):
+                    picker.add_markets(venue, items)
+            for venue, message in self.catalog_errors.items():
+                picker.venue_failed(venue, message)
+
+        task = None
+        if not self.catalog_ready.is_set():  # the lists are still arriving: show them as they land
+            task = self.spawn(fill_when_ready(), "loading market lists")
+        accepted = picker.exec()
+        if task is not None:
+            task.cancel()
+        if accepted:
+            self._edit("Add market", lambda: self.watchlists.add(picker.chosen()))
+
+    def remove_market(self) -> None:
+        ref = self.selected
+        if ref is not None:
+            self._edit("Remove market", lambda: self.watchlists.remove(ref))
+
+    def move_market_up(self) -> None:
+        self._move_market(-1)
+
+    def move_market_down(self) -> None:
+        self._move_market(1)
+
+    def _move_market(self, step: int) -> None:
+        ref = self.selected
+        if ref is not None:
+            self._edit("Move market", lambda: self.watchlists.move(ref, step))
+
+    def find_market(self) -> None:
+        self.filter.setFocus()
+        self.filter.selectAll()
+
+    def next_market(self) -> None:
+        self.step_selection(1)
+
+    def previous_market(self) -> None:
+        self.step_selection(-1)
+
+    def import_watchlist(self, path: str | None = None) -> None:
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Import watchlist", "", "Watchlists (*.txt *.json);;All files (*)"
+            )
+            if not path:
+                return
+        self._edit("Import watchlist", lambda: self.watchlists.import_file(Path(path)))
+
+    def export_watchlist(self, path: str | None = None) -> None:
+        if path is None:
+            name = self.watchlists.current.name
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Export watchlist", f"{name}.txt", "Watchlists (*.txt)"
+            )
+            if not path:
+                return
+        try:
+            message = self.watchlists.export_file(Path(path))
+        except WatchlistError as exc:
+            QMessageBox.warning(self, "Export watchlist", str(exc))
+            return
+        self.statusBar().showMessage(message, 8_000)
+
+    def open_profiles(self) -> None:
+        from app.ui.profiles_dialog import ProfilesDialog
+
+        dialog = ProfilesDialog(self.settings, self)
+        if dialog.exec() and dialog.changed:
+            self.save_settings()
+            self.start()
+
+    def open_credentials(self) -> None:
+        from app.ui.credentials_dialog import CredentialsDialog
+
+        dialog = CredentialsDialog(self.secrets, self)
+        active = self.settings.profile()
+
+        def saved(venue: str, env: str) -> None:
+            if env == active.env(Venue(venue)):  # the active profile uses these credentials: reconnect
+                self.start()
+
+        dialog.saved.connect(saved)
+        dialog.exec()
+
+    def dock_toggles(self) -> list[QAction]:
+        return [dock.toggleViewAction() for dock in self.docks.values()]
+
+    def theme_choices(self) -> list[Choice]:
+        return [Choice(name, t.label, name == self.settings.theme) for name, t in theme.themes().items()]
+
+    def show_shortcuts(self) -> None:
+        actions.show_shortcuts(self)
+
+    def show_about(self) -> None:
+        self.spawn(self._about(), "About")
+
+    async def _about(self) -> None:
+        import platform
+
+        from app.about import facts
+
+        found = await asyncio.to_thread(facts)  # the keyring probe may wait on D-Bus: not on the Qt thread
+        box = QMessageBox(self)
+        box.setObjectName("aboutBox")
+        box.setWindowTitle("About Market Monitor")
+        box.setIconPixmap(self.windowIcon().pixmap(64, 64))
+        box.setText(
+            f"<h3>Market Monitor {found['version']}</h3>"
+            "<p>Live Kalshi event contracts and Kraken spot crypto in one window.</p>"
+            f"<p>Qt {found['qt']}<br>Python {platform.python_version()} · {found['build']}</p>"
+            "<p>Credentials are kept in your OS keyring only.</p>"
+        )
+        box.setDetailedText("\n".join(f"{key}: {value}" for key, value in found.items()))  # for bug reports
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
 
     # ------------------------------------------------------------------ the timer
 

@@ -146,7 +146,7 @@ class Settings:
         raise KeyError(name)
 
     def add_watchlist(self, name: str) -> Watchlist:
-        name = _clean_name(name)
+        name = clean_name(name)
         if any(wl.name == name for wl in self.watchlists):
             raise ValueError(f"a watchlist named {name!r} already exists")
         wl = Watchlist(name)
@@ -154,7 +154,7 @@ class Settings:
         return wl
 
     def rename_watchlist(self, old: str, new: str) -> None:
-        new = _clean_name(new)
+        new = clean_name(new)
         if new != old and any(wl.name == new for wl in self.watchlists):
             raise ValueError(f"a watchlist named {new!r} already exists")
         self.watchlist(old).name = new
@@ -208,7 +208,7 @@ class Settings:
             raise ValueError("settings must be a JSON object")
         s = cls(first_run=False)
         lists = [
-            Watchlist(_clean_name(w["name"]), [MarketRef.parse(m) for m in w.get("markets", [])])
+            Watchlist(clean_name(w["name"]), [MarketRef.parse(m) for m in w.get("markets", [])])
             for w in obj.get("watchlists", [])
         ]
         if lists:
@@ -231,7 +231,8 @@ class Settings:
         return s
 
 
-def _clean_name(name: object) -> str:
+def clean_name(name: object) -> str:
+    """A watchlist name as kept: stripped, 1 to 60 characters (``ValueError`` otherwise)."""
     text = str(name).strip()
     if not text:
         raise ValueError("a watchlist needs a name")
@@ -276,34 +277,3 @@ def save(settings: Settings, directory: Path | None = None) -> Path:
         raise
     settings.first_run = False
     return path
-
-
-def export_watchlist(wl: Watchlist, path: Path) -> None:
-    """One market per line (``venue:market``), with the list's name as a comment: easy to edit by hand."""
-    lines = [f"# {wl.name}", *(r.text() for r in wl.markets)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def import_watchlist(path: Path) -> Watchlist:
-    """The export format, or JSON ``{"name": ..., "markets": [...]}``. A bad line is named by number."""
-    text = path.read_text(encoding="utf-8")
-    if text.lstrip().startswith("{"):
-        obj = json.loads(text)
-        return Watchlist(
-            _clean_name(obj.get("name") or path.stem), [MarketRef.parse(m) for m in obj["markets"]]
-        )
-    name = path.stem
-    wl = Watchlist(name)
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if not line:
-            continue
-        if line.startswith("#"):
-            if number == 1 and line[1:].strip():
-                wl.name = _clean_name(line[1:])
-            continue
-        try:
-            wl.add(MarketRef.parse(line))
-        except ValueError as exc:
-            raise ValueError(f"line {number}: {exc}") from None
-    return wl

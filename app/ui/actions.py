@@ -1,0 +1,256 @@
+"""Every user action in one table: the menu bar, the keyboard shortcuts, the F1 list and the README's
+shortcut table are all built from ``TABLE``, so none of them can name a key the others don't.
+
+The window does the work: each action names a method of ``ActionHandlers``, which the window implements
+(this module never imports the window, so the window can import it). Entries whose items come from the
+user's data (the watchlists to switch to, the docks, the themes) are ``Listing`` rows in the same table,
+filled from the handlers when the menu is built or opened.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from enum import Enum
+from typing import Protocol, runtime_checkable
+
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox, QWidget
+
+
+class Menu(Enum):
+    """The menu bar's menus, left to right; the value is the title."""
+
+    FILE = "&File"
+    WATCHLIST = "&Watchlist"
+    VIEW = "&View"
+    HELP = "&Help"
+
+
+class ListKind(Enum):
+    WATCHLISTS = "watchlists"  # rebuilt each time the submenu opens: lists come and go
+    DOCKS = "docks"  # Qt's own toggle per dock, which follows the dock's visibility
+    THEMES = "themes"  # one checkable action per theme, exclusive
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    id: str  # the QAction's objectName and its key in the window's ``actions_by_name``
+    menu: Menu
+    text: str  # menu text; ``&`` marks the mnemonic
+    handler: str  # the ``ActionHandlers`` method it calls, without arguments
+    shortcuts: tuple[str, ...] = ()  # portable QKeySequence text; the first is shown in the menu
+    tip: str = ""  # the status-bar tip, and what the F1 list and the README say it does
+    separator: bool = False  # a line above it in its menu
+
+    @property
+    def label(self) -> str:
+        """The text without its mnemonic mark, as help text shows it."""
+        return self.text.replace("&", "")
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    id: str  # a submenu's objectName; action ids are ``{id}_{key}`` (``theme_dark``)
+    menu: Menu
+    kind: ListKind
+    text: str = ""  # a submenu's title; empty: the items sit in the menu itself
+    separator: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One item of a listing: ``key`` is what the handler receives (a watchlist or theme name)."""
+
+    key: str
+    label: str
+    checked: bool
+
+
+@runtime_checkable
+class ActionHandlers(Protocol):
+    """What the actions call: the window implements every method."""
+
+    def open_profiles(self) -> None: ...
+    def open_credentials(self) -> None: ...
+    def close(self) -> bool: ...
+    def new_watchlist(self) -> None: ...
+    def rename_watchlist(self) -> None: ...
+    def delete_watchlist(self) -> None: ...
+    def next_watchlist(self) -> None: ...
+    def add_market(self) -> None: ...
+    def remove_market(self) -> None: ...
+    def move_market_up(self) -> None: ...
+    def move_market_down(self) -> None: ...
+    def find_market(self) -> None: ...
+    def next_market(self) -> None: ...
+    def previous_market(self) -> None: ...
+    def import_watchlist(self) -> None: ...
+    def export_watchlist(self) -> None: ...
+    def reset_layout(self) -> None: ...
+    def show_shortcuts(self) -> None: ...
+    def show_about(self) -> None: ...
+
+    # the listings
+    def watchlist_choices(self) -> list[Choice]: ...
+    def switch_watchlist(self, name: str) -> None: ...
+    def dock_toggles(self) -> list[QAction]: ...
+    def theme_choices(self) -> list[Choice]: ...
+    def set_theme(self, name: str) -> None: ...
+
+
+F, W, V, H = Menu.FILE, Menu.WATCHLIST, Menu.VIEW, Menu.HELP
+
+# A table reads best laid out as one: the formatter leaves it alone.
+# fmt: off
+TABLE: tuple[Action | Listing, ...] = (
+    #      id             menu text                     handler             shortcuts
+    Action("profiles",      F, "Connection &profiles…", "open_profiles",    ("Ctrl+Shift+P",),
+           tip="Choose the simulator, production, demo or off for each venue"),
+    Action("credentials",   F, "&Credentials…",         "open_credentials", ("Ctrl+Shift+K",),
+           tip="Keep API keys in the OS keyring and test them"),
+    Action("quit",          F, "&Quit",                 "close",            ("Ctrl+Q",),
+           tip="Close the window and disconnect", separator=True),
+    Action("wl_new",        W, "&New watchlist…",       "new_watchlist",    ("Ctrl+Shift+N",),
+           tip="Start an empty watchlist and switch to it"),
+    Action("wl_rename",     W, "&Rename watchlist…",    "rename_watchlist", ("F2",),
+           tip="Rename this watchlist"),
+    Action("wl_delete",     W, "&Delete watchlist",     "delete_watchlist", (),
+           tip="Delete this watchlist and its markets"),
+    Listing("wl_switch",    W, ListKind.WATCHLISTS, "&Switch to"),
+    Action("wl_next",       W, "Next watchlist",        "next_watchlist",   ("Ctrl+Tab",),
+           tip="Switch to the next watchlist"),
+    Action("add",           W, "&Add market…",          "add_market",       ("Ctrl+N", "Ins"),
+           tip="Pick markets from what the venues list", separator=True),
+    Action("remove",        W, "Re&move market",        "remove_market",    ("Del",),
+           tip="Remove the selected market"),
+    Action("up",            W, "Move &up",              "move_market_up",   ("Ctrl+Shift+Up",),
+           tip="Move the selected market up the list"),
+    Action("down",          W, "Move do&wn",            "move_market_down", ("Ctrl+Shift+Down",),
+           tip="Move the selected market down the list"),
+    Action("find",          W, "&Find…",                "find_market",      ("Ctrl+F",),
+           tip="Filter the watchlist by market, venue or title", separator=True),
+    Action("next",          W, "Ne&xt market",          "next_market",      ("Ctrl+PgDown", "Ctrl+J"),
+           tip="Select the next market in the list"),
+    Action("previous",      W, "Pre&vious market",      "previous_market",  ("Ctrl+PgUp", "Ctrl+K"),
+           tip="Select the previous market in the list"),
+    Action("import",        W, "&Import…",              "import_watchlist", (),
+           tip="Add a watchlist from a file (venue:market lines, or JSON)", separator=True),
+    Action("export",        W, "&Export…",              "export_watchlist", (),
+           tip="Save this watchlist as venue:market lines"),
+    Listing("docks",        V, ListKind.DOCKS),
+    Listing("theme",        V, ListKind.THEMES, "&Theme", separator=True),
+    Action("reset_layout",  V, "&Reset layout",         "reset_layout",     ("Ctrl+Shift+R",),
+           tip="Put every dock and column back where it started"),
+    Action("shortcuts",     H, "&Keyboard shortcuts",   "show_shortcuts",   ("F1",),
+           tip="List these keys"),
+    Action("about",         H, "&About Market Monitor", "show_about",       (),
+           tip="Version, build and libraries, for a bug report"),
+)
+# fmt: on
+
+ACTIONS: tuple[Action, ...] = tuple(entry for entry in TABLE if isinstance(entry, Action))
+
+
+def with_shortcuts() -> list[Action]:
+    return [a for a in ACTIONS if a.shortcuts]
+
+
+def keys_text(action: Action) -> str:
+    return ", ".join(action.shortcuts)
+
+
+# ---------------------------------------------------------------------- building the menus
+
+
+def install(window: QMainWindow, handlers: ActionHandlers) -> dict[str, QAction]:
+    """Build the menu bar of ``window`` from ``TABLE``, calling ``handlers`` (usually the window itself).
+    Returns every QAction made, by id."""
+    made: dict[str, QAction] = {}
+    menus = {menu: window.menuBar().addMenu(menu.value) for menu in Menu}
+    for entry in TABLE:
+        menu = menus[entry.menu]
+        if entry.separator:
+            menu.addSeparator()
+        if isinstance(entry, Action):
+            made[entry.id] = _action(window, menu, entry, handlers)
+        else:
+            made.update(_listing(window, menu, entry, handlers))
+    return made
+
+
+def _action(window: QMainWindow, menu: QMenu, entry: Action, handlers: ActionHandlers) -> QAction:
+    run = getattr(handlers, entry.handler)  # a name the window lacks fails here, at start-up
+    action = QAction(entry.text, window)
+    action.setObjectName(entry.id)
+    action.setShortcuts([QKeySequence(k) for k in entry.shortcuts])
+    action.setStatusTip(entry.tip)
+    action.triggered.connect(lambda _checked=False: run())
+    menu.addAction(action)
+    window.addAction(action)  # shortcuts work wherever focus is, even with the menu bar hidden
+    return action
+
+
+def _listing(
+    window: QMainWindow, menu: QMenu, entry: Listing, handlers: ActionHandlers
+) -> dict[str, QAction]:
+    if entry.kind is ListKind.DOCKS:
+        for toggle in handlers.dock_toggles():
+            menu.addAction(toggle)
+        return {}
+    sub = menu.addMenu(entry.text)
+    sub.setObjectName(entry.id)
+    if entry.kind is ListKind.WATCHLISTS:
+        sub.aboutToShow.connect(lambda: _fill_watchlists(sub, handlers))
+        return {}
+    made: dict[str, QAction] = {}
+    group = QActionGroup(window)
+    for choice in handlers.theme_choices():
+        action = QAction(choice.label, window, checkable=True)
+        action.setObjectName(f"{entry.id}_{choice.key}")
+        action.setChecked(choice.checked)
+        action.triggered.connect(lambda _checked=False, key=choice.key: handlers.set_theme(key))
+        group.addAction(action)
+        sub.addAction(action)
+        made[action.objectName()] = action
+    return made
+
+
+def _fill_watchlists(menu: QMenu, handlers: ActionHandlers) -> None:
+    menu.clear()
+    for choice in handlers.watchlist_choices():
+        action = menu.addAction(choice.label)
+        action.setCheckable(True)
+        action.setChecked(choice.checked)
+        action.triggered.connect(lambda _checked=False, key=choice.key: handlers.switch_watchlist(key))
+
+
+# ---------------------------------------------------------------------- help built from the table
+
+
+def shortcuts_html() -> str:
+    rows = "".join(
+        f"<tr><td><b>{html.escape(keys_text(a))}</b>&nbsp;&nbsp;</td><td>{html.escape(a.label)}</td>"
+        f"<td>&nbsp;&nbsp;{html.escape(a.tip)}</td></tr>"
+        for a in with_shortcuts()
+    )
+    return f"<table>{rows}</table>"
+
+
+def show_shortcuts(parent: QWidget) -> None:
+    box = QMessageBox(parent)
+    box.setObjectName("shortcutsBox")
+    box.setWindowTitle("Keyboard shortcuts")
+    box.setText(shortcuts_html())
+    box.exec()
+
+
+def shortcuts_markdown() -> str:
+    """The README's shortcut table (tests/test_ui_actions.py checks the README holds exactly this)."""
+    lines = ["| keys | action | what it does |", "|---|---|---|"]
+    lines += [f"| {keys_text(a)} | {a.label} | {a.tip} |" for a in with_shortcuts()]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # python -m app.ui.actions > table.md: the table to paste into README.md
+    print(shortcuts_markdown(), end="")

@@ -1,0 +1,16 @@
+"""A pyqtgraph axis whose tick labels come from app/ui/format.py, so a chart's prices and sizes read like
+the tables beside it (``67,120`` on the axis as in the ladder, never pyqtgraph's ``67120`` or ``1.2e+05``).
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+
+from app.ui import format as fmt
+
+
+class NumberAxis(pg.AxisItem):  # type: ignore[misc]  # pyqtgraph is untyped
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
+        if self.logMode:
+            return list(super().tickStrings(values, scale, spacing))
+        return fmt.axis_ticks((v * scale for v in values), spacing * scale)
