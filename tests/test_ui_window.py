@@ -4,6 +4,7 @@ persistence across a restart, the picker reaching the simulator's subscriptions,
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from app.core.instruments import Venue
+from app.core.instruments import Environment, Venue
 from app.sim.server import SimOptions
 from app.ui.picker import MarketPicker
 from app.ui.watchlist_model import C_BID
@@ -286,3 +287,33 @@ def test_about_shows_the_package_metadata_version(make_window: Factory) -> None:
     text, details = seen[0]
     assert f"Market Monitor {version('market-monitor')}" in text
     assert "keyring backend: " in details and "build: source" in details and "qt: 6." in details
+
+
+def test_switching_source_leaves_nothing_of_the_old_one_on_screen(
+    make_window: Factory, qloop: asyncio.AbstractEventLoop
+) -> None:
+    """Issue 19 item 2: after the simulator, a profile with no simulator shows none of its fills, tape or
+    chart; back on the simulator, the chart starts afresh instead of joining the sessions with a line."""
+    win = make_window()
+    kraken = next(r for r in win.settings.watchlist().markets if r.venue is Venue.KRAKEN)
+    win.select(kraken)
+    pump_until(lambda: win.fills_model.rowCount() > 0 and win.tape_model.rowCount() > 0, timeout=30)
+    history = win.chart.history(kraken.venue, kraken.market)
+    pump_until(lambda: history is not None and len(history.mid) > 0, timeout=10)
+    nowhere = settings_mod.Profile("Nowhere", Environment.OFF, Environment.OFF)
+    win.settings.profiles.append(nowhere)
+    win.settings.active_profile = nowhere.name
+    run_on(qloop, win.connect_profile())
+    assert not win.sim_badge.isVisible()
+    assert win.fills_model.rowCount() == 0 and win.tape_model.rowCount() == 0
+    assert win.positions_model.rowCount() == 0
+    after = win.chart.history(kraken.venue, kraken.market)
+    assert after is not None and len(after.mid) == 0 and all(len(s) == 0 for s in after.trades.values())
+    switched = time.time()
+    win.settings.active_profile = settings_mod.SIM_PROFILE
+    run_on(qloop, win.connect_profile())
+    assert win.sim_badge.isVisible()
+    pump_until(lambda: win.tape_model.rowCount() > 0, timeout=30)
+    again = win.chart.history(kraken.venue, kraken.market)
+    pump_until(lambda: again is not None and len(again.mid) > 0, timeout=10)
+    assert again is not None and float(again.mid.data()[0][0]) >= switched - 1

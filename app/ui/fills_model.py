@@ -72,6 +72,13 @@ class FillsModel(TableModel):
         self._insert(list(reversed(fresh)))  # oldest first, so arrival numbers follow the store
         return len(fresh)
 
+    def clear(self) -> None:
+        """Forget every row: the data source changed (a profile switch), and old fills must not look
+        like the new account's."""
+        self.beginResetModel()
+        self._rows, self._keys, self._last = [], [], None
+        self.endResetModel()
+
     def _reload(self, store: MarketStore) -> int:
         self.beginResetModel()
         self._rows, self._keys = [], []

@@ -323,6 +323,14 @@ class PriceChart(QWidget):
         else:  # the view the user left belongs to the previous market: show this one's history
             self.view.autoRange()
 
+    def clear(self) -> None:
+        """Forget every market's history: the data source changed, and a line must never join the old
+        source's prices to the new one's."""
+        self._histories.clear()
+        venue, market = self._venue, self._market
+        self._venue = self._market = None
+        self.set_market(venue, market)
+
     def refresh(self, store: MarketStore) -> None:
         venue, market = self._venue, self._market
         if venue is None or market is None:

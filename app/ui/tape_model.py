@@ -53,6 +53,13 @@ class TradeTapeModel(TableModel):
         self._price_places = self._size_places = 0
         self.endResetModel()
 
+    def clear(self) -> None:
+        """Forget the rows but keep the market: the data source changed, the new store's tape follows."""
+        self.beginResetModel()
+        self._rows, self._seen = [], 0
+        self._price_places = self._size_places = 0
+        self.endResetModel()
+
     def refresh(self, store: MarketStore) -> int:
         """Take the trades that arrived since the last call. Returns how many rows were added."""
         if self.venue is None or self.market is None:

@@ -274,6 +274,11 @@ class MainWindow(QMainWindow):
             await old.stop()
         profile = self.settings.profile()
         self.store = MarketStore()
+        # Nothing from the old source stays on screen as if it came from the new one (issue 19 item 2).
+        self.fills_model.clear()
+        self.tape_model.clear()
+        self.chart.clear()
+        self.positions_model.refresh(self.store)
         self.catalog, self.catalog_errors = {}, {}
         self.catalog_ready = asyncio.Event()
         self.watch_model.listed = None
