@@ -234,7 +234,8 @@ def test_history_is_kept_per_market_lru(qtbot, qloop) -> None:
             chart.set_market(Venue.KRAKEN, f"SIM{i:03d}/USD")
         assert chart.history(Venue.KRAKEN, "BTC/USD") is None  # least recently viewed: dropped
         assert chart.history(Venue.KRAKEN, f"SIM{MAX_MARKETS + 4:03d}/USD") is not None
-        assert sum(chart.history(Venue.KRAKEN, f"SIM{i:03d}/USD") is not None for i in range(55)) == 50
+        kept = sum(chart.history(Venue.KRAKEN, f"SIM{i:03d}/USD") is not None for i in range(MAX_MARKETS + 5))
+        assert kept == MAX_MARKETS
 
         chart.set_market(None, None)
         assert chart.placeholder.isVisible()
