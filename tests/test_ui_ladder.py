@@ -224,3 +224,45 @@ def test_placeholder_then_stale(qtbot, qloop) -> None:
         ladder.set_market(None, None)
         assert ladder.placeholder.isVisible() and not ladder.stale_label.isVisible()
         assert cell(ladder, ladder.model.bid_row(0), PRICE) == ""
+
+
+def test_an_ended_market_shows_how_it_ended_in_its_row_and_depth_pane(qtbot, qloop) -> None:
+    """Issue 19 item 3: closed, determined and settled markets stop their countdown and say the result
+    (YES or NO, the settlement value, when, with the date) instead of an empty or old ladder."""
+    from app.ui.watchlist_model import C_CLOSE, C_STATUS, WatchlistModel
+    from app.user.settings import MarketRef
+
+    with running(qloop, {Venue.KALSHI: [], Venue.KRAKEN: []}, SimOptions(seed=4, rate=400)) as run:
+        assert run.sim is not None
+        sim_market = run.sim.market
+        ticker = next(t for t, m in sim_market.kalshi.items() if m.trading)
+        run_on(qloop, run.engine.watch(Venue.KALSHI, [ticker]))
+        store = run.engine.store
+        live_book(run, Venue.KALSHI, ticker)
+        ladder = DepthLadder()
+        qtbot.addWidget(ladder)
+        ladder.set_market(Venue.KALSHI, ticker)
+        model = WatchlistModel()
+        model.set_markets([MarketRef(Venue.KALSHI, ticker)], store)
+
+        def ended() -> bool:
+            # Move its lifecycle on at the next step, every time (pause, resume, close, determine, settle)
+            # rather than waiting the thousands of steps the simulator leaves between them.
+            due = sim_market._due
+            if not any(t == ticker and step <= sim_market.steps + 2 for step, t in due.items()):
+                due[sim_market.steps + 1] = ticker
+            state = store.markets.get((Venue.KALSHI, ticker))
+            return state is not None and state.status == "settled"
+
+        pump_until(ended, 60)
+        model.tick(store)
+        status = str(model.data(model.index(0, C_STATUS)))
+        result = sim_market.kalshi[ticker].result
+        assert result in ("yes", "no")
+        value = "$1.00" if result == "yes" else "$0.00"
+        assert status.startswith(f"settled {result.upper()} at {value}, 20"), status  # with the date
+        assert model.data(model.index(0, C_CLOSE)) == "ended"
+        ladder.refresh(store)
+        assert ladder.placeholder.isVisible() or ladder._stack.currentWidget() is ladder.placeholder
+        assert f"settled {result.upper()} at {value}" in ladder.placeholder.text()
+        assert "Trading has ended" in ladder.placeholder.text()

@@ -7,6 +7,7 @@ so the session applies book events in place and the store only notes that the ma
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import OrderedDict, deque
 from collections.abc import Iterable
@@ -121,6 +122,19 @@ class Health:
 
 
 @dataclass(slots=True)
+class Outcome:
+    """How a Kalshi market ended (its lifecycle's ``determined`` and ``settled`` messages)."""
+
+    result: str | None = None  # "yes", "no", "scalar", ... as Kalshi writes it
+    value: Decimal | None = None  # settlement value per contract, dollars
+    determined_at: float | None = None  # Unix seconds
+    settled_at: float | None = None
+
+
+ENDED = frozenset({"closed", "determined", "settled"})  # no more trading: countdowns stop
+
+
+@dataclass(slots=True)
 class MarketState:
     venue: Venue
     market: str
@@ -134,6 +148,7 @@ class MarketState:
     change_pct: Decimal | None = None
     open_interest: Decimal | None = None
     status: str | None = None  # lifecycle: open, paused, closed, determined, settled
+    outcome: Outcome | None = None  # once determined
     tape: deque[Trade] = field(default_factory=lambda: deque(maxlen=TAPE_LIMIT))
     trades_seen: int = 0
     # Venue OHLC bars by begin time (a bar is re-sent as it fills in; the newest copy wins).
@@ -236,8 +251,17 @@ class MarketStore:
                 self.changed.add((venue, ev.market))
                 self.health_of(venue, Feed.OHLC).count(now)
             elif isinstance(ev, Lifecycle):
+                close_ts = ev.detail.get("close_ts")
+                if (
+                    ev.event_type == "close_date_updated"
+                    and isinstance(close_ts, int)
+                    and close_ts <= time.time()
+                ):
+                    ev.status = "closed"  # an early close: the venue moved the close time to now
                 if ev.scope == "market" and ev.status is not None:
                     self._lifecycle(venue, ev.market, ev.status)
+                    if ev.event_type in ("determined", "settled") and (venue, ev.market) in self.markets:
+                        self._outcome(self.markets[(venue, ev.market)], ev.detail)
                 self.health_of(venue, Feed.LIFECYCLE).count(now)
             elif isinstance(ev, SequenceGap):
                 self.health_of(venue, feed_of(ev.channel)).gaps += 1
@@ -272,6 +296,20 @@ class MarketStore:
         self._statuses.move_to_end(key)
         if len(self._statuses) > STATUSES_LIMIT:
             self._statuses.popitem(last=False)
+
+    @staticmethod
+    def _outcome(state: MarketState, detail: dict[str, object]) -> None:
+        outcome = state.outcome = state.outcome or Outcome()
+        result, value = detail.get("result"), detail.get("settlement_value")
+        if isinstance(result, str) and result:
+            outcome.result = result
+        if isinstance(value, str):  # fixed-point dollars text, "1.0000" (protocol/kalshi.md §7)
+            with contextlib.suppress(ArithmeticError):  # unreadable: the result alone is still shown
+                outcome.value = Decimal(value)
+        for key, name in (("determination_ts", "determined_at"), ("settled_ts", "settled_at")):
+            ts = detail.get(key)
+            if isinstance(ts, int | float) and not isinstance(ts, bool):
+                setattr(outcome, name, float(ts))
 
     def status(self, venue: Venue, market: str) -> str | None:
         state = self.markets.get((venue, market))

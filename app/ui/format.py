@@ -225,3 +225,21 @@ def contracts(position: Decimal | None) -> str:
     if position == 0:
         return "0"
     return f"{format(trimmed(abs(position)), ',f')} {'Yes' if position > 0 else 'No'}"
+
+
+def when(unix_s: float | None) -> str:
+    """A moment with its date and zone (a settlement may be days old): ``2026-12-02 14:05 UTC``."""
+    if unix_s is None:
+        return DASH
+    return time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(unix_s))
+
+
+def outcome(status: str | None, result: str | None, value: Decimal | None, at: float | None) -> str:
+    """How a market ended, in one line: ``settled YES at $1.00, 2026-12-02 14:05 UTC``."""
+    words = [status or "ended"]
+    if result:
+        words.append(result.upper())
+    if value is not None:
+        words.append(f"at {money(value)}")
+    text = " ".join(words)
+    return f"{text}, {when(at)}" if at is not None else text

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.instruments import Venue
-from app.core.store import MarketStore
+from app.core.store import ENDED, MarketStore
 from app.ui import format as fmt
 from app.ui import theme as themes
 from app.ui.axes import NumberAxis
@@ -368,6 +368,18 @@ class DepthLadder(QWidget):
     def refresh(self, store: MarketStore) -> None:
         venue, market = self._venue, self._market
         if venue is None or market is None:
+            return
+        status = store.status(venue, market)
+        if status in ENDED:  # no more trading: say how it ended, not an empty ladder or an old one
+            self._set_header(self._title())
+            state = store.markets.get((venue, market))
+            out = state.outcome if state is not None else None
+            if out is None:
+                text = f"{market} is {status}: trading has ended."
+            else:
+                at = out.settled_at if status == "settled" and out.settled_at else out.determined_at
+                text = f"{market}: {fmt.outcome(status, out.result, out.value, at)}.\nTrading has ended."
+            self._show_placeholder(text)
             return
         book = store.book(venue, market)
         if book is None or (not book.has_snapshot and not len(book.bids) and not len(book.asks)):

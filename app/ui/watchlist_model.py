@@ -15,7 +15,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor, QFont
 
 from app.core.instruments import Venue
-from app.core.store import MarketStore
+from app.core.store import ENDED, MarketStore
 from app.launch.catalog import MarketInfo
 from app.ui import format as fmt
 from app.ui import theme
@@ -303,6 +303,7 @@ class WatchlistModel(QAbstractTableModel):
         closes = None if info is None or info.close_time is None else info.close_time - time.time()
         venue = ref.venue
         status, warn = self._status(ref, store, book)
+        ended = (store.status(ref.venue, ref.market) or (info.status if info else "")) in ENDED
         age = None if updated is None else now - updated
         text = [
             fmt.venue_name(venue),
@@ -314,7 +315,7 @@ class WatchlistModel(QAbstractTableModel):
             fmt.volume(volume),
             fmt.price(venue, spread),
             fmt.probability(prob) if kalshi else "",
-            fmt.countdown(closes) if kalshi else "",
+            ("ended" if ended else fmt.countdown(closes)) if kalshi else "",  # a countdown stops at the end
             fmt.age(age),
             status,
         ]
@@ -344,12 +345,19 @@ class WatchlistModel(QAbstractTableModel):
             return "not listed by the venue", True
         if ref.venue in self.down:
             return self.down[ref.venue], True
+        status = store.status(ref.venue, ref.market)
+        if status in ENDED:  # before STALE: an ended market's book no longer matters, its result does
+            state = store.markets.get((ref.venue, ref.market))
+            out = state.outcome if state is not None else None
+            if out is None:
+                return str(status), status == "closed"
+            at = out.settled_at if status == "settled" and out.settled_at else out.determined_at
+            return fmt.outcome(status, out.result, out.value, at), False
         if book is not None and book.stale:
             note = self.repairs.get((ref.venue, ref.market))
             return f"STALE: {book.stale_reason}" + (f"; {note}" if note else ""), True
-        status = store.status(ref.venue, ref.market)
         if status not in (None, "open"):
-            return str(status), status in ("paused", "closed")
+            return str(status), status == "paused"
         if book is None:
             return "waiting for data", False
         return "live", False
