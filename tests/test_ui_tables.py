@@ -283,11 +283,8 @@ def test_fills_backfilled_late_go_where_their_time_says(checked: Any) -> None:
     assert signals.inserted == [(1, 1), (0, 1)]  # two runs, bottom-up: F25, then F40 + F35 on top
 
 
-def test_fills_are_capped_and_reload_when_the_store_dropped_what_we_knew(
-    checked: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(store_mod, "FILLS_LIMIT", 8)
-    store = MarketStore()
+def test_fills_are_capped_and_reload_when_the_store_dropped_what_we_knew(checked: Any) -> None:
+    store = MarketStore(fills_limit=8)
     model = checked(FillsModel(limit=5))
     signals = Signals(model)
     store.add_fills([fill(n) for n in range(1, 4)])

@@ -156,7 +156,8 @@ class MarketState:
 
 
 class MarketStore:
-    def __init__(self) -> None:
+    def __init__(self, fills_limit: int = FILLS_LIMIT) -> None:
+        self.fills_limit = fills_limit
         self.books: dict[Venue, dict[str, OrderBook]] = {v: {} for v in Venue}
         self.markets: dict[Key, MarketState] = {}
         self.fills: OrderedDict[tuple[Venue, str], Fill] = OrderedDict()
@@ -343,7 +344,7 @@ class MarketStore:
                 continue
             self.fills[key] = fill
             added += 1
-            if len(self.fills) > FILLS_LIMIT:
+            if len(self.fills) > self.fills_limit:
                 self.fills.popitem(last=False)
         if added:
             self.fills_changed = True

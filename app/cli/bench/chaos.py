@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 
 from app.cli.bench.truth import FillCheck, check_fills, flags, watched, wrong_books
 from app.core.instruments import Venue
+from app.core.store import MarketStore
 from app.launch.launcher import Launch, launch
 from app.sim.faults import FaultSpec, FaultSpecError
 from app.sim.server import SimOptions
@@ -112,7 +113,12 @@ async def _run(seconds: float, seed: int, rate: float, kalshi_markets: int, mix:
 
     listed = list(SimMarket(SimConfig(seed=seed, kalshi_markets=options.markets)).kalshi)
     markets = {Venue.KALSHI: listed[:kalshi_markets], Venue.KRAKEN: list(PAIRS)}
-    running = await launch(Profile(SIM_PROFILE), SecretStore(), markets, sim_options=options, depth=DEPTH)
+    # Every fill is compared with the simulator's account, so the store keeps them all here: a long run
+    # makes more than the window keeps (FILLS_LIMIT), and a dropped one must mean lost, not capped.
+    store = MarketStore(fills_limit=10**7)
+    running = await launch(
+        Profile(SIM_PROFILE), SecretStore(), markets, store=store, sim_options=options, depth=DEPTH
+    )
     sim = running.sim
     assert sim is not None
     clock = _StaleClock()
