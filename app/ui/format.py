@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from app.core.events import TakerSide
 from app.core.instruments import Venue
+from app.core.store import Outcome
 
 DASH = "–"
 _HUNDRED = Decimal(100)
@@ -234,12 +235,16 @@ def when(unix_s: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(unix_s))
 
 
-def outcome(status: str | None, result: str | None, value: Decimal | None, at: float | None) -> str:
-    """How a market ended, in one line: ``settled YES at $1.00, 2026-12-02 14:05 UTC``."""
-    words = [status or "ended"]
-    if result:
-        words.append(result.upper())
-    if value is not None:
-        words.append(f"at {money(value)}")
+def outcome(status: str, ended: Outcome | None) -> str:
+    """How a market ended, in one line: ``settled YES at $1.00, 2026-12-02 14:05 UTC`` (the status alone
+    while its result is not known yet)."""
+    if ended is None:
+        return status
+    words = [status]
+    if ended.result:
+        words.append(ended.result.upper())
+    if ended.value is not None:
+        words.append(f"at {money(ended.value)}")
+    at = ended.settled_at if status == "settled" and ended.settled_at else ended.determined_at
     text = " ".join(words)
     return f"{text}, {when(at)}" if at is not None else text

@@ -373,13 +373,8 @@ class DepthLadder(QWidget):
         if status in ENDED:  # no more trading: say how it ended, not an empty ladder or an old one
             self._set_header(self._title())
             state = store.markets.get((venue, market))
-            out = state.outcome if state is not None else None
-            if out is None:
-                text = f"{market} is {status}: trading has ended."
-            else:
-                at = out.settled_at if status == "settled" and out.settled_at else out.determined_at
-                text = f"{market}: {fmt.outcome(status, out.result, out.value, at)}.\nTrading has ended."
-            self._show_placeholder(text)
+            ended = fmt.outcome(status, state.outcome if state is not None else None)
+            self._show_placeholder(f"{market}: {ended}.\nTrading has ended.")
             return
         book = store.book(venue, market)
         if book is None or (not book.has_snapshot and not len(book.bids) and not len(book.asks)):

@@ -349,10 +349,7 @@ class WatchlistModel(QAbstractTableModel):
         if status in ENDED:  # before STALE: an ended market's book no longer matters, its result does
             state = store.markets.get((ref.venue, ref.market))
             out = state.outcome if state is not None else None
-            if out is None:
-                return str(status), status == "closed"
-            at = out.settled_at if status == "settled" and out.settled_at else out.determined_at
-            return fmt.outcome(status, out.result, out.value, at), False
+            return fmt.outcome(status, out), out is None and status == "closed"
         if book is not None and book.stale:
             note = self.repairs.get((ref.venue, ref.market))
             return f"STALE: {book.stale_reason}" + (f"; {note}" if note else ""), True
