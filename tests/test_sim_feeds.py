@@ -162,7 +162,11 @@ async def test_every_frame_matches_the_documented_shapes(legacy: bool) -> None:
             "burst:size=800,every=0.7",
         )
     ]
-    options = SimOptions(seed=8, rate=2500, duration=3, faults=faults, legacy_kalshi=legacy)
+    # Lifecycle changes are rare by default (one in 3,000 Kalshi steps): raised tenfold so a 3 s
+    # run always carries some, however the wall clock paces the steps.
+    options = SimOptions(
+        seed=8, rate=2500, duration=3, faults=faults, legacy_kalshi=legacy, lifecycle_share=0.003
+    )
     channels = ("orderbook_delta", "ticker", "trade", "fill") if legacy else KALSHI_ALL
     async with Simulator(options) as sim:
         markets = list(sim.market.kalshi)

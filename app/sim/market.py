@@ -75,6 +75,7 @@ class SimConfig:
     kraken_pairs: int = 10
     legacy_kalshi: bool = False
     kalshi_share: float = 0.5  # share of steps that go to Kalshi
+    lifecycle_share: float = LIFECYCLE_SHARE
 
 
 class SimMarket:
@@ -148,7 +149,7 @@ class SimMarket:
                 break
         else:
             return []
-        if self.rng.random() < LIFECYCLE_SHARE:
+        if self.rng.random() < self.config.lifecycle_share:
             return self._lifecycle(market)
         return self._kalshi_step(market)
 

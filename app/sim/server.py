@@ -27,7 +27,7 @@ from app.sim.kalshi.rest import REST_PREFIX as KALSHI_REST_PREFIX
 from app.sim.kalshi.venue import KalshiVenue
 from app.sim.kraken import ws as kraken_ws
 from app.sim.kraken.venue import KrakenVenue
-from app.sim.market import SimConfig, SimMarket
+from app.sim.market import LIFECYCLE_SHARE, SimConfig, SimMarket
 from app.sim.session import Shared
 from app.sim.signatures import load_kalshi_public_key
 from app.sim.units import fixed
@@ -54,6 +54,9 @@ class SimOptions:
     faults: list[FaultSpec] = field(default_factory=list)
     blast: int = 0  # frames written straight to each new book subscription
     kalshi_ping_interval: float = 10.0
+    # Share of Kalshi steps that pause or close a market (default one in 3,000); a short test
+    # run raises it so lifecycle frames always show up.
+    lifecycle_share: float = LIFECYCLE_SHARE
 
 
 class Simulator:
@@ -65,6 +68,7 @@ class Simulator:
                 kalshi_markets=opts.markets,
                 kraken_pairs=opts.kraken_pairs,
                 legacy_kalshi=opts.legacy_kalshi,
+                lifecycle_share=opts.lifecycle_share,
             )
         )
         self.faults = Faults(opts.faults, seed=opts.seed, on_record=on_fault)
