@@ -109,12 +109,68 @@ class BookSide:
         self.replace([(p * price_factor, s * size_factor) for p, s in self._sizes.items()])
 
 
+class TextBookSide(BookSide):
+    """A side that also keeps each level's text, its price units then its size units, written when
+    the level changes: a checksum over the top levels (Kraken's) then joins stored strings instead of
+    formatting twenty integers per message."""
+
+    __slots__ = ("_texts",)
+
+    def __init__(self, is_bid: bool) -> None:
+        super().__init__(is_bid)
+        self._texts: dict[int, str] = {}  # key (signed, as in _keys) -> level text
+
+    def replace(self, levels: Iterable[Level]) -> None:
+        super().replace(levels)
+        sign = self._sign
+        self._texts = {p * sign: f"{p}{s}" for p, s in self._sizes.items()}
+
+    def set(self, price: int, size: int) -> None:
+        sizes = self._sizes
+        key = price * self._sign
+        if size > 0:
+            if price not in sizes:
+                insort(self._keys, key)
+            sizes[price] = size
+            self._texts[key] = f"{price}{size}"
+        elif size == 0:
+            if sizes.pop(price, None) is not None:
+                keys = self._keys
+                del keys[bisect_left(keys, key)]
+                del self._texts[key]
+        else:
+            raise ValueError(f"negative size {size} at {price}")
+
+    def add(self, price: int, delta: int) -> int:
+        new = super().add(price, delta)
+        key = price * self._sign
+        if new > 0:
+            self._texts[key] = f"{price}{new}"
+        else:
+            self._texts.pop(key, None)
+        return new
+
+    def truncate(self, depth: int) -> None:
+        keys = self._keys
+        if len(keys) > depth:
+            sizes, texts, sign = self._sizes, self._texts, self._sign
+            for key in keys[depth:]:
+                del sizes[key * sign]
+                del texts[key]
+            del keys[depth:]
+
+    def top_text(self, n: int) -> str:
+        texts = self._texts
+        return "".join([texts[k] for k in self._keys[:n]])
+
+
 class OrderBook:
     """Price levels of one market.
 
     A snapshot replaces both sides; a change sets (absolute) or adjusts (additive) levels; with a
     ``depth`` the sides are truncated to it after each message. ``stale`` means the book is known or
     suspected wrong (gap, checksum mismatch, no snapshot yet) and must not be shown as live.
+    ``level_text``: the sides keep each level's text for a checksum (``TextBookSide``).
     """
 
     __slots__ = (
@@ -130,15 +186,23 @@ class OrderBook:
     )
 
     def __init__(
-        self, venue: Venue, market: str, price_decimals: int, size_decimals: int, depth: int | None = None
+        self,
+        venue: Venue,
+        market: str,
+        price_decimals: int,
+        size_decimals: int,
+        depth: int | None = None,
+        *,
+        level_text: bool = False,
     ) -> None:
         self.venue = venue
         self.market = market
         self.price_decimals = price_decimals
         self.size_decimals = size_decimals
         self.depth = depth
-        self.bids = BookSide(is_bid=True)
-        self.asks = BookSide(is_bid=False)
+        side = TextBookSide if level_text else BookSide
+        self.bids = side(is_bid=True)
+        self.asks = side(is_bid=False)
         self.has_snapshot = False
         self.stale_reason: str | None = "no snapshot yet"
 

@@ -43,6 +43,10 @@ FOLLOW_UP_STEPS = (
 )  # a paused market resumes, a closed one determines/settles, this many steps later
 KRAKEN_LEVELS = 1000  # levels per side on the real pairs (a depth-1000 subscription fills)
 SYNTHETIC_LEVELS = 100
+# Blast mode's Kraken shape (issue 17's measured stream): a second side in 40 % of updates, each
+# change at the top of book 40 % of the time -> ~1.7 levels an update, the top changing on ~half.
+BLAST_BOTH_SIDES = 0.4
+BLAST_AT_TOP = 0.4
 KALSHI_LEVELS = 40
 
 
@@ -578,7 +582,8 @@ class SimMarket:
         return out[:count]
 
     def blast_kraken(self, symbol: str, count: int, depth: int) -> Iterator[KrakenBook]:
-        """``count`` changes near the top of one pair's book (inside a depth-``depth`` window).
+        """``count`` changes near the top of one pair's book (inside a depth-``depth`` window), shaped
+        like a busy real book: about 1.7 levels an update, the top of book changing on about half.
 
         A generator: each change is applied as it is yielded, so render it before asking for the next.
         """
@@ -587,25 +592,38 @@ class SimMarket:
         gap = self._gap(state.pair)
         rng = self.rng
         for _ in range(count):
-            side = "bids" if rng.random() < 0.5 else "asks"
-            ladder = state.side(side)
-            bound = ladder.price_at(depth - 1) if len(ladder) >= depth else None
-            bounds: dict[int, tuple[int | None, int | None]] = {
-                depth: (bound, None) if side == "bids" else (None, bound)
-            }
+            bounds = {depth: (self._bound(state, "bids", depth), self._bound(state, "asks", depth))}
             touched: list[tuple[str, int, int]] = []
-            price = ladder.price_at(rng.randrange(min(10, len(ladder) - 1)))
-            roll = rng.random()
-            if roll < 0.5:  # resize a level
-                self._touch(state, touched, side, price, self._kraken_qty(state.pair))
-            elif roll < 0.75 and len(ladder) > depth + 1:  # delete one (the next level refills the window)
-                self._touch(state, touched, side, price, 0)
-            else:  # a new level next to an existing one, if that price is free and doesn't cross
-                new = price - gap if side == "bids" else price + gap
-                other = state.side("asks" if side == "bids" else "bids").best()
-                crosses = other is not None and (new >= other if side == "bids" else new <= other)
-                if new <= 0 or ladder.get(new) or crosses:
-                    self._touch(state, touched, side, price, self._kraken_qty(state.pair))
-                else:
-                    self._touch(state, touched, side, new, self._kraken_qty(state.pair))
+            side = "bids" if rng.random() < 0.5 else "asks"
+            self._blast_touch(state, touched, side, gap, depth)
+            if rng.random() < BLAST_BOTH_SIDES:
+                self._blast_touch(state, touched, "asks" if side == "bids" else "bids", gap, depth)
             yield KrakenBook(state.symbol, touched, bounds, stamp)
+
+    @staticmethod
+    def _bound(state: KrakenPairState, side: str, depth: int) -> int | None:
+        ladder = state.side(side)
+        return ladder.price_at(depth - 1) if len(ladder) >= depth else None
+
+    def _blast_touch(
+        self, state: KrakenPairState, touched: list[tuple[str, int, int]], side: str, gap: int, depth: int
+    ) -> None:
+        rng = self.rng
+        ladder = state.side(side)
+        rank = 0 if rng.random() < BLAST_AT_TOP else rng.randrange(1, max(2, min(10, len(ladder) - 1)))
+        price = ladder.price_at(min(rank, len(ladder) - 1))
+        roll = rng.random()
+        if roll < 0.5:  # resize a level
+            self._touch(state, touched, side, price, self._kraken_qty(state.pair))
+        elif roll < 0.75 and len(ladder) > depth + 1:  # delete one (the next level refills the window)
+            self._touch(state, touched, side, price, 0)
+        else:  # a new level next to an existing one, if that price is free and doesn't cross
+            new = price - gap if side == "bids" else price + gap
+            if rank == 0:  # a better price: the new level becomes the top
+                new = price + gap if side == "bids" else price - gap
+            other = state.side("asks" if side == "bids" else "bids").best()
+            crosses = other is not None and (new >= other if side == "bids" else new <= other)
+            if new <= 0 or ladder.get(new) or crosses:
+                self._touch(state, touched, side, price, self._kraken_qty(state.pair))
+            else:
+                self._touch(state, touched, side, new, self._kraken_qty(state.pair))

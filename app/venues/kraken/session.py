@@ -32,15 +32,16 @@ from app.core.events import (
     Unsubscribed,
 )
 from app.core.instruments import Instrument, Venue
-from app.core.numbers import NumberError, PrecisionError, to_scaled
+from app.core.numbers import NumberError, PrecisionError, to_scaled_levels
 from app.venues import wire
 from app.venues.kraken.checksum import ChecksumCache
 from app.venues.kraken.commands import BOOK_DEPTHS
-from app.venues.kraken.decode import BookFrame, KrakenDecoder, RawLevel, max_decimals
+from app.venues.kraken.decode import MAX_SIDE_LEVELS, BookFrame, KrakenDecoder, RawLevel, max_decimals
 
 V = Venue.KRAKEN
 SEQUENCED = ("executions", "balances")
 MAX_DECIMALS = 18  # Kraken prices and sizes have at most 10; a book never rescales past this
+_SIDE_TYPES = (list, tuple)  # a side absent from an update reads as the empty tuple
 
 
 class KrakenSession:
@@ -92,7 +93,47 @@ class KrakenSession:
             looks_json = frame[:1] in ("{", "[", b"{", b"[")
             reason = f"not JSON: {exc}" if looks_json else "non-JSON text frame"
             return [Malformed(V, reason, wire.excerpt(frame))]
+        if type(obj) is dict and obj.get("channel") == "book" and obj.get("type") == "update":
+            events = self._update_fast(obj)
+            if events is not None:
+                return events
         return self.on_message(obj)
+
+    def _update_fast(self, obj: dict[str, Any]) -> list[Event] | None:
+        """The hot path: one pair's update on a book with a snapshot, every level written at the
+        book's scales (what Kraken sends). None for anything else, which takes the general path
+        (decoder, validation, rescaling, error reports); nothing is changed before that decision."""
+        data = obj.get("data")
+        if type(data) is not list or len(data) != 1 or type(data[0]) is not dict:
+            return None
+        item = data[0]
+        symbol, checksum = item.get("symbol"), item.get("checksum")
+        if type(symbol) is not str or type(checksum) is not int or symbol in self.ignored:
+            return None
+        book = self.books.get(symbol)
+        if book is None or not book.has_snapshot:
+            return None
+        raw_bids, raw_asks = item.get("bids", ()), item.get("asks", ())
+        if (
+            type(raw_bids) not in _SIDE_TYPES
+            or type(raw_asks) not in _SIDE_TYPES
+            or len(raw_bids) > MAX_SIDE_LEVELS
+            or len(raw_asks) > MAX_SIDE_LEVELS
+        ):
+            return None
+        pd, sd = book.price_decimals, book.size_decimals
+        try:
+            bids = (
+                to_scaled_levels([(lvl["price"], lvl["qty"]) for lvl in raw_bids], pd, sd) if raw_bids else []
+            )
+            asks = (
+                to_scaled_levels([(lvl["price"], lvl["qty"]) for lvl in raw_asks], pd, sd) if raw_asks else []
+            )
+        except (NumberError, KeyError, TypeError):
+            return None
+        book.apply_change(bids, asks, additive=False)
+        event = BookChange(V, symbol, bids, asks, False, checksum)
+        return self._verified(book, event, bool(bids), bool(asks), checksum)
 
     def on_message(self, obj: Any) -> list[Event]:
         items = self.decoder.decode_obj(obj)
@@ -138,7 +179,7 @@ class KrakenSession:
     def _convert(self, book: OrderBook, levels: list[RawLevel]) -> list[Level]:
         pd, sd = book.price_decimals, book.size_decimals
         try:
-            return _checked([(to_scaled(p, pd), to_scaled(q, sd)) for p, q in levels])
+            return to_scaled_levels(levels, pd, sd)
         except PrecisionError:
             need_p, need_q = max_decimals(levels)
             inst = self.instruments.get(book.market)
@@ -153,7 +194,7 @@ class KrakenSession:
             # Finer than the book so far (precision inferred from the wire, before `instrument` said it).
             book.rescale(max(pd, need_p), max(sd, need_q))
             pd, sd = book.price_decimals, book.size_decimals
-            return _checked([(to_scaled(p, pd), to_scaled(q, sd)) for p, q in levels])
+            return to_scaled_levels(levels, pd, sd)
 
     def _book(self, frame: BookFrame) -> list[Event]:
         if frame.market in self.ignored:  # being unsubscribed: frames still in flight are dropped
@@ -177,10 +218,10 @@ class KrakenSession:
             if max(pd, sd) > MAX_DECIMALS:
                 raise NumberError(f"a level with {max(pd, sd)} decimals")
             # Converted before the old book is touched: a bad level leaves it as it was.
-            bids = _checked([(to_scaled(p, pd), to_scaled(q, sd)) for p, q in frame.bids])
-            asks = _checked([(to_scaled(p, pd), to_scaled(q, sd)) for p, q in frame.asks])
+            bids = to_scaled_levels(frame.bids, pd, sd)
+            asks = to_scaled_levels(frame.asks, pd, sd)
             if book is None:
-                book = self.books[symbol] = OrderBook(V, symbol, pd, sd, self.depth(symbol))
+                book = self.books[symbol] = OrderBook(V, symbol, pd, sd, self.depth(symbol), level_text=True)
             else:
                 book.clear("snapshot")
                 book.price_decimals, book.size_decimals = pd, sd
@@ -201,25 +242,35 @@ class KrakenSession:
             if book is None or not book.has_snapshot:
                 # Kraken never re-snapshots by itself: an update with no snapshot under it is useless.
                 if book is None:
-                    book = self.books[symbol] = OrderBook(V, symbol, 0, 0, self.depth(symbol))
+                    book = self.books[symbol] = OrderBook(
+                        V, symbol, 0, 0, self.depth(symbol), level_text=True
+                    )
                 return self._resync(book, "update before snapshot")
             scale = book.price_decimals, book.size_decimals
-            bids, asks = self._convert(book, frame.bids), self._convert(book, frame.asks)
+            bids = self._convert(book, frame.bids) if frame.bids else []
+            asks = self._convert(book, frame.asks) if frame.asks else []
             if scale != (book.price_decimals, book.size_decimals):
                 self._checksums.forget(symbol)
             book.apply_change(bids, asks, additive=False)
             bids_changed, asks_changed = bool(bids), bool(asks)
             event = BookChange(V, symbol, bids, asks, False, frame.checksum)
-        if frame.checksum is None or symbol in self._resync_pending:
+        return self._verified(book, event, bids_changed, asks_changed, frame.checksum)
+
+    def _verified(
+        self, book: OrderBook, event: Event, bids_changed: bool, asks_changed: bool, checksum: int | None
+    ) -> list[Event]:
+        """The message's event, after comparing the book's CRC32 with the one Kraken sent."""
+        symbol = book.market
+        if checksum is None or symbol in self._resync_pending:
             self._checksums.forget(symbol)
             return [event]
         computed = self._checksums.checksum(book, bids_changed, asks_changed)
-        if computed == frame.checksum:
+        if computed == checksum:
             self.checksum_ok[symbol] += 1
             return [event]
         self.checksum_failed[symbol] += 1
-        out: list[Event] = [event, ChecksumResult(V, symbol, False, frame.checksum, computed)]
-        out.extend(self._resync(book, f"checksum mismatch: expected {frame.checksum}, computed {computed}"))
+        out: list[Event] = [event, ChecksumResult(V, symbol, False, checksum, computed)]
+        out.extend(self._resync(book, f"checksum mismatch: expected {checksum}, computed {computed}"))
         return out
 
     def _resync(self, book: OrderBook, reason: str) -> list[Event]:
@@ -257,11 +308,3 @@ class KrakenSession:
             return
         out.append(SequenceGap(V, None, last + 1, seq, channel))
         out.append(RecoveryAction(V, RecoveryKind.RESUBSCRIBE, f"{channel} sequence gap", [], None, channel))
-
-
-def _checked(levels: list[Level]) -> list[Level]:
-    """Levels with a positive price and a size of zero (removed) or more; else ``NumberError``."""
-    for price, size in levels:
-        if price <= 0 or size < 0:
-            raise NumberError("a level with a negative size or a price at or below zero")
-    return levels
