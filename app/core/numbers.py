@@ -51,8 +51,12 @@ def to_scaled(value: object, scale: int) -> int:
         if len(value) > MAX_TEXT:
             raise NumberError(f"a number of {len(value):,} characters")
         whole, _, frac = value.partition(".")
-        if len(frac) == scale and whole.isdigit() and frac.isdigit() and value.isascii():
-            return int(whole + frac)  # the hot path: a venue writes its full precision (Kraken always)
+        if len(frac) == scale and value.isascii() and (frac.isdigit() or not frac):
+            # The hot path: a venue writes its full precision (Kraken always; Kalshi's deltas too).
+            if whole.isdigit():
+                return int(whole + frac)
+            if whole[:1] == "-" and whole[1:].isdigit():
+                return -int(whole[1:] + frac)
         if _PLAIN.match(value):
             whole, _, frac = value.partition(".")
             n = len(frac)
