@@ -65,6 +65,12 @@ def run(seconds: float = 10.0, markets: int = 200, target: int = 20_000, echo: b
             f"   cpu {figures['cpu_share']:.0%} of one core"
             f"   peak memory {figures['peak_rss_mb']} MB"
         )
+        lat = figures["latency_ms"]
+        print(
+            f"  data to screen: ladder p50 {lat['ladder']['p50']} ms p99 {lat['ladder']['p99']} ms,"
+            f" watchlist p50 {lat['watchlist']['p50']} ms p99 {lat['watchlist']['p99']} ms"
+            f"   first paint with data {figures['first_data_paint_s']} s from start"
+        )
     return figures
 
 
@@ -86,14 +92,32 @@ async def _measure(app: Any, urls: dict[str, str], kalshi: int, pairs: int, seco
         wl.add(MarketRef(info.venue, info.market))
 
     class PaintCounter(QObject):
+        """Counts paints per viewport, and how long data waited for one: a change applied to the store
+        starts a clock for the watchlist (any market) and the ladder (the selected market); the next
+        paint of that viewport stops it. That is data-to-screen latency, less the socket's share."""
+
         def __init__(self) -> None:
             super().__init__()
             self.counts: dict[str, int] = {}
+            self.waiting: dict[str, float] = {}  # viewport -> when the oldest unpainted change arrived
+            self.latency: dict[str, list[float]] = {"watchlist": [], "ladder": []}
+            self.first_data_paint: float | None = None
+
+        def changed(self, selected: bool) -> None:
+            now = time.perf_counter()
+            self.waiting.setdefault("watchlist", now)
+            if selected:
+                self.waiting.setdefault("ladder", now)
 
         def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
             if event.type() == QEvent.Type.Paint:
                 name = watched.objectName() or "?"
                 self.counts[name] = self.counts.get(name, 0) + 1
+                since = self.waiting.pop(name, None)
+                if since is not None:
+                    self.latency[name].append(time.perf_counter() - since)
+                    if name == "ladder" and self.first_data_paint is None:
+                        self.first_data_paint = time.perf_counter()
             return False
 
     with tempfile.TemporaryDirectory() as config:
@@ -104,6 +128,10 @@ async def _measure(app: Any, urls: dict[str, str], kalshi: int, pairs: int, seco
             widget.installEventFilter(counter)
         win.resize(1600, 1000)
         win.show()
+        started = time.perf_counter()
+        first = MarketRef(Venue.KALSHI, listed[0].market)
+        win.select(first)
+        _watch_applies(counter, first)
         win.start()
         from app.stream.engine import tune_gc
 
@@ -114,11 +142,15 @@ async def _measure(app: Any, urls: dict[str, str], kalshi: int, pairs: int, seco
                 if time.monotonic() > deadline:
                     raise RuntimeError("no market data reached the window within 30 s")
                 await asyncio.sleep(0.05)
-            win.select(MarketRef(Venue.KALSHI, listed[0].market))
+            while counter.first_data_paint is None and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            first_paint = (counter.first_data_paint or time.perf_counter()) - started
             await asyncio.sleep(2.0)  # warm up: snapshots in, caches filled
             store = win.store
             messages0 = sum(h.messages for h in store.health.values())
             counter.counts.clear()
+            for waits in counter.latency.values():
+                waits.clear()
             cpu0, wall0 = time.process_time(), time.perf_counter()
             samples: list[float] = []
             loop = asyncio.get_running_loop()
@@ -131,6 +163,7 @@ async def _measure(app: Any, urls: dict[str, str], kalshi: int, pairs: int, seco
             cpu = time.process_time() - cpu0
             messages = sum(h.messages for h in win.store.health.values()) - messages0
             paints = dict(counter.counts)
+            latency = {name: sorted(waits) for name, waits in counter.latency.items()}
         finally:
             await win.shutdown()
             win.close()
@@ -145,5 +178,33 @@ async def _measure(app: Any, urls: dict[str, str], kalshi: int, pairs: int, seco
         "watchlist_paints_per_s": round(paints.get("watchlist", 0) / wall, 1),
         "paints_per_s": {k: round(v / wall, 1) for k, v in sorted(paints.items())},
         "cpu_share": round(cpu / wall, 2),
+        "first_data_paint_s": round(first_paint, 2),
+        "latency_ms": {name: _percentiles(waits) for name, waits in latency.items()},
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def _watch_applies(counter: Any, selected: Any) -> None:
+    """Start the counter's clocks whenever a store applies a change. The class is wrapped, not one
+    store: the window makes a new store for each source, before its links start reading."""
+    from app.core.store import MarketStore
+
+    apply = MarketStore.apply
+
+    def timed(store: MarketStore, venue: Any, events: Any) -> None:
+        events = list(events)
+        apply(store, venue, events)
+        if events:
+            markets = {getattr(e, "market", None) for e in events}
+            counter.changed(venue is selected.venue and selected.market in markets)
+
+    MarketStore.apply = timed  # type: ignore[method-assign,assignment]
+
+
+def _percentiles(samples: list[float]) -> dict[str, float | None]:
+    if not samples:
+        return {"p50": None, "p99": None}
+    return {
+        "p50": round(statistics.median(samples) * 1000, 1),
+        "p99": round(samples[max(0, int(len(samples) * 0.99) - 1)] * 1000, 1),
     }
