@@ -501,14 +501,26 @@ class SimMarket:
     def _kraken_user_fill(self, state: KrakenPairState, trade: dict[str, Any], stamp: str) -> list[SimEvent]:
         pair = state.pair
         account = self.kraken_account
-        is_taker = self.rng.random() < 0.5
-        side = trade["side"] if is_taker else ("sell" if trade["side"] == "buy" else "buy")
         qty, price = trade["qty"], trade["price"]
         cost = price * qty  # units: 10^-(pd+qd) of quote
         quote_dec, base_dec = ledger_decimals(pair.quote), ledger_decimals(pair.base)
         cost_q = cost // 10 ** (pair.price_precision + pair.qty_precision - quote_dec)  # quote ledger units
-        fee_rate = 40 if is_taker else 25  # in 1/10 000: 0.40 % taker, 0.25 % maker
-        fee_q = cost_q * fee_rate // 10_000
+        base_amount = qty * 10**base_dec // 10**pair.qty_precision
+        # A spot account sells only what it holds and buys only what it can pay for: the role that
+        # cannot be afforded gives way to the other one (the other side of the trade), else no fill.
+        first = self.rng.random() < 0.5
+        for is_taker in (first, not first):
+            side = trade["side"] if is_taker else ("sell" if trade["side"] == "buy" else "buy")
+            fee_rate = 40 if is_taker else 25  # in 1/10 000: 0.40 % taker, 0.25 % maker
+            fee_q = cost_q * fee_rate // 10_000
+            if side == "buy":
+                affordable = account.balances.get(pair.quote, 0) >= cost_q + fee_q
+            else:
+                affordable = account.balances.get(pair.base, 0) >= base_amount
+            if affordable:
+                break
+        else:
+            return []
         order_id = self._kraken_id("O")
         exec_id = self._kraken_id("T")
         report: dict[str, Any] = {
@@ -534,7 +546,6 @@ class SimMarket:
         }
         account.executions.append(report)
         entries = []
-        base_amount = qty * 10**base_dec // 10**pair.qty_precision
         for asset, amount, fee, dec in (
             (pair.base, base_amount if side == "buy" else -base_amount, 0, base_dec),
             (pair.quote, -cost_q if side == "buy" else cost_q, fee_q, quote_dec),
