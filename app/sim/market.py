@@ -168,7 +168,7 @@ class SimMarket:
             high=pair.mid * 115 // 100,
             snap=lambda p: max(inc, p - p % inc),
             size=lambda: max(pair.qty_min, int(pair.qty_min * 10 ** rng.uniform(0, 2.5))),
-            outlier=pair.mid * 0.05,
+            outlier=pair.mid * 0.1,
         )
 
     def _kraken_qty(self, pair: KrakenPair) -> int:
