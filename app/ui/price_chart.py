@@ -23,8 +23,9 @@ from itertools import islice
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QPainter, QPen, QPicture
+from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPicture
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -39,6 +40,7 @@ from app.core.instruments import Venue
 from app.core.store import MarketStore
 from app.ui import format as fmt
 from app.ui import theme as themes
+from app.ui import zoom
 from app.ui.axes import NumberAxis, TimeAxis
 from app.ui.theme import Theme
 
@@ -351,9 +353,6 @@ class PriceChart(QWidget):
         self.follow_button.setCheckable(True)
         self.follow_button.setChecked(True)
         self.follow_button.toggled.connect(self._set_follow)
-        bold = self.follow_button.font()
-        bold.setBold(True)  # always: a bold "on" state would not fit the width measured for plain text
-        self.follow_button.setFont(bold)
         self.window_combo = QComboBox(self)
         self.window_combo.addItems(list(WINDOWS))
         self.window_combo.setCurrentText("5m")
@@ -386,7 +385,7 @@ class PriceChart(QWidget):
         item.setMenuEnabled(False)
         item.setDownsampling(auto=True, mode="peak")
         item.setClipToView(True)
-        item.getAxis("left").setWidth(64)  # fixed: no jitter as the price scale moves
+        item.getAxis("left").setWidth(64)  # fixed: no jitter as the price scale moves (zoom widens it)
         self.view = item.getViewBox()
         self.view.disableAutoRange(axis="y")  # the chart sets y itself: robust to one bad print
         self.view.sigRangeChangedManually.connect(self._user_moved)
@@ -418,6 +417,7 @@ class PriceChart(QWidget):
         self._ticker.timeout.connect(self._tick)
         self._ticker.start()
         self.apply_theme(self._theme)
+        self.apply_zoom()
 
     # ------------------------------------------------------------------ public API
 
@@ -557,6 +557,16 @@ class PriceChart(QWidget):
         )
         self._label_follow()
         self._label_legend()
+
+    def apply_zoom(self) -> None:
+        """Fonts from the window's zoom (app/ui/zoom.py)."""
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        bold = QFont(app.font())
+        bold.setBold(True)  # always: a bold "on" state would not fit the width measured for plain text
+        self.follow_button.setFont(bold)
+        self._label_follow()
+        zoom.scale_plot(self.plot, 64)
 
     # ------------------------------------------------------------------ internals
 
