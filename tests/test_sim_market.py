@@ -133,3 +133,28 @@ def test_fault_specs_parse(text: str, expected: FaultSpec) -> None:
 def test_bad_fault_specs_say_why(text: str, why: str) -> None:
     with pytest.raises(FaultSpecError, match=why):
         FaultSpec.parse(text)
+
+
+def test_the_kraken_account_never_sells_what_it_does_not_hold() -> None:
+    """Issue 19 item 12: every ledger entry's balance and the account's balances stay at or above zero,
+    coins the account started without are only ever bought first, and both sides still trade."""
+    market = SimMarket(SimConfig(seed=3, kalshi_share=0.0))
+    started_with = set(market.kraken_account.balances)
+    sides: Counter[tuple[str, str]] = Counter()
+    for _ in range(60_000):
+        for event in market.step():
+            if isinstance(event, KrakenLedger):
+                for entry in event.entries:
+                    units, _decimals = entry["balance"]
+                    assert units >= 0, entry
+            elif isinstance(event, KrakenExecution):
+                sides[(event.report["symbol"], event.report["side"])] += 1
+        assert all(units >= 0 for units in market.kraken_account.balances.values())
+    assert sum(n for (_, side), n in sides.items() if side == "sell") > 0
+    assert sum(n for (_, side), n in sides.items() if side == "buy") > 0
+    # A coin the account did not start with was bought before any of it was sold.
+    for symbol in market.kraken:
+        base = symbol.split("/")[0]
+        if base not in started_with and sides[(symbol, "sell")]:
+            first = next(r for r in market.kraken_account.executions if r["symbol"] == symbol)
+            assert first["side"] == "buy", symbol

@@ -877,8 +877,9 @@ async def test_kalshi_legacy_ticker_in_integer_cents_on_traded_markets() -> None
 @pytest.mark.asyncio
 async def test_kalshi_legacy_ticker_quotes_stay_within_1_to_99_cents() -> None:
     """Seed doc ticker: ``price``, ``yes_bid`` and ``yes_ask`` are "Between 1 and 99 (inclusive)", also on
-    markets that have not traded yet (the validator checks every frame)."""
-    async with Simulator(options(legacy_kalshi=True)) as sim, kalshi(sim) as k:
+    markets that have not traded yet (the validator checks every frame). Without history, which would
+    give every market a last price before the start."""
+    async with Simulator(options(legacy_kalshi=True, history=False)) as sim, kalshi(sim) as k:
         assert not any(m.last_price for m in sim.market.kalshi.values())
         await k.send(subscribe(1, ["ticker"]))
         await k.drain()

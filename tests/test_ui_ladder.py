@@ -115,6 +115,14 @@ def test_kraken_ladder_equals_book(qtbot, qloop, qtmodeltester, qapp: QApplicati
         assert cell(ladder, ladder.model.bid_row(0), BID_SIZE) == fmt.size(Venue.KRAKEN, bids[0][1])
         assert ladder.mid_line.value() == pytest.approx(float(bids[0][0] + asks[0][0]) / 2)
         assert f"{bids[0][0]:,f}" in ladder.header.text() and "Spread" in ladder.header.text()
+        # The spread row sits between the best ask and the best bid and says how wide it is.
+        row = ladder.model.spread_row
+        assert ladder.model.ask_row(0) == row - 1 and ladder.model.bid_row(0) == row + 1
+        spread = asks[0][0] - bids[0][0]
+        assert cell(ladder, row, PRICE) == fmt.price(Venue.KRAKEN, spread)
+        assert cell(ladder, row, BID_SIZE) == "spread"
+        assert cell(ladder, row, ASK_SIZE) == fmt.bps(spread, (asks[0][0] + bids[0][0]) / 2)
+        assert cell(ladder, row, PRICE, RAW_ROLE) is None  # not a level: no size bar, not counted
         axis = ladder.plot.getPlotItem().getAxis("bottom")
         assert axis.tickStrings([67120.0], 1.0, 10.0) == ["67,120"]  # the depth chart's axis reads alike
         qtmodeltester.check(ladder.model)
@@ -130,7 +138,7 @@ def test_kraken_ladder_equals_book(qtbot, qloop, qtmodeltester, qapp: QApplicati
         ladder.grab().save("/tmp/ladder.png")
 
         ladder.levels = 5  # fewer rows: the one case that resets the model
-        assert resets == [1] and ladder.model.rowCount() == 10
+        assert resets == [1] and ladder.model.rowCount() == 11  # five a side and the spread row
         ladder.refresh(store)
         assert_rows_equal_book(ladder, book)
         assert ladder.level_count() == 10

@@ -140,13 +140,13 @@ def test_kraken_trades_mid_and_candles(qtbot, qloop, qapp: QApplication) -> None
         chart.grab().save("/tmp/price_chart.png")
 
 
-def test_kalshi_in_cents_without_candles(qtbot, qloop, qapp: QApplication) -> None:
+def test_kalshi_in_cents_with_live_candles_from_the_tape(qtbot, qloop, qapp: QApplication) -> None:
     theme.apply(qapp, "dark")
     with running(qloop, {Venue.KALSHI: [KALSHI], Venue.KRAKEN: []}) as run:
         store = run.engine.store
         chart = chart_for(qtbot, Venue.KALSHI, KALSHI)
         assert chart.plot.getPlotItem().getAxis("left").labelText == "¢ (YES)"
-        assert not chart.candles_button.isVisible()
+        assert chart.candles_button.isVisible()  # Kalshi has no ohlc channel: its bars come from the tape
 
         def fed() -> bool:
             chart.refresh(store)
@@ -165,7 +165,31 @@ def test_kalshi_in_cents_without_candles(qtbot, qloop, qapp: QApplication) -> No
         assert history.mid.last_y() == pytest.approx(mid * 100)  # cents
         assert 0 < mid * 100 < 100
         assert_trades_plotted(chart, store, Venue.KALSHI, KALSHI)
-        assert chart.candles.count == 0
+        # Each live bar is its minute's prints: open, high, low and close in cents.
+        minutes: dict[float, list[float]] = {}
+        for t in sorted(store.markets[(Venue.KALSHI, KALSHI)].tape, key=lambda t: t.ts_ms or 0):
+            ts = (t.ts_ms or 0) / 1000
+            minutes.setdefault(ts - ts % 60, []).append(float(t.price) * 100)
+        bars = {
+            float(t - 30): (o, h, lo, c)
+            for t, o, h, lo, c in zip(
+                *(
+                    x.tolist()
+                    for x in (
+                        chart.candles.t,
+                        chart.candles.open,
+                        chart.candles.high,
+                        chart.candles.low,
+                        chart.candles.close,
+                    )
+                ),
+                strict=True,
+            )
+        }
+        assert chart.candles.count >= 1
+        for begin, prices in minutes.items():
+            _o, h, lo, c = bars[begin]
+            assert (h, lo) == (max(prices), min(prices)) and c == prices[-1]
         qtbot.wait(100)
         chart.grab().save("/tmp/price_chart_kalshi.png")
 
@@ -239,3 +263,107 @@ def test_history_is_kept_per_market_lru(qtbot, qloop) -> None:
 
         chart.set_market(None, None)
         assert chart.placeholder.isVisible()
+
+
+def _outlier_bar(state: object) -> tuple[int, float, float]:
+    """The simulator's outlier among a pair's 1-minute history bars: (begin, wick end, share of price)."""
+    best = (0, 0.0, 0.0)
+    scale = 10**state.pair.price_precision  # type: ignore[attr-defined]
+    for c in state.candles[1]:  # type: ignore[attr-defined]
+        up, down = c.high - max(c.open, c.close), min(c.open, c.close) - c.low
+        share = max(up, down) / c.close
+        if share > best[2]:
+            best = (c.begin_s, (c.high if up >= down else c.low) / scale, share)
+    return best
+
+
+def test_history_on_open_a_robust_range_a_day_window_and_a_visible_follow_state(
+    qtbot, qloop, qapp: QApplication
+) -> None:
+    """Issue 19 item 11, on the real simulator: the chart opens with the venue's day of history, one
+    outlier wick is clipped and marked instead of flattening the move, windows reach a day with dates on
+    the axis, the legend sits beside the plot, and "Follow live" looks different on and off."""
+    import aiohttp
+
+    from app.launch.history import market_history
+
+    theme.apply(qapp, "dark")
+    pairs = [
+        "BTC/USD",
+        "ETH/USD",
+        "SOL/USD",
+        "XRP/USD",
+        "DOGE/USD",
+        "ADA/USD",
+        "LTC/USD",
+        "DOT/USD",
+        "LINK/USD",
+    ]
+    with running(qloop, {Venue.KALSHI: [], Venue.KRAKEN: pairs}) as run:
+        assert run.sim is not None
+        now = time.time()
+        # A pair whose outlier lies inside the last 12 h (the 1-minute bars Kraken keeps) and not at the ends.
+        found = [(p, _outlier_bar(run.sim.market.kraken[p])) for p in pairs]
+        pair, (begin, wick, share) = next((p, o) for p, o in found if now - 11.5 * 3600 < o[0] < now - 1800)
+        assert share > 0.03
+        store = run.engine.store
+        chart = chart_for(qtbot, Venue.KRAKEN, pair)
+        assert chart.plot.getPlotItem().legend is None  # nothing drawn over the data
+        assert chart.legend_label.geometry().bottom() < chart._stack.geometry().top()
+        assert "buy" in chart.legend_label.text() and "sell" in chart.legend_label.text()
+
+        async def fetch() -> object:
+            async with aiohttp.ClientSession() as http:
+                return await market_history(http, Venue.KRAKEN, run.urls[Venue.KRAKEN], pair)
+
+        history = run_on(qloop, fetch())
+        chart.set_history(Venue.KRAKEN, pair, history.minute, history.coarse)  # type: ignore[attr-defined]
+        chart.refresh(store)
+        # 5-minute window: the 1-minute history bars are there at once, before any live trade.
+        (x0, x1), _ = chart.view.viewRange()
+        in_view = chart.candles.t[(chart.candles.t >= x0) & (chart.candles.t <= x1)]
+        assert chart.bar_minutes == 1 and len(in_view) >= 4
+
+        chart.window_combo.setCurrentText("1d")
+        chart.refresh(store)
+        (x0, x1), (y0, y1) = chart.view.viewRange()
+        assert x1 - x0 == pytest.approx(86_400 * 1.02, rel=0.01)
+        assert chart.bar_minutes == 15 and "15 m bars" in chart.legend_label.text()
+        seen = (chart.candles.t >= x0) & (chart.candles.t <= x1)
+        assert 90 <= int(seen.sum()) <= 100  # a day of 15-minute bars: history, then this session's
+        assert np.all(np.diff(chart.candles.t) == 900)
+        bodies = np.concatenate((chart.candles.open[seen], chart.candles.close[seen]))
+        # The outlier is off the scale, and the real move fills the chart instead of a sliver of it.
+        assert not y0 <= wick <= y1
+        assert y0 <= bodies.min() and bodies.max() <= y1
+        assert (bodies.max() - bodies.min()) / (y1 - y0) > 0.6
+        # ...and it is marked where it happened, with its price in words.
+        assert any(abs(t - (begin + 30)) < 900 and v == pytest.approx(wick) for t, v in chart.outliers)
+        mark_x, mark_y = chart.outlier_marks.getData()
+        assert len(mark_x) == len(chart.outliers) and all(y0 <= y <= y1 for y in mark_y)
+        assert chart.outlier_label.isVisible() and "off scale" in chart.outlier_label.text()
+
+        # Dates on the long axis: the day is named on the first label and where the date changes.
+        axis = chart.plot.getPlotItem().getAxis("bottom")
+        ticks = axis.tickValues(x0, x1, axis.geometry().width())
+        labels = [text for spacing, values in ticks for text in axis.tickStrings(values, 1.0, spacing)]
+        days = {time.strftime("%d %b", time.localtime(t)) for _, values in ticks for t in values}
+        assert all(any(label.startswith(d) for label in labels) for d in days), labels
+        assert any(":" in label for label in labels)  # and the hours between
+
+        # Follow live, on and off, as a user sees it.
+        qtbot.wait(50)
+
+        def button_colour() -> tuple[int, int, int]:
+            img = chart.follow_button.grab().toImage()
+            c = img.pixelColor(4, img.height() // 2)
+            return c.red(), c.green(), c.blue()
+
+        on_text, on_colour = chart.follow_button.text(), button_colour()
+        chart.follow_live = False
+        qtbot.wait(50)
+        off_text, off_colour = chart.follow_button.text(), button_colour()
+        assert "Following live" in on_text and off_text == "Follow live"
+        assert sum(abs(a - b) for a, b in zip(on_colour, off_colour, strict=True)) > 120
+        chart.follow_live = True
+        chart.grab().save("/tmp/price_chart_day.png")

@@ -1,6 +1,8 @@
-"""What each venue lists: the market picker's choices and the watchlist's titles and close times.
+"""What each venue lists: the market picker's choices and the watchlist's titles and close times, and one
+Kalshi market's details for the window's header (its question, rules, close and result).
 
-Kalshi ``GET /markets`` (paged by cursor, open markets only) and Kraken ``GET /0/public/AssetPairs``.
+Kalshi ``GET /markets`` (paged by cursor, open markets only), ``GET /markets/{ticker}``, and Kraken
+``GET /0/public/AssetPairs``.
 Qt-free and async; the window runs it on the qasync loop and shows progress while it pages.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,7 +44,8 @@ class MarketInfo:
         return f"{self.market} {self.title} {self.subtitle}".lower()
 
 
-def _epoch(text: Any) -> float | None:
+def epoch(text: Any) -> float | None:
+    """RFC 3339 text (``Z`` or an offset) -> Unix seconds; None for anything else."""
     if not isinstance(text, str) or not text:
         return None
     try:
@@ -50,7 +54,8 @@ def _epoch(text: Any) -> float | None:
         return None
 
 
-async def _get_json(http: aiohttp.ClientSession, url: str, params: dict[str, str] | None = None) -> Any:
+async def get_json(http: aiohttp.ClientSession, url: str, params: dict[str, str] | None = None) -> Any:
+    """The JSON body of a GET; any failure is a ``CatalogError`` in words."""
     try:
         async with http.get(url, params=params, timeout=TIMEOUT) as response:
             if response.status != 200:
@@ -77,7 +82,7 @@ async def kalshi_markets(
         params = {"status": "open", "limit": str(KALSHI_PAGE)}
         if cursor:
             params["cursor"] = cursor
-        body = await _get_json(http, rest_url.rstrip("/") + "/markets", params)
+        body = await get_json(http, rest_url.rstrip("/") + "/markets", params)
         for m in body.get("markets") or []:
             out.append(
                 MarketInfo(
@@ -86,7 +91,7 @@ async def kalshi_markets(
                     str(m.get("title") or ""),
                     str(m.get("yes_sub_title") or m.get("subtitle") or ""),
                     str(m.get("status") or ""),
-                    _epoch(m.get("close_time")),
+                    epoch(m.get("close_time")),
                 )
             )
         if progress is not None:
@@ -98,7 +103,7 @@ async def kalshi_markets(
 
 
 async def kraken_pairs(http: aiohttp.ClientSession, rest_url: str) -> list[MarketInfo]:
-    body = await _get_json(http, rest_url.rstrip("/") + ASSET_PAIRS_PATH)
+    body = await get_json(http, rest_url.rstrip("/") + ASSET_PAIRS_PATH)
     if body.get("error"):
         raise CatalogError("Kraken refused: " + ", ".join(map(str, body["error"])))
     out = []
@@ -110,3 +115,51 @@ async def kraken_pairs(http: aiohttp.ClientSession, rest_url: str) -> list[Marke
         out.append(MarketInfo(Venue.KRAKEN, symbol, symbol, "", str(info.get("status") or "online")))
     out.sort(key=lambda m: m.market)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class MarketDetails:
+    """One Kalshi market as ``GET /markets/{ticker}`` describes it (the header's question and rules)."""
+
+    market: str
+    title: str
+    subtitle: str
+    status: str
+    rules_primary: str
+    rules_secondary: str
+    close_time: float | None
+    expiration_time: float | None
+    last_price: Decimal | None
+    previous_price: Decimal | None  # the last price a day ago: the 24 h change's base
+    result: str
+    settlement_value: Decimal | None
+
+
+def _dollars(value: Any) -> Decimal | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return Decimal(value)
+    except ArithmeticError:
+        return None
+
+
+async def kalshi_market(http: aiohttp.ClientSession, rest_url: str, ticker: str) -> MarketDetails:
+    body = await get_json(http, f"{rest_url.rstrip('/')}/markets/{ticker}")
+    m = body.get("market") if isinstance(body, dict) else None
+    if not isinstance(m, dict):
+        raise CatalogError(f"Kalshi sent no market for {ticker}")
+    return MarketDetails(
+        ticker,
+        str(m.get("title") or ""),
+        str(m.get("yes_sub_title") or m.get("subtitle") or ""),
+        str(m.get("status") or ""),
+        str(m.get("rules_primary") or ""),
+        str(m.get("rules_secondary") or ""),
+        epoch(m.get("close_time")),
+        epoch(m.get("expected_expiration_time") or m.get("latest_expiration_time")),
+        _dollars(m.get("last_price_dollars")),
+        _dollars(m.get("previous_price_dollars")),
+        str(m.get("result") or ""),
+        _dollars(m.get("settlement_value_dollars")),
+    )

@@ -31,6 +31,7 @@ from app.sim.events import (
     KrakenTrade,
     SimEvent,
 )
+from app.sim.history import Bar, walk
 from app.sim.kalshi.market import CLOSED, DETERMINED, OPEN, PAUSED, SETTLED, KalshiMarket
 from app.sim.kraken.market import KrakenPairState
 from app.sim.units import CONTRACT, DOLLAR
@@ -48,6 +49,7 @@ SYNTHETIC_LEVELS = 100
 BLAST_BOTH_SIDES = 0.4
 BLAST_AT_TOP = 0.4
 KALSHI_LEVELS = 40
+CENT = DOLLAR // 100
 
 
 def ledger_decimals(asset: str) -> int:
@@ -80,6 +82,7 @@ class SimConfig:
     legacy_kalshi: bool = False
     kalshi_share: float = 0.5  # share of steps that go to Kalshi
     lifecycle_share: float = LIFECYCLE_SHARE
+    history: bool = True  # a day of bars before the start (app/sim/history.py)
 
 
 class SimMarket:
@@ -94,17 +97,24 @@ class SimMarket:
         self.size_unit = CONTRACT if self.config.legacy_kalshi else 1  # legacy: whole contracts only
         self.steps = 0
         start_s = int(time.time())
+        history = random.Random(self.config.seed * 104_729 + 3)  # its own stream: the steps stay the same
+        history_end = start_s - start_s % 60
         self.kalshi: dict[str, KalshiMarket] = {}
         self._kalshi_list: list[KalshiMarket] = []
         for listing in self.catalog.initial(self.config.kalshi_markets):
-            self._add_kalshi(
-                KalshiMarket(listing, open_ts=start_s - 3600, close_ts=start_s + 86_400, fair=listing.fair)
-            )
+            # Listed two days ago (a day of history before the start), closing a day after it.
+            opened = start_s - 2 * 86_400
+            market = KalshiMarket(listing, open_ts=opened, close_ts=start_s + 86_400, fair=listing.fair)
+            self._add_kalshi(market)
+            if self.config.history:
+                market.backfill(self._kalshi_history(history, market, history_end))
         self.kraken: dict[str, KrakenPairState] = {}
         self._kraken_list: list[KrakenPairState] = []
         for pair in kraken_pairs(self.config.kraken_pairs):
             state = KrakenPairState(pair, open_price=pair.mid)
             self._seed_kraken_book(state)
+            if self.config.history:
+                state.backfill(self._kraken_history(history, pair, history_end))
             self.kraken[pair.symbol] = state
             self._kraken_list.append(state)
         self.kraken_account = KrakenAccount(
@@ -133,6 +143,37 @@ class SimMarket:
             state.asks.set(pair.mid + gap, self._kraken_qty(pair))
         state.last = state.fair = pair.mid
         state.low = state.high = pair.mid
+
+    @staticmethod
+    def _kalshi_history(rng: random.Random, market: KalshiMarket, end_s: int) -> list[Bar]:
+        ranges = market.listing.ranges
+        return walk(
+            rng,
+            end_price=market.fair,
+            end_s=end_s,
+            step=0.35 * CENT,
+            low=2 * CENT,
+            high=DOLLAR - 2 * CENT,
+            snap=lambda p: snap_down(ranges, p),
+            size=lambda: max(1, int(10 ** rng.uniform(0, 2.5))) * CONTRACT,
+            trade_share=0.5,
+            outlier=25 * CENT,
+        )
+
+    @staticmethod
+    def _kraken_history(rng: random.Random, pair: KrakenPair, end_s: int) -> list[Bar]:
+        inc = pair.price_increment
+        return walk(
+            rng,
+            end_price=pair.mid,
+            end_s=end_s,
+            step=pair.mid * 0.0007,
+            low=max(inc, pair.mid * 85 // 100),
+            high=pair.mid * 115 // 100,
+            snap=lambda p: max(inc, p - p % inc),
+            size=lambda: max(pair.qty_min, int(pair.qty_min * 10 ** rng.uniform(0, 2.5))),
+            outlier=pair.mid * 0.1,
+        )
 
     def _kraken_qty(self, pair: KrakenPair) -> int:
         # Log-spread sizes from the minimum order up, at full qty precision.
@@ -228,12 +269,12 @@ class SimMarket:
         yes_price = DOLLAR - best if taker == "yes" else best
         book.set(best, held - count)
         ts = now_ms()
-        market.previous_price = market.last_price or yes_price
         market.last_price = yes_price
         market.last_trade_size = count
         market.volume += count
         market.open_interest = max(0, market.open_interest + (count if self.rng.random() < 0.6 else -count))
         market.dollar_volume += yes_price * count // (DOLLAR * CONTRACT)
+        market.record_trade(yes_price, count, ts // 1000)
         trade = KalshiTrade(market.ticker, self.catalog.uuid(), yes_price, count, taker, ts)
         events: list[SimEvent] = [
             KalshiDelta(market.ticker, "no" if taker == "yes" else "yes", best, -count, ts),
@@ -505,14 +546,26 @@ class SimMarket:
     def _kraken_user_fill(self, state: KrakenPairState, trade: dict[str, Any], stamp: str) -> list[SimEvent]:
         pair = state.pair
         account = self.kraken_account
-        is_taker = self.rng.random() < 0.5
-        side = trade["side"] if is_taker else ("sell" if trade["side"] == "buy" else "buy")
         qty, price = trade["qty"], trade["price"]
         cost = price * qty  # units: 10^-(pd+qd) of quote
         quote_dec, base_dec = ledger_decimals(pair.quote), ledger_decimals(pair.base)
         cost_q = cost // 10 ** (pair.price_precision + pair.qty_precision - quote_dec)  # quote ledger units
-        fee_rate = 40 if is_taker else 25  # in 1/10 000: 0.40 % taker, 0.25 % maker
-        fee_q = cost_q * fee_rate // 10_000
+        base_amount = qty * 10**base_dec // 10**pair.qty_precision
+        # A spot account sells only what it holds and buys only what it can pay for: the role that
+        # cannot be afforded gives way to the other one (the other side of the trade), else no fill.
+        first = self.rng.random() < 0.5
+        for is_taker in (first, not first):
+            side = trade["side"] if is_taker else ("sell" if trade["side"] == "buy" else "buy")
+            fee_rate = 40 if is_taker else 25  # in 1/10 000: 0.40 % taker, 0.25 % maker
+            fee_q = cost_q * fee_rate // 10_000
+            if side == "buy":
+                affordable = account.balances.get(pair.quote, 0) >= cost_q + fee_q
+            else:
+                affordable = account.balances.get(pair.base, 0) >= base_amount
+            if affordable:
+                break
+        else:
+            return []
         order_id = self._kraken_id("O")
         exec_id = self._kraken_id("T")
         report: dict[str, Any] = {
@@ -538,7 +591,6 @@ class SimMarket:
         }
         account.executions.append(report)
         entries = []
-        base_amount = qty * 10**base_dec // 10**pair.qty_precision
         for asset, amount, fee, dec in (
             (pair.base, base_amount if side == "buy" else -base_amount, 0, base_dec),
             (pair.quote, -cost_q if side == "buy" else cost_q, fee_q, quote_dec),

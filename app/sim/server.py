@@ -57,6 +57,7 @@ class SimOptions:
     # Share of Kalshi steps that pause or close a market (default one in 3,000); a short test
     # run raises it so lifecycle frames always show up.
     lifecycle_share: float = LIFECYCLE_SHARE
+    history: bool = True  # a day of 1-minute bars before the start (REST OHLC and candlesticks)
 
 
 class Simulator:
@@ -69,6 +70,7 @@ class Simulator:
                 kraken_pairs=opts.kraken_pairs,
                 legacy_kalshi=opts.legacy_kalshi,
                 lifecycle_share=opts.lifecycle_share,
+                history=opts.history,
             )
         )
         self.faults = Faults(opts.faults, seed=opts.seed, on_record=on_fault)

@@ -129,6 +129,42 @@ def axis_ticks(values: Iterable[float], spacing: float) -> list[str]:
     return [f"{v:,.{decimals}f}" for v in values]
 
 
+def chart_price(venue: Venue, value: float, span: float) -> str:
+    """A price read off a chart (a float already), as precise as the visible ``span`` makes sense of:
+    ``108,322.4`` on a 500-wide BTC scale, ``97.5¢`` on a Kalshi one (chart units are cents there)."""
+    decimals = max(0, math.ceil(-math.log10(span / 1000))) if span > 0 else 2
+    text = f"{value:,.{decimals}f}"
+    return f"{text}¢" if venue is Venue.KALSHI else text
+
+
+def axis_times(values: Iterable[float], spacing: float) -> list[str]:
+    """Time-axis labels (local time): seconds when ticks are seconds apart, ``HH:MM`` otherwise, and on
+    a long axis (ticks an hour or more apart) the day (``21 Nov``) on the first label and wherever the
+    date changes, so a day-long chart says which day each hour belongs to."""
+    out: list[str] = []
+    previous_day = None
+    for value in values:
+        moment = time.localtime(value)
+        if spacing >= 86_400:
+            out.append(time.strftime("%d %b", moment))
+            continue
+        text = time.strftime("%H:%M:%S" if spacing < 60 else "%H:%M", moment)
+        day = moment.tm_yday
+        if spacing >= 3600 and day != previous_day:
+            text = time.strftime("%d %b ", moment) + text
+        previous_day = day
+        out.append(text)
+    return out
+
+
+def clock_short(unix_s: float) -> str:
+    """A moment today as ``14:32``; an older one with its day, ``20 Nov 14:32``."""
+    moment = time.localtime(unix_s)
+    if time.localtime().tm_yday == moment.tm_yday and time.time() - unix_s < 86_400:
+        return time.strftime("%H:%M", moment)
+    return time.strftime("%d %b %H:%M", moment)
+
+
 def money(value: Decimal | None, *, signed: bool = False, symbol: str = "$", cents_only: bool = False) -> str:
     """Dollars with at least two decimals, more only when they are not zero: ``-1.2`` -> ``-$1.20``,
     ``0.0150`` -> ``$0.015``. ``signed`` writes ``+`` for gains (P&L columns). ``cents_only`` rounds

@@ -1,14 +1,14 @@
 """The depth ladder: a classic vertical price ladder (asks above, bids below) and a cumulative depth chart.
 
-The table has a fixed ``2 * levels`` rows, best ask just above the middle and best bid just below it, so
-the spread stays in one place on screen and a refresh only ever emits ``dataChanged`` (a reset happens
-only when ``levels`` changes). Kalshi prices are YES prices shown in cents; Kraken prices keep their wire
-precision. Every number's text comes from app/ui/format.py, so the ladder reads like the watchlist.
+The table has a fixed ``2 * levels + 1`` rows: the asks, one row saying the spread, the bids; the best
+ask just above the spread row and the best bid just below it, so the spread stays in one place on screen
+and a refresh only ever emits ``dataChanged`` (a reset happens only when ``levels`` changes). Kalshi
+prices are YES prices shown in cents; Kraken prices keep their wire precision. Every number's text comes
+from app/ui/format.py, so the ladder reads like the watchlist.
 """
 
 from __future__ import annotations
 
-import html
 from decimal import Decimal
 from typing import Any
 
@@ -33,9 +33,12 @@ from PySide6.QtWidgets import (
 
 from app.core.instruments import Venue
 from app.core.store import ENDED, MarketStore
+from app.launch.catalog import MarketInfo
 from app.ui import format as fmt
 from app.ui import theme as themes
+from app.ui import zoom
 from app.ui.axes import NumberAxis
+from app.ui.market_header import MarketHeader
 from app.ui.theme import Theme
 
 Levels = list[tuple[Decimal, Decimal]]
@@ -46,6 +49,7 @@ BID_CUM, BID_SIZE, PRICE, ASK_SIZE, ASK_CUM = range(5)
 RAW_ROLE = Qt.ItemDataRole.UserRole  # the exact Decimal behind a cell (None when empty)
 BAR_ROLE = Qt.ItemDataRole.UserRole + 1  # a size cell's share of the largest visible level, 0..1
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_CENTRE = int(Qt.AlignmentFlag.AlignCenter)
 
 
 def _cumulative(levels: Levels) -> list[Decimal]:
@@ -63,14 +67,15 @@ _NO_RAW: tuple[Decimal | None, ...] = (None,) * 5
 
 
 class LadderModel(QAbstractTableModel):
-    """Rows ``0 .. levels-1`` are asks (best ask at ``levels-1``), rows ``levels ..`` bids (best first)."""
+    """Rows ``0 .. levels-1`` are asks (best ask at ``levels-1``), row ``levels`` the spread, then the bids
+    (best first)."""
 
     def __init__(self, levels: int = 15, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._levels = levels
-        self._text: list[tuple[str, ...]] = [_EMPTY] * (2 * levels)
-        self._raw: list[tuple[Decimal | None, ...]] = [_NO_RAW] * (2 * levels)
-        self._tips: list[str | None] = [None] * (2 * levels)
+        self._text: list[tuple[str, ...]] = [_EMPTY] * (2 * levels + 1)
+        self._raw: list[tuple[Decimal | None, ...]] = [_NO_RAW] * (2 * levels + 1)
+        self._tips: list[str | None] = [None] * (2 * levels + 1)
         self._stale = False
         self._biggest = Decimal(0)  # the largest visible level: the 100 % of the size bars
         self.set_theme(themes.current())
@@ -80,7 +85,11 @@ class LadderModel(QAbstractTableModel):
         return self._levels - 1 - k
 
     def bid_row(self, k: int) -> int:
-        return self._levels + k
+        return self._levels + 1 + k
+
+    @property
+    def spread_row(self) -> int:
+        return self._levels
 
     @property
     def levels(self) -> int:
@@ -95,9 +104,9 @@ class LadderModel(QAbstractTableModel):
             return
         self.beginResetModel()
         self._levels = levels
-        self._text = [_EMPTY] * (2 * levels)
-        self._raw = [_NO_RAW] * (2 * levels)
-        self._tips = [None] * (2 * levels)
+        self._text = [_EMPTY] * (2 * levels + 1)
+        self._raw = [_NO_RAW] * (2 * levels + 1)
+        self._tips = [None] * (2 * levels + 1)
         self.endResetModel()
 
     def set_theme(self, t: Theme) -> None:
@@ -110,15 +119,17 @@ class LadderModel(QAbstractTableModel):
         self._bg_bid, self._bg_ask = bid_bg, ask_bg
         self._bg_stale = q(t.dim_text)
         self._bg_stale.setAlpha(20)
+        self._bg_spread = q(t.alt_base)
         self._changed_all()
 
     def set_book(self, venue: Venue | None, bids: Levels, asks: Levels, stale: bool) -> None:
         """New levels (best first); emits one ranged ``dataChanged`` over the rows that differ."""
         n = self._levels
         bids, asks = bids[:n], asks[:n]
-        text: list[tuple[str, ...]] = [_EMPTY] * (2 * n)
-        raw: list[tuple[Decimal | None, ...]] = [_NO_RAW] * (2 * n)
-        tips: list[str | None] = [None] * (2 * n)
+        rows = 2 * n + 1
+        text: list[tuple[str, ...]] = [_EMPTY] * rows
+        raw: list[tuple[Decimal | None, ...]] = [_NO_RAW] * rows
+        tips: list[str | None] = [None] * rows
         if venue is not None:  # no market, no levels: every row stays blank
             # One book, one number of decimals per column (Kalshi's sub-cent prices, fractional
             # contracts), so the decimal points line up; Kraken keeps its wire precision anyway.
@@ -135,8 +146,10 @@ class LadderModel(QAbstractTableModel):
                 text[row] = ("", "", shown, size_s, cum_s)
                 raw[row] = (None, None, price, size, cum)
                 tips[row] = _tip(venue, price)
+            if bids and asks:
+                text[n], tips[n] = _spread_cells(venue, bids[0][0], asks[0][0], pdec)
             for k, ((price, size), cum) in enumerate(zip(bids, _cumulative(bids), strict=True)):
-                row = n + k
+                row = n + 1 + k
                 shown, size_s, cum_s = cells(price, size, cum)
                 text[row] = (cum_s, size_s, shown, "", "")
                 raw[row] = (cum, size, price, None, None)
@@ -144,9 +157,9 @@ class LadderModel(QAbstractTableModel):
         biggest = max((s for _, s in bids + asks), default=Decimal(0))
         if stale != self._stale or biggest != self._biggest:  # every row's look or size bar moves
             self._stale, self._biggest = stale, biggest
-            first, last = 0, 2 * n - 1
+            first, last = 0, rows - 1
         else:
-            changed = [r for r in range(2 * n) if text[r] != self._text[r] or tips[r] != self._tips[r]]
+            changed = [r for r in range(rows) if text[r] != self._text[r] or tips[r] != self._tips[r]]
             if not changed:
                 return
             first, last = changed[0], changed[-1]
@@ -155,12 +168,12 @@ class LadderModel(QAbstractTableModel):
 
     def _changed_all(self) -> None:
         if self._text:
-            self.dataChanged.emit(self.index(0, 0), self.index(2 * self._levels - 1, len(COLUMNS) - 1))
+            self.dataChanged.emit(self.index(0, 0), self.index(2 * self._levels, len(COLUMNS) - 1))
 
     # -- QAbstractTableModel
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802  # Qt's names
-        return 0 if parent.isValid() else 2 * self._levels
+        return 0 if parent.isValid() else 2 * self._levels + 1
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(COLUMNS)
@@ -171,6 +184,8 @@ class LadderModel(QAbstractTableModel):
         row, col = index.row(), index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text[row][col]
+        if row == self._levels:  # the spread row: words between the two sides, never a level
+            return self._spread_data(col, role)
         is_ask = row < self._levels
         filled = self._raw[row][PRICE] is not None
         if role == Qt.ItemDataRole.TextAlignmentRole:
@@ -196,6 +211,17 @@ class LadderModel(QAbstractTableModel):
             return None if size is None or not self._biggest else float(size / self._biggest)
         return None
 
+    def _spread_data(self, col: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _CENTRE if col != PRICE else _RIGHT
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return self._fg_dim if self._stale or col != PRICE else self._fg_text
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return self._bg_spread
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tips[self._levels]
+        return None
+
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:  # noqa: N802
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return COLUMNS[section]
@@ -205,6 +231,19 @@ class LadderModel(QAbstractTableModel):
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         return Qt.ItemFlag.ItemIsEnabled if index.isValid() else Qt.ItemFlag.NoItemFlags
+
+
+def _spread_cells(venue: Venue, bid: Decimal, ask: Decimal, pdec: int) -> tuple[tuple[str, ...], str]:
+    """The spread row's cells (``spread`` under the bid side, the width at the price column, in basis
+    points or as a probability gap beside it) and its tooltip."""
+    spread = ask - bid
+    mid = (ask + bid) / 2
+    if venue is Venue.KALSHI:
+        width, extra = fmt.cents(spread, pdec), f"mid {fmt.cents(mid, pdec)}"
+    else:
+        width, extra = fmt.price(venue, spread), fmt.bps(spread, mid)
+    tip = f"Spread {width} between bid {fmt.price(venue, bid, pdec)} and ask {fmt.price(venue, ask, pdec)}"
+    return ("", "spread", width, extra, ""), tip
 
 
 def _tip(venue: Venue, price: Decimal) -> str | None:
@@ -271,12 +310,10 @@ class DepthLadder(QWidget):
         self._venue: Venue | None = None
         self._market: str | None = None
         self._theme = themes.current()
-        self._header_html = ""
         self._centred = False  # scrolled so the spread is in view, once per market
         self.model = LadderModel(levels, self)
 
-        self.header = QLabel(self)
-        self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.header = MarketHeader(self)
         self.stale_label = QLabel(self)
         self.stale_label.setWordWrap(True)
         self.stale_label.hide()
@@ -285,11 +322,9 @@ class DepthLadder(QWidget):
         self.table.setModel(self.model)
         self.bars = SizeBarDelegate(self.table)
         self.table.setItemDelegate(self.bars)
-        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        self.table.setFont(mono)
+        self._mono_size = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont).pointSizeF()
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 4)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -330,6 +365,7 @@ class DepthLadder(QWidget):
         layout.addWidget(self.stale_label)
         layout.addWidget(self._stack, 1)
         self.apply_theme(self._theme)
+        self.apply_zoom()
         self._show_placeholder("No market selected")
 
     # ------------------------------------------------------------------ public API
@@ -347,11 +383,14 @@ class DepthLadder(QWidget):
         """Price levels on screen, both sides (0 with no market or no book yet): the window's smoke check."""
         return self.model.shown_levels() if self._stack.currentIndex() == 1 else 0
 
-    def set_market(self, venue: Venue | None, market: str | None) -> None:
+    def set_market(self, venue: Venue | None, market: str | None, info: MarketInfo | None = None) -> None:
         if (venue, market) == (self._venue, self._market):
+            if info is not None:
+                self.header.set_market(venue, market, info)
             return
         self._venue, self._market = venue, market
         self._centred = False
+        self.header.set_market(venue, market, info)
         self.model.set_book(venue, [], [], stale=False)
         self.bid_curve.clear()
         self.ask_curve.clear()
@@ -359,10 +398,8 @@ class DepthLadder(QWidget):
         self.plot.getPlotItem().setLabel("bottom", "YES price (¢)" if venue is Venue.KALSHI else "price")
         self._set_stale(None)
         if venue is None or market is None:
-            self._set_header("")
             self._show_placeholder("No market selected")
         else:
-            self._set_header(self._title())
             self._show_placeholder(f"Waiting for the order book of {market}…")
 
     def refresh(self, store: MarketStore) -> None:
@@ -371,14 +408,14 @@ class DepthLadder(QWidget):
             return
         status = store.status(venue, market)
         if status in ENDED:  # no more trading: say how it ended, not an empty ladder or an old one
-            self._set_header(self._title())
+            self.header.refresh(store, None, None)
             state = store.markets.get((venue, market))
             ended = fmt.outcome(status, state.outcome if state is not None else None)
             self._show_placeholder(f"{market}: {ended}.\nTrading has ended.")
             return
         book = store.book(venue, market)
         if book is None or (not book.has_snapshot and not len(book.bids) and not len(book.asks)):
-            self._set_header(self._title())
+            self.header.refresh(store, None, None)
             reason = None if book is None else book.stale_reason
             self._show_placeholder(
                 f"Waiting for the order book of {market}…" + (f"\n({reason})" if reason else "")
@@ -389,7 +426,7 @@ class DepthLadder(QWidget):
         self._stack.setCurrentIndex(1)
         self.model.set_book(venue, bids, asks, stale)
         self._set_stale(book.stale_reason if stale else None)
-        self._set_header(self._title() + self._quote_html(venue, bids, asks))
+        self.header.refresh(store, bids[0][0] if bids else None, asks[0][0] if asks else None)
         self._update_depth(bids, asks)
         if not self._centred:
             self._centred = True
@@ -399,7 +436,7 @@ class DepthLadder(QWidget):
         self._theme = t
         self.model.set_theme(t)
         self.bars.set_theme(t)
-        self.placeholder.setStyleSheet(f"color: {t.dim_text}; font-size: 13px;")
+        self.placeholder.setStyleSheet(f"color: {t.dim_text};")
         self.stale_label.setStyleSheet(f"color: {t.warn}; font-weight: bold;")
         themes.style_plot(self.plot, t)
         self.bid_curve.setPen(pg.mkPen(t.bid, width=1.5))
@@ -407,7 +444,17 @@ class DepthLadder(QWidget):
         self.ask_curve.setPen(pg.mkPen(t.ask, width=1.5))
         self.ask_curve.setBrush(pg.mkBrush(themes.qcolor(t.ask_fill)))
         self.mid_line.setPen(pg.mkPen(t.mid, width=1, style=Qt.PenStyle.DashLine))
-        self._header_html = ""  # force a re-render with the new colours on the next refresh
+        self.header.apply_theme(t)
+
+    def apply_zoom(self) -> None:
+        """Fonts and row heights from the window's zoom (app/ui/zoom.py)."""
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        mono.setPointSizeF(self._mono_size * zoom.factor(_app()))
+        self.table.setFont(mono)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 4)
+        self.header.apply_zoom()
+        zoom.scale_plot(self.plot, 54)
+        self._centre()
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)
@@ -416,36 +463,9 @@ class DepthLadder(QWidget):
     # ------------------------------------------------------------------ internals
 
     def _centre(self) -> None:
-        """Keep the spread mid-table when the ladder is taller than the view."""
-        best_ask = self.model.index(self.model.levels - 1, PRICE)
-        self.table.scrollTo(best_ask, QAbstractItemView.ScrollHint.PositionAtCenter)
-
-    def _title(self) -> str:
-        venue = fmt.venue_name(self._venue) if self._venue is not None else ""
-        name = html.escape(self._market or "")
-        return f"<b>{name}</b> <span style='color:{self._theme.dim_text}'>{venue}</span>"
-
-    def _quote_html(self, venue: Venue, bids: Levels, asks: Levels) -> str:
-        t = self._theme
-        bid = bids[0][0] if bids else None
-        ask = asks[0][0] if asks else None
-        pdec = fmt.cent_places(p for p in (bid, ask) if p is not None)
-        parts = [
-            f"&nbsp;&nbsp;Bid <span style='color:{t.bid}'>{fmt.price(venue, bid, pdec)}</span>",
-            f"Ask <span style='color:{t.ask}'>{fmt.price(venue, ask, pdec)}</span>",
-        ]
-        if bid is not None and ask is not None:
-            spread = ask - bid
-            if venue is Venue.KALSHI:
-                parts.append(f"Spread {fmt.cents(spread)}")
-            else:
-                parts.append(f"Spread {fmt.price(venue, spread)} ({fmt.bps(spread, (ask + bid) / 2)})")
-        return " &nbsp;".join(parts)
-
-    def _set_header(self, text: str) -> None:
-        if text != self._header_html:
-            self._header_html = text
-            self.header.setText(text)
+        """Keep the spread row mid-table when the ladder is taller than the view."""
+        spread = self.model.index(self.model.spread_row, PRICE)
+        self.table.scrollTo(spread, QAbstractItemView.ScrollHint.PositionAtCenter)
 
     def _set_stale(self, reason: str | None) -> None:
         if reason is None:
@@ -492,3 +512,9 @@ class DepthLadder(QWidget):
             self.mid_line.show()
         else:
             self.mid_line.hide()
+
+
+def _app() -> QApplication:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    return app

@@ -40,14 +40,24 @@ from PySide6.QtWidgets import (
 
 from app.core.instruments import Venue
 from app.core.store import MarketStore
-from app.launch.catalog import CatalogError, MarketInfo, kalshi_markets, kraken_pairs
+from app.launch.catalog import (
+    CatalogError,
+    MarketDetails,
+    MarketInfo,
+    kalshi_market,
+    kalshi_markets,
+    kraken_pairs,
+)
+from app.launch.history import History, market_history
 from app.launch.launcher import Launch, launch
+from app.launch.marks import kalshi_marks, kraken_marks
 from app.stream.state import ConnState
-from app.ui import actions, theme
+from app.ui import actions, theme, zoom
 from app.ui.actions import Choice
 from app.ui.ladder import DepthLadder
 from app.ui.price_chart import PriceChart
 from app.ui.statusbar import VenueStatus
+from app.ui.table_base import ROW_HEIGHT, table_font
 from app.ui.tables import FillsModel, HealthModel, PositionsModel, TradeTapeModel, make_table_view
 from app.ui.watchlist_model import WatchlistModel
 from app.user import settings as settings_mod
@@ -58,6 +68,7 @@ from app.user.watchlists import Edit, WatchlistError, Watchlists
 REFRESH_HZ = 25  # per view; the timer runs twice as fast and alternates between two halves of the window
 SLOW_EVERY = REFRESH_HZ  # view updates between the once-a-second ones
 SEED_KALSHI = 8  # markets a first run on the simulator starts with
+MARKS_EVERY_S = 10.0  # how often holdings no live book prices are marked over REST
 
 
 class MainWindow(QMainWindow):
@@ -93,9 +104,13 @@ class MainWindow(QMainWindow):
         self._http: aiohttp.ClientSession | None = None
         self._closing = False
         self.catalog_ready = asyncio.Event()
+        self._marks_at = 0.0
+        self._marking: asyncio.Task[Any] | None = None
 
         self.setWindowTitle("Market Monitor")
         theme.apply(_app(), settings.theme)  # before any widget is polished with the default palette
+        self._zoom_factor = 1.0  # what the tables' column widths were last scaled for
+        zoom.apply(_app(), settings.zoom)
         self._build_central()
         self._build_docks()
         self._build_status()
@@ -103,6 +118,7 @@ class MainWindow(QMainWindow):
         self._default_state = self.saveState()
         self._restore_layout()
         self._apply_theme()
+        self._apply_zoom()
         self._show_watchlist()
 
         self.timer = QTimer(self)
@@ -278,6 +294,7 @@ class MainWindow(QMainWindow):
         self.fills_model.clear()
         self.tape_model.clear()
         self.chart.clear()
+        self.positions_model.marks = {}
         self.positions_model.refresh(self.store)
         self.catalog, self.catalog_errors = {}, {}
         self.catalog_ready = asyncio.Event()
@@ -320,6 +337,9 @@ class MainWindow(QMainWindow):
         listed = {v: {m.market for m in items} for v, items in self.catalog.items()}
         self.watch_model.info = {(m.venue, m.market): m for items in self.catalog.values() for m in items}
         self.watch_model.listed = listed
+        if self.selected is not None:  # the header's title and close time were not known yet
+            key = (self.selected.venue, self.selected.market)
+            self.ladder.set_market(*key, self.watch_model.info.get(key))
         if self.settings.first_run and running.simulated:
             await self._seed_watchlist()
         self.watch_model.tick(self.store)
@@ -406,7 +426,8 @@ class MainWindow(QMainWindow):
     def _set_selected(self, ref: MarketRef | None) -> None:
         self.selected = ref
         venue, market = (ref.venue, ref.market) if ref is not None else (None, None)
-        self.ladder.set_market(venue, market)
+        info = self.watch_model.info.get((venue, market)) if venue is not None and market else None
+        self.ladder.set_market(venue, market, info)
         self.chart.set_market(venue, market)
         self.tape_model.set_market(venue, market)
         label = f"{market}" if market else "—"
@@ -414,6 +435,50 @@ class MainWindow(QMainWindow):
         self.docks["chart"].setWindowTitle(f"Price — {label}")
         self.docks["tape"].setWindowTitle(f"Trades — {label}")
         self._refresh_selected()
+        if ref is not None and self.running is not None and ref.venue in self.running.urls:
+            self.spawn(self._load_market(self.running, ref), f"loading {ref.market}'s history")
+
+    def _http_session(self) -> aiohttp.ClientSession:
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession()
+        return self._http
+
+    async def _load_market(self, running: Launch, ref: MarketRef) -> None:
+        """What a market shows the moment it opens: its day of history for the chart and, for Kalshi,
+        its question and rules for the header (app/launch: the window only shows them)."""
+        http, url = self._http_session(), running.urls[ref.venue]
+        history = self.chart.history(ref.venue, ref.market)
+        jobs: list[Coroutine[Any, Any, Any]] = []
+        if history is not None and not history.past_loaded:
+            jobs.append(market_history(http, ref.venue, url, ref.market))
+        if ref.venue is Venue.KALSHI:
+            jobs.append(kalshi_market(http, url, ref.market))
+        for done in await asyncio.gather(*jobs, return_exceptions=True):
+            if running is not self.running:
+                return  # the source changed meanwhile: what came back belongs to the old one
+            if isinstance(done, CatalogError):
+                self.statusBar().showMessage(f"{ref.market}: {done}", 8_000)
+            elif isinstance(done, BaseException):
+                raise done
+            elif isinstance(done, MarketDetails):
+                self.ladder.header.set_details(done)
+            elif isinstance(done, History):
+                self.chart.set_history(ref.venue, ref.market, done.minute, done.coarse)
+
+    async def _mark_holdings(self, running: Launch) -> None:
+        """Prices for holdings whose market is not watched, from the venues' REST (app/launch/marks.py)."""
+        wanted = self.positions_model.unmarked(self.store)
+        http, marks = self._http_session(), dict(self.positions_model.marks)
+        for venue, markets in wanted.items():
+            url = running.urls.get(venue)
+            if url is None:
+                continue
+            fetch = kalshi_marks if venue is Venue.KALSHI else kraken_marks
+            with contextlib.suppress(CatalogError):  # unpriced for now; the total row says so
+                marks.update({(venue, m): p for m, p in (await fetch(http, url, markets)).items()})
+        if running is self.running:
+            self.positions_model.marks = marks
+            self.positions_model.refresh(self.store)
 
     def _refresh_selected(self) -> None:
         self.ladder.refresh(self.store)
@@ -631,8 +696,9 @@ class MainWindow(QMainWindow):
             if store.fills_changed:
                 self.fills_model.refresh(store)
                 painted = True
-            if self._ticks % 11 == 0:  # positions move with fills: ~5 Hz is plenty, and cheaper
+            if self._ticks % 11 == 0:  # positions move with fills and marks: ~5 Hz is plenty, and cheaper
                 self.positions_model.refresh(store)
+                self._maybe_mark_holdings()
             if self._ticks % (2 * SLOW_EVERY) == 1:
                 self.health_model.refresh(store, self.running.engine if self.running else None)
                 painted = True
@@ -670,6 +736,54 @@ class MainWindow(QMainWindow):
             model.down, model.repairs, model.refused = down, repairs, refused
             model.tick(self.store)
         self.rate_label.setText(f"{total:,.0f} msg/s")
+
+    def _maybe_mark_holdings(self) -> None:
+        running, now = self.running, time.monotonic()
+        if running is None or now - self._marks_at < MARKS_EVERY_S:
+            return
+        if self._marking is not None and not self._marking.done():
+            return
+        self._marks_at = now
+        if self.positions_model.unmarked(self.store):
+            self._marking = self.spawn(self._mark_holdings(running), "pricing holdings")
+
+    # ------------------------------------------------------------------ zoom (View → Zoom, kept in settings)
+
+    def zoom_in(self) -> None:
+        self._set_zoom(zoom.step(self.settings.zoom, +1))
+
+    def zoom_out(self) -> None:
+        self._set_zoom(zoom.step(self.settings.zoom, -1))
+
+    def zoom_reset(self) -> None:
+        self._set_zoom(zoom.DEFAULT)
+
+    def _set_zoom(self, percent: int) -> None:
+        if percent == self.settings.zoom:
+            return
+        self.settings.zoom = zoom.apply(_app(), percent)
+        self._apply_zoom()
+        self.save_settings()
+        self.statusBar().showMessage(f"Text size {self.settings.zoom} %", 3_000)
+
+    def _apply_zoom(self) -> None:
+        """Widgets with fonts of their own, row heights and column widths follow the application font."""
+        factor = zoom.factor(_app())
+        ratio, self._zoom_factor = factor / self._zoom_factor, factor
+        self.ladder.apply_zoom()
+        self.chart.apply_zoom()
+        for view in self.findChildren(QTableView):
+            if view is self.ladder.table:
+                continue  # monospace, sized by the ladder itself
+            view.setFont(table_font(_app().font()))
+            rows = view.verticalHeader()
+            height = max(round(ROW_HEIGHT * factor), view.fontMetrics().height() + 6)
+            rows.setMinimumSectionSize(min(rows.minimumSectionSize(), height))
+            rows.setDefaultSectionSize(height)
+            if ratio != 1.0:
+                header = view.horizontalHeader()
+                for col in range(header.count()):
+                    header.resizeSection(col, round(header.sectionSize(col) * ratio))
 
     # ------------------------------------------------------------------ theme and shutdown
 

@@ -1,4 +1,5 @@
-"""What the user keeps between runs: named watchlists, connection profiles and the active choices.
+"""What the user keeps between runs: named watchlists, connection profiles, the active choices, the theme
+and the font zoom.
 
 Qt-free JSON in the user's config directory (window geometry and dock state are Qt's own business and
 live beside it in QSettings). Never holds a secret: credentials are in the OS keyring
@@ -133,6 +134,7 @@ class Settings:
     profiles: list[Profile] = field(default_factory=lambda: [Profile(SIM_PROFILE)])
     active_profile: str = SIM_PROFILE
     theme: str = "dark"
+    zoom: int = 100  # the window's font size, percent of the system's (View → Zoom)
     first_run: bool = True  # nothing saved yet: the window seeds the default watchlist
     problem: str | None = None  # why the saved file could not be read (shown once, never saved)
 
@@ -200,6 +202,7 @@ class Settings:
             "profiles": [{"name": p.name, "kalshi": p.kalshi, "kraken": p.kraken} for p in self.profiles],
             "active_profile": self.active_profile,
             "theme": self.theme,
+            "zoom": self.zoom,
         }
 
     @classmethod
@@ -228,6 +231,8 @@ class Settings:
             s.active_profile = SIM_PROFILE
         theme = obj.get("theme")
         s.theme = theme if isinstance(theme, str) and theme else "dark"  # an unknown name shows the default
+        zoom = obj.get("zoom", 100)
+        s.zoom = zoom if isinstance(zoom, int) and not isinstance(zoom, bool) and 50 <= zoom <= 300 else 100
         return s
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
-from app.sim.catalog import KalshiListing
+from app.sim.catalog import KalshiListing, snap_down, tick_at
+from app.sim.history import Bar
 from app.sim.ladder import Ladder
 from app.sim.units import DOLLAR
 
@@ -22,6 +24,25 @@ class KalshiPosition:
     traded_micros: int = 0  # what those trades cost in total
 
 
+MINUTES_KEPT = 2 * 24 * 60  # 1-minute records a market keeps for candlesticks: two days
+
+
+@dataclass(slots=True)
+class Minute:
+    """One minute of a Kalshi market for its candlesticks: the YES prints (None without any) and the
+    YES quote at the minute's end."""
+
+    begin_s: int
+    open: int | None
+    high: int | None
+    low: int | None
+    close: int | None
+    volume: int  # size units
+    bid: int
+    ask: int
+    open_interest: int
+
+
 @dataclass(slots=True)
 class KalshiMarket:
     listing: KalshiListing
@@ -32,7 +53,6 @@ class KalshiMarket:
     no: Ladder = field(default_factory=lambda: Ladder(descending=True))  # NO bids, NO-leg prices
     fair: int = 0
     last_price: int = 0
-    previous_price: int = 0
     last_trade_size: int = 0
     volume: int = 0  # size units
     open_interest: int = 0
@@ -42,6 +62,7 @@ class KalshiMarket:
     determination_ts: int | None = None
     settled_ts: int | None = None
     position: KalshiPosition = field(default_factory=KalshiPosition)
+    minutes: deque[Minute] = field(default_factory=lambda: deque(maxlen=MINUTES_KEPT))
 
     @property
     def ticker(self) -> str:
@@ -69,3 +90,44 @@ class KalshiMarket:
 
     def book(self, side: str) -> Ladder:
         return self.yes if side == "yes" else self.no
+
+    def backfill(self, bars: list[Bar]) -> None:
+        """The day before the simulator started (app/sim/history.py); the last print is its close."""
+        ranges = self.listing.ranges
+        for bar in bars:
+            tick = tick_at(ranges, bar.close)
+            bid = max(tick, snap_down(ranges, bar.close - tick))
+            ask = min(DOLLAR - tick, bid + 2 * tick)
+            minute = Minute(bar.begin_s, None, None, None, None, bar.volume, bid, ask, self.open_interest)
+            if bar.trades:
+                minute.open, minute.high, minute.low, minute.close = bar.open, bar.high, bar.low, bar.close
+            self.minutes.append(minute)
+        traded = [b for b in bars if b.trades]
+        if traded:
+            self.last_price = traded[-1].close
+
+    def record_trade(self, yes_price: int, count: int, ts_s: int) -> None:
+        """A print, into this minute's record (after the book and open interest moved)."""
+        begin = ts_s - ts_s % 60
+        bid, ask = self.yes_bid(), self.yes_ask()
+        m = self.minutes[-1] if self.minutes else None
+        if m is None or m.begin_s != begin:
+            self.minutes.append(
+                Minute(begin, yes_price, yes_price, yes_price, yes_price, count, bid, ask, self.open_interest)
+            )
+            return
+        if m.open is None or m.high is None or m.low is None:
+            m.open = m.high = m.low = yes_price
+        m.high, m.low, m.close = max(m.high, yes_price), min(m.low, yes_price), yes_price
+        m.volume += count
+        m.bid, m.ask, m.open_interest = bid, ask, self.open_interest
+
+    def price_before(self, ts_s: int) -> int | None:
+        """The last YES print at or before ``ts_s`` that the minutes kept still know."""
+        found = None
+        for m in self.minutes:
+            if m.begin_s > ts_s:
+                break
+            if m.close is not None:
+                found = m.close
+        return found

@@ -1,5 +1,6 @@
-"""The simulated Kalshi REST API under ``/trade-api/v2``: markets, events, order books, the account's
-fills and positions, exchange status; cursor paging, and errors in Kalshi's ``{"error": {...}}`` shape.
+"""The simulated Kalshi REST API under ``/trade-api/v2``: markets, events, order books, candlesticks, the
+account's fills and positions, exchange status; cursor paging, and errors in Kalshi's
+``{"error": {...}}`` shape.
 
 Bodies are ``wire.py``'s; the portfolio endpoints want the same signed headers as the WebSocket
 handshake (401 otherwise). Nothing here knows a WebSocket connection or sends a frame.
@@ -39,6 +40,7 @@ class KalshiRest:
             ("/markets", self.get_markets),
             ("/markets/{ticker}", self.get_market),
             ("/markets/{ticker}/orderbook", self.get_orderbook),
+            ("/series/{series_ticker}/markets/{ticker}/candlesticks", self.get_candlesticks),
             ("/events", self.get_events),
             ("/portfolio/fills", self._signed(self.get_fills)),
             ("/portfolio/positions", self._signed(self.get_positions)),
@@ -88,6 +90,26 @@ class KalshiRest:
             return error_response(404, "not_found", "market not found")
         depth = _int_param(request.query, "depth", 0, -(10**9), 100)
         return web.json_response(kw.orderbook_body(market, max(0, depth)))
+
+    async def get_candlesticks(self, request: web.Request) -> web.Response:
+        """``start_ts``, ``end_ts`` (unix seconds) and ``period_interval`` (1, 60 or 1440 minutes) are
+        required; at most 5,000 candlesticks a request, as Kalshi allows."""
+        market = self.market.kalshi.get(request.match_info["ticker"])
+        if market is None or market.listing.series_ticker != request.match_info["series_ticker"]:
+            return error_response(404, "not_found", "market not found")
+        q = request.query
+        for name in ("start_ts", "end_ts", "period_interval"):
+            if not q.get(name):
+                raise BadQueryError(f"{name} is required")
+        start, end = _int_param(q, "start_ts", 0, 0, 2**40), _int_param(q, "end_ts", 0, 0, 2**40)
+        period = _int_param(q, "period_interval", 1, 1, 1440)
+        if period not in kw.CANDLE_PERIODS:
+            raise BadQueryError("period_interval must be 1, 60 or 1440")
+        if end < start or (end - start) // (period * 60) > 5000:
+            raise BadQueryError("the range must hold at most 5000 candlesticks")
+        return web.json_response(
+            {"ticker": market.ticker, "candlesticks": kw.candlesticks(market, start, end, period)}
+        )
 
     async def get_events(self, request: web.Request) -> web.Response:
         q = request.query

@@ -347,7 +347,7 @@ def market_object(market: KalshiMarket) -> dict[str, Any]:
         "last_price_dollars": dollars(market.last_price),
         "previous_yes_bid_dollars": dollars(yes_bid),
         "previous_yes_ask_dollars": dollars(yes_ask),
-        "previous_price_dollars": dollars(market.previous_price),
+        "previous_price_dollars": dollars(market.price_before(int(time.time()) - 86_400) or 0),  # a day ago
         "volume_fp": contracts(market.volume),
         "volume_24h_fp": contracts(market.volume),
         "open_interest_fp": contracts(market.open_interest),
@@ -410,4 +410,57 @@ def position_object(market: KalshiMarket) -> dict[str, Any]:
         "resting_orders_count": 0,
         "fees_paid_dollars": _micros_to_dollars(pos.fees_micros),
         "last_updated_ts": _iso(time.time()),
+    }
+
+
+CANDLE_PERIODS = (1, 60, 1440)  # minutes Kalshi's candlesticks come in
+
+
+def candlesticks(market: KalshiMarket, start_ts: int, end_ts: int, period: int) -> list[dict[str, Any]]:
+    """The market's candlesticks of ``period`` minutes whose end lies in ``[start_ts, end_ts]``: the YES
+    bid and ask over the period, the prints (``price``, null fields for a period without one, with the
+    last earlier print as ``previous``), volume and open interest at the end."""
+    span = period * 60
+    groups: dict[int, list[Any]] = {}
+    for m in market.minutes:
+        groups.setdefault(m.begin_s - m.begin_s % span, []).append(m)
+    out: list[dict[str, Any]] = []
+    previous: int | None = None
+    for begin, minutes in groups.items():
+        prints = [m for m in minutes if m.close is not None]
+        end = begin + span
+        if start_ts <= end <= end_ts:
+            price: dict[str, str | None] = dict.fromkeys(
+                ("open_dollars", "low_dollars", "high_dollars", "close_dollars", "mean_dollars"), None
+            )
+            if prints:
+                price = {
+                    "open_dollars": dollars(prints[0].open),
+                    "low_dollars": dollars(min(m.low for m in prints)),
+                    "high_dollars": dollars(max(m.high for m in prints)),
+                    "close_dollars": dollars(prints[-1].close),
+                    "mean_dollars": dollars(sum(m.close for m in prints) // len(prints)),
+                }
+            price["previous_dollars"] = dollars(previous) if previous is not None else None
+            out.append(
+                {
+                    "end_period_ts": end,
+                    "yes_bid": _spread_of([m.bid for m in minutes]),
+                    "yes_ask": _spread_of([m.ask for m in minutes]),
+                    "price": price,
+                    "volume_fp": contracts(sum(m.volume for m in minutes)),
+                    "open_interest_fp": contracts(minutes[-1].open_interest),
+                }
+            )
+        if prints:
+            previous = prints[-1].close
+    return out
+
+
+def _spread_of(values: list[int]) -> dict[str, str]:
+    return {
+        "open_dollars": dollars(values[0]),
+        "low_dollars": dollars(min(values)),
+        "high_dollars": dollars(max(values)),
+        "close_dollars": dollars(values[-1]),
     }

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.sim.catalog import KrakenPair
+from app.sim.history import Bar
 from app.sim.ladder import Ladder
 
 BOOK_DEPTHS = (10, 25, 100, 500, 1000)
@@ -65,6 +66,30 @@ class KrakenPairState:
 
     def vwap(self) -> int:
         return self.cost // self.volume if self.volume else self.last
+
+    def backfill(self, bars: list[Bar]) -> None:
+        """The day before the simulator started (app/sim/history.py): candles at every interval, and
+        the 24 h figures the ticker reports (open 24 h ago, low, high)."""
+        for bar in bars:
+            for minutes in OHLC_INTERVALS:
+                begin = bar.begin_s - bar.begin_s % (minutes * 60)
+                series = self.candles.setdefault(minutes, deque(maxlen=CANDLES_KEPT))
+                cost = (bar.open + bar.close) // 2 * bar.volume
+                if series and series[-1].begin_s == begin:
+                    c = series[-1]
+                    c.high, c.low, c.close = max(c.high, bar.high), min(c.low, bar.low), bar.close
+                    c.volume += bar.volume
+                    c.cost += cost
+                    c.trades += bar.trades
+                else:
+                    series.append(
+                        Candle(begin, bar.open, bar.high, bar.low, bar.close, bar.volume, cost, bar.trades)
+                    )
+        if bars:
+            self.open_price = bars[0].open
+            self.low = min(b.low for b in bars)
+            self.high = max(b.high for b in bars)
+            self.last = bars[-1].close
 
     def record_trade(self, price: int, qty: int, ts_s: int) -> None:
         self.last = price

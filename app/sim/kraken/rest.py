@@ -1,5 +1,5 @@
-"""The simulated Kraken REST API under ``/0/``: public AssetPairs, Assets, Depth and SystemStatus; the
-private GetWebSocketsToken and TradesHistory behind API-Key / API-Sign and a rising nonce.
+"""The simulated Kraken REST API under ``/0/``: public AssetPairs, Assets, Depth, OHLC, Ticker and
+SystemStatus; the private GetWebSocketsToken and TradesHistory behind API-Key / API-Sign and a rising nonce.
 
 Errors go out as Kraken sends them: HTTP 200 with ``{"error": ["EQuery:..."]}``. The tokens issued
 here are the ones the WebSocket's private channels accept (``ws.py`` reads the same dict). Nothing
@@ -18,7 +18,7 @@ import msgspec
 from aiohttp import web
 
 from app.sim.kraken import wire as kw
-from app.sim.kraken.market import KrakenPairState
+from app.sim.kraken.market import OHLC_INTERVALS, KrakenPairState
 from app.sim.market import SimMarket, rfc3339
 from app.sim.signatures import kraken_api_sign
 
@@ -50,6 +50,8 @@ class KrakenRest:
         app.router.add_get("/0/public/AssetPairs", self.get_asset_pairs)
         app.router.add_get("/0/public/Assets", self.get_assets)
         app.router.add_get("/0/public/Depth", self.get_depth)
+        app.router.add_get("/0/public/OHLC", self.get_ohlc)
+        app.router.add_get("/0/public/Ticker", self.get_ticker)
         app.router.add_get("/0/public/SystemStatus", self.get_system_status)
         app.router.add_post("/0/private/GetWebSocketsToken", self.post_token)
         app.router.add_post("/0/private/TradesHistory", self.post_trades_history)
@@ -103,6 +105,28 @@ class KrakenRest:
             return web.json_response({"error": ["EGeneral:Invalid arguments:count"]})
         key, state = pairs[0]
         return web.json_response({"error": [], "result": {key: kw.depth(state, count)}})
+
+    async def get_ohlc(self, request: web.Request) -> web.Response:
+        """Up to 720 bars of one pair at ``interval`` minutes (default 1), newer than ``since``."""
+        pairs = self._pairs_for(request.query.get("pair") or "?")
+        if pairs is None or len(pairs) != 1:
+            return web.json_response({"error": ["EQuery:Unknown asset pair"]})
+        try:
+            interval = int(request.query.get("interval", "1"))
+            since = int(float(request.query.get("since", "0") or 0))
+        except ValueError:
+            return web.json_response({"error": ["EGeneral:Invalid arguments"]})
+        if interval not in OHLC_INTERVALS:
+            return web.json_response({"error": ["EGeneral:Invalid arguments"]})
+        key, state = pairs[0]
+        rows, last = kw.ohlc_rows(state, interval, since)
+        return web.json_response({"error": [], "result": {key: rows, "last": last}})
+
+    async def get_ticker(self, request: web.Request) -> web.Response:
+        pairs = self._pairs_for(request.query.get("pair"))
+        if pairs is None:
+            return web.json_response({"error": ["EQuery:Unknown asset pair"]})
+        return web.json_response({"error": [], "result": {k: kw.rest_ticker(s) for k, s in pairs}})
 
     async def get_system_status(self, request: web.Request) -> web.Response:
         return web.json_response(

@@ -398,3 +398,51 @@ def depth(state: KrakenPairState, count: int) -> dict[str, list[list[Any]]]:
         "asks": [[fixed(p, pd), fixed(q, qd), now] for p, q in state.asks.top(count)],
         "bids": [[fixed(p, pd), fixed(q, qd), now] for p, q in state.bids.top(count)],
     }
+
+
+def ohlc_rows(state: KrakenPairState, minutes: int, since: int) -> tuple[list[list[Any]], int]:
+    """REST OHLC: ``[time, open, high, low, close, vwap, volume, count]`` rows newer than ``since``,
+    oldest first, the newest (still filling) last; and ``last``, the begin of the newest committed one."""
+    pd, qd = state.pair.price_precision, state.pair.qty_precision
+    candles = list(state.candles.get(minutes, ()))
+    rows = [
+        [
+            c.begin_s,
+            fixed(c.open, pd),
+            fixed(c.high, pd),
+            fixed(c.low, pd),
+            fixed(c.close, pd),
+            fixed(c.cost // c.volume if c.volume else c.close, pd),
+            fixed(c.volume, qd),
+            c.trades,
+        ]
+        for c in candles
+        if c.begin_s > since
+    ]
+    last = candles[-2].begin_s if len(candles) > 1 else (candles[0].begin_s if candles else 0)
+    return rows, last
+
+
+def rest_ticker(state: KrakenPairState) -> dict[str, Any]:
+    """REST Ticker: ask/bid ``[price, whole lot volume, lot volume]``, last ``[price, lot volume]``,
+    and the day's volume, vwap, trades, low, high (each ``[today, last 24 h]``) and today's open."""
+    pd, qd = state.pair.price_precision, state.pair.qty_precision
+    bid, ask = state.bids.best(), state.asks.best()
+
+    def quote(price: int | None, ladder_qty: int) -> list[str]:
+        size = fixed(ladder_qty, qd)
+        return [fixed(price or 0, pd), size.split(".")[0], size]
+
+    last = state.recent[-1]["qty"] if state.recent else 0
+    day = [fixed(state.volume, qd)] * 2
+    return {
+        "a": quote(ask, state.asks.get(ask) if ask is not None else 0),
+        "b": quote(bid, state.bids.get(bid) if bid is not None else 0),
+        "c": [fixed(state.last, pd), fixed(last, qd)],
+        "v": day,
+        "p": [fixed(state.vwap(), pd)] * 2,
+        "t": [state.next_trade_id - 1] * 2,
+        "l": [fixed(state.low, pd)] * 2,
+        "h": [fixed(state.high, pd)] * 2,
+        "o": fixed(state.open_price, pd),
+    }
