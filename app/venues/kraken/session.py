@@ -209,7 +209,7 @@ class KrakenSession:
                 self._checksums.forget(symbol)
             book.apply_change(bids, asks, additive=False)
             bids_changed, asks_changed = bool(bids), bool(asks)
-            event = BookChange(V, symbol, bids, asks, False, frame.checksum)
+            event = BookChange(V, symbol, bids, asks, False, frame.checksum, ts=frame.timestamp)
         if frame.checksum is None or symbol in self._resync_pending:
             self._checksums.forget(symbol)
             return [event]
