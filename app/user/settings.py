@@ -1,6 +1,7 @@
 """What the user keeps between runs: named watchlists, connection profiles and the active choices.
 
-Qt-free JSON in the user's config directory (window geometry and dock state are Qt's own business and
+Qt-free JSON in the user's config directory (alert rules too, each read on its own: one damaged rule is
+set aside with its reason and the rest load) (window geometry and dock state are Qt's own business and
 live beside it in QSettings). Never holds a secret: credentials are in the OS keyring
 (app/user/secret_store.py). A damaged file is set aside, not overwritten, and the reason is kept for the
 window to show.
@@ -15,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.alerts.rules import Rule
+from app.alerts.saved import Aside, rules_from_json, rules_to_json
 from app.core.instruments import ENVIRONMENTS, Environment, Venue
 
 CONFIG_DIR_ENV = "MARKET_MONITOR_CONFIG_DIR"
@@ -133,6 +136,9 @@ class Settings:
     profiles: list[Profile] = field(default_factory=lambda: [Profile(SIM_PROFILE)])
     active_profile: str = SIM_PROFILE
     theme: str = "dark"
+    alerts: list[Rule] = field(default_factory=list)
+    # Saved rules that could not be read, kept as found (with their "reason") so nothing is lost.
+    alerts_aside: list[Aside] = field(default_factory=list)
     first_run: bool = True  # nothing saved yet: the window seeds the default watchlist
     problem: str | None = None  # why the saved file could not be read (shown once, never saved)
 
@@ -200,6 +206,8 @@ class Settings:
             "profiles": [{"name": p.name, "kalshi": p.kalshi, "kraken": p.kraken} for p in self.profiles],
             "active_profile": self.active_profile,
             "theme": self.theme,
+            "alerts": rules_to_json(self.alerts),
+            "alerts_set_aside": self.alerts_aside,
         }
 
     @classmethod
@@ -228,6 +236,11 @@ class Settings:
             s.active_profile = SIM_PROFILE
         theme = obj.get("theme")
         s.theme = theme if isinstance(theme, str) and theme else "dark"  # an unknown name shows the default
+        # A damaged rule is set aside with its reason; the rest load (never the whole file for one rule).
+        s.alerts, fresh = rules_from_json(obj.get("alerts", []))
+        kept = obj.get("alerts_set_aside")
+        s.alerts_aside = [a for a in kept if isinstance(a, dict)] if isinstance(kept, list) else []
+        s.alerts_aside += fresh
         return s
 
 
