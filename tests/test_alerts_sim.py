@@ -519,7 +519,7 @@ async def test_last_volume_and_move_fire_on_the_trades_the_truth_lists() -> None
                     (t.ts_ms, moved(t.price, [*window, t]), False),
                 ]
             want = expected(walk_m, lambda v: v > Fraction(pct), lambda v: v <= Fraction(pct))
-            two = Decimal("0.01")
+            two = Decimal("0.0001")
             assert got(r, text) == [
                 (ts, plain((Decimal(v.numerator) / Decimal(v.denominator)).quantize(two))) for ts, v in want
             ], text

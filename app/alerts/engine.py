@@ -269,7 +269,7 @@ class AlertEngine:
         e.prev = ev.price
         moved = rolling.move(ev.price, rule.direction)
         if decide(rule, e.arm, cond.cond(moved), cond.rearm(moved), baseline=False, now=now, wall=wall):
-            text = plain((Decimal(moved.numerator) / Decimal(moved.denominator)).quantize(Decimal("0.01")))
+            text = plain((Decimal(moved.numerator) / Decimal(moved.denominator)).quantize(Decimal("0.0001")))
             rose = rolling.move(ev.price, "up") >= rolling.move(ev.price, "down")
             self.fire(e, text, f"moved {'up' if rose else 'down'} {text}%", ev, up=rose)
 
