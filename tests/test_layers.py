@@ -1,7 +1,8 @@
 """The floors of the house, read from the source: which package may import which, and no import cycles.
 
-Floors, lowest first: ``core`` (venue-neutral types and state), ``venues`` (pure protocols), ``stream`` (the
-engine), then the rest (``user``, ``launch``, ``sim``, ``ui``, ``cli`` and the top-level modules). A lower
+Floors, lowest first: ``core`` (venue-neutral types and state), ``venues`` (pure protocols) beside
+``alerts`` (rules fed by the store's events, which import nothing but the core), ``stream`` (the engine), then
+the rest (``user``, ``launch``, ``sim``, ``ui``, ``cli`` and the top-level modules). A lower
 floor never imports a higher one. Only the window and the commands import the window; only the launcher
 and the commands import the simulator, which imports nothing of the app but itself (it is written from
 the protocol documents, so it can catch a codec's mistake). Every import counts: at module level, inside
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 APP = Path(__file__).resolve().parents[1] / "app"
-FLOORS = {"core": 0, "venues": 1, "stream": 2}  # every other package is above these
+FLOORS = {"core": 0, "venues": 1, "alerts": 1, "stream": 2}  # every other package is above these
 TOP = 3
 IMPORTS_WINDOW = {"ui", "cli"}
 IMPORTS_SIMULATOR = {"launch", "cli", "sim"}
@@ -122,6 +123,15 @@ def test_the_simulator_imports_nothing_of_the_app_but_itself() -> None:
         f"{source}:{line} imports {target}"
         for source, line, target in EDGES
         if package_of(source) == "sim" and package_of(target) != "sim"
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_alerts_import_only_the_core() -> None:
+    wrong = [
+        f"{source}:{line} imports {target}"
+        for source, line, target in EDGES
+        if package_of(source) == "alerts" and package_of(target) not in ("alerts", "core")
     ]
     assert not wrong, "\n".join(wrong)
 

@@ -188,13 +188,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_stream_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    from app.alerts.grammar import GRAMMAR
+
     sp = sub.add_parser(
         "stream",
         help="run the stream engine headless and show the live state",
         description="Connect to the venues through the stream engine (the embedded simulator, or a saved "
         "profile's venues) and "
         "print a compact live view every second, or with --json the final state of each market and the "
-        "health counters.",
+        "health counters. Each --alert firing prints one line as it happens (with --json one object: "
+        "type, rule, market, value, ts_ms, received_ms, trade_id).",
+        epilog=GRAMMAR,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     source = sp.add_mutually_exclusive_group()
     source.add_argument("--sim", action="store_true", help="stream from the embedded simulator (the default)")
@@ -220,6 +225,13 @@ def _add_stream_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     sp.add_argument(
         "--depth", type=int, choices=(10, 25, 100, 500, 1000), default=10, help="Kraken book depth"
+    )
+    sp.add_argument(
+        "--alert",
+        action="append",
+        metavar="RULE",
+        help="fire when RULE holds, e.g. 'kalshi:TICKER bid above 55c once' (repeatable; the grammar is "
+        "below); a rule's market is streamed too",
     )
     sp.add_argument("--seed", type=_non_negative, default=1, help="simulator seed (default 1)")
     sp.add_argument("--rate", type=_rate, default=200.0, help="simulator steps per second (default 200)")

@@ -1,4 +1,5 @@
-"""``market-monitor stream``: the engine headless, with a compact live view or a final JSON report."""
+"""``market-monitor stream``: the engine headless, with a compact live view or a final JSON report, and
+``--alert RULE`` firings as they happen (one line each; with ``--json`` one JSON object each)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,39 @@ import sys
 import time
 from typing import IO
 
+from app.alerts.engine import AlertEngine
+from app.alerts.firing import Firing
+from app.alerts.grammar import RuleError, parse
+from app.alerts.rules import Rule
+from app.alerts.ticks import Ticks
 from app.core.feeds import Feed
 from app.core.instruments import Environment, Venue
+from app.core.store import MarketStore
 from app.stream.engine import StreamEngine
 from app.stream.recorder import Recorder
 
 DEFAULT_KALSHI_COUNT = 6
+ALERT_TICK_S = 0.25  # how often stale feeds, outages and expiries are looked at
+
+
+def _error(text: str) -> int:
+    print(f"market-monitor stream: error: {text}", file=sys.stderr)
+    return 2
+
+
+def _rules(texts: list[str]) -> list[Rule] | str:
+    """The ``--alert`` rules, or the one line saying what is wrong with the first bad one."""
+    rules = []
+    for text in texts:
+        try:
+            rules.append(parse(text))
+        except RuleError as exc:
+            return f"--alert {text!r}: {exc}"
+    return rules
 
 
 async def _run(args: argparse.Namespace, out: IO[str]) -> int:
+    from app.launch.grids import sim_ticks
     from app.launch.launcher import launch
     from app.sim.market import SimConfig, SimMarket
     from app.sim.server import SimOptions
@@ -51,6 +76,19 @@ async def _run(args: argparse.Namespace, out: IO[str]) -> int:
             print(f"market-monitor stream: error: {exc}", file=sys.stderr)
             return 2
         wanted = {v: [r.market for r in refs if r.venue is v] for v in Venue}
+    rules = _rules(args.alert or [])
+    if isinstance(rules, str):
+        return _error(rules)
+    named: dict[Venue, list[str]] = {v: [] for v in Venue}  # a rule's market is streamed too
+    for rule in rules:
+        venue, market = rule.target.venue, rule.target.market
+        if venue is not None and profile.env(venue) is Environment.OFF:
+            return _error(
+                f"--alert {rule.text!r}: {venue.value} is not streamed with this profile and --venue"
+            )
+        if rule.target.single and market is not None and venue is not None:
+            named[venue].append(market)
+    ticks = Ticks()
     options = SimOptions(seed=args.seed, rate=args.rate)
     if profile.uses_sim:
         # Check the names before starting anything: the simulator lists a fixed, seeded catalogue.
@@ -64,6 +102,9 @@ async def _run(args: argparse.Namespace, out: IO[str]) -> int:
         for venue in Venue:
             if profile.env(venue) is Environment.SIM:
                 wanted[venue] = wanted[venue] or list(defaults[venue])
+        wanted = {v: list(dict.fromkeys(wanted[v] + named[v])) for v in Venue}
+        for venue in Venue:
+            if profile.env(venue) is Environment.SIM:
                 unknown += [m for m in wanted[venue] if m not in catalogue[venue]]
         if unknown:
             print(
@@ -71,6 +112,18 @@ async def _run(args: argparse.Namespace, out: IO[str]) -> int:
                 file=sys.stderr,
             )
             return 2
+        sim_ticks(listed, ticks)
+        for rule in rules:  # a level off its market's grid is refused before anything starts
+            t = rule.target
+            if t.single and t.venue is not None and t.market is not None:
+                problem = ticks.problem(rule, t.venue, t.market)
+                if problem is not None:
+                    return _error(f"--alert {rule.text!r}: {problem}")
+    wanted = {v: list(dict.fromkeys(wanted[v] + named[v])) for v in Venue}
+    store = MarketStore()
+    alerts = AlertEngine(store, ticks) if rules else None
+    if alerts is not None:
+        alerts.listeners.append(lambda f: _print_firing(f, out, args.json))
     recorder_file = open(args.record, "w", encoding="utf-8") if args.record else None  # noqa: SIM115
     recorder = Recorder(recorder_file) if recorder_file is not None else None
     started_ok = False
@@ -79,6 +132,7 @@ async def _run(args: argparse.Namespace, out: IO[str]) -> int:
             profile,
             SecretStore(),
             wanted,
+            store=store,
             sim_options=options,
             depth=args.depth,
             link_options={"recorder": recorder} if recorder is not None else None,
@@ -101,6 +155,13 @@ async def _run(args: argparse.Namespace, out: IO[str]) -> int:
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
         started = time.monotonic()
+        timer = None
+        if alerts is not None:
+            for venue in Venue:
+                if engine.has(venue):
+                    alerts.watch(venue, engine.link(venue).markets)
+            alerts.extend(rules)
+            timer = asyncio.create_task(_alert_timer(alerts))
         try:
             while not stop.is_set():
                 with contextlib.suppress(TimeoutError):
@@ -110,6 +171,8 @@ async def _run(args: argparse.Namespace, out: IO[str]) -> int:
                 if args.duration is not None and time.monotonic() - started >= args.duration:
                     break
         finally:
+            if timer is not None:
+                timer.cancel()
             await running.stop()
     finally:
         if recorder_file is not None:
@@ -121,6 +184,21 @@ async def _run(args: argparse.Namespace, out: IO[str]) -> int:
                 print(json.dumps(engine.store.report(link.venue, market)), file=out)
         print(json.dumps({"health": engine.store.health_report(), "links": engine.status()}), file=out)
     return 0
+
+
+def _print_firing(firing: Firing, out: IO[str], as_json: bool) -> None:
+    print(firing.json_line() if as_json else firing.line(), file=out, flush=True)
+
+
+async def _alert_timer(alerts: AlertEngine) -> None:
+    """Timers (stale feeds, outages, expiries), and rules the stream showed to be off their grid."""
+    told = 0
+    while True:
+        await asyncio.sleep(ALERT_TICK_S)
+        alerts.tick()
+        for rule, problem in alerts.problems[told:]:
+            print(f"market-monitor stream: --alert {rule.text!r} set aside: {problem}", file=sys.stderr)
+        told = len(alerts.problems)
 
 
 def _live_view(engine: StreamEngine, out: IO[str]) -> None:

@@ -270,6 +270,12 @@ class OrderBook:
     def best_ask(self) -> Level | None:
         return self.asks.best()
 
+    def touch(self) -> tuple[int | None, int | None]:
+        """The best bid and ask prices in units (None for an empty side), as cheaply as can be: the alert
+        engine reads this on every frame of a market with rules."""
+        bids, asks = self.bids._keys, self.asks._keys
+        return (-bids[0] if bids else None, asks[0] if asks else None)
+
     def best_bid_price(self) -> Decimal | None:
         best = self.bids.best()
         return None if best is None else from_scaled(best[0], self.price_decimals)

@@ -170,6 +170,9 @@ class BookChange:
     checksum: int | None = None
     sid: int | None = None
     seq: int | None = None
+    # The exchange's time as sent (Kalshi ``ts_ms``, Kraken RFC 3339 text), read with
+    # ``core.times.exchange_ms`` only when something needs it (an alert firing): never parsed per frame.
+    ts: int | str | None = None
 
 
 @dataclass(slots=True)

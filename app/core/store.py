@@ -13,6 +13,7 @@ from collections import OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Protocol
 
 from app.core.book import OrderBook
 from app.core.budget import Budget
@@ -25,6 +26,7 @@ from app.core.events import (
     ErrorEvent,
     Event,
     Fill,
+    InstrumentUpdate,
     Lifecycle,
     Malformed,
     OrderUpdate,
@@ -54,6 +56,26 @@ STATUSES_LIMIT = 20_000  # lifecycle statuses of markets with no other state (Ka
 RATE_WINDOW_S = 5.0
 
 Key = tuple[Venue, str]
+
+
+class MarketHook(Protocol):
+    """Watches one market's data as the store applies it (the alert engine's per-market index). Called
+    after the store and the book took the event in, so what it reads is already current."""
+
+    def book(self, ev: BookChange | BookSnapshot) -> None: ...
+
+    def trade(self, ev: Trade) -> None: ...
+
+    def ticker(self, ev: Ticker) -> None: ...
+
+
+class StoreWatcher(Protocol):
+    """Watches the rarer events: the user's new fills (never a repeat), positions, balances, lifecycle,
+    instruments, and a venue's connection dropping."""
+
+    def event(self, venue: Venue, ev: Event) -> None: ...
+
+    def venue_down(self, venue: Venue, reason: str) -> None: ...
 
 
 @dataclass(slots=True)
@@ -173,6 +195,9 @@ class MarketStore:
         self.tape_budget = Budget(TAPE_TOTAL, TAPE_FLOOR)
         self.candle_budget = Budget(CANDLE_TOTAL, CANDLE_FLOOR)
         self._statuses: OrderedDict[Key, str] = OrderedDict()  # lifecycle of markets with no state yet
+        # What watches the applied events (the alert engine): markets without a hook cost one dict lookup.
+        self.hooks: dict[Key, MarketHook] = {}
+        self.watcher: StoreWatcher | None = None
 
     # ------------------------------------------------------------------ reading
 
@@ -203,16 +228,23 @@ class MarketStore:
     def apply(self, venue: Venue, events: Iterable[Event]) -> None:
         """Apply one frame's events (already applied to the books by the venue session)."""
         now = self._now()
+        hooks = self.hooks
         for ev in events:
             if type(ev) is BookChange or type(ev) is BookSnapshot:  # the hot path: keep it short
-                self.changed.add((venue, ev.market))
+                key = (venue, ev.market)
+                self.changed.add(key)
                 book_health = self._book_health.get(venue)
                 if book_health is None:
                     book_health = self._book_health[venue] = self.health_of(venue, Feed.BOOK)
                 book_health.count(now)
+                if key in hooks:
+                    hooks[key].book(ev)
             elif isinstance(ev, Ticker):
                 self._ticker(ev)
                 self.health_of(venue, Feed.TICKER).count(now)
+                hook = hooks.get((venue, ev.market))
+                if hook is not None:
+                    hook.ticker(ev)
             elif isinstance(ev, Trade):
                 state = self.market(venue, ev.market)
                 tape = state.tape
@@ -224,6 +256,9 @@ class MarketStore:
                 state.last = ev.price
                 self.changed.add((venue, ev.market))
                 self.health_of(venue, Feed.TRADE).count(now)
+                hook = hooks.get((venue, ev.market))
+                if hook is not None:
+                    hook.trade(ev)
             elif isinstance(ev, Fill):
                 self.add_fills([ev])
                 self.health_of(venue, Feed.FILLS).count(now)
@@ -231,9 +266,13 @@ class MarketStore:
                 self.positions[(venue, ev.market)] = ev
                 self.changed.add((venue, ev.market))
                 self.health_of(venue, Feed.POSITIONS).count(now)
+                if self.watcher is not None:
+                    self.watcher.event(venue, ev)
             elif isinstance(ev, Balance):
                 self.balances[(venue, ev.asset)] = ev
                 self.health_of(venue, Feed.POSITIONS).count(now)
+                if self.watcher is not None:
+                    self.watcher.event(venue, ev)
             elif isinstance(ev, OrderUpdate):
                 key = (venue, ev.order_id)
                 self.orders[key] = ev
@@ -264,6 +303,8 @@ class MarketStore:
                     if ev.event_type in ("determined", "settled") and (venue, ev.market) in self.markets:
                         self._outcome(self.markets[(venue, ev.market)], ev.detail)
                 self.health_of(venue, Feed.LIFECYCLE).count(now)
+                if self.watcher is not None:
+                    self.watcher.event(venue, ev)
             elif isinstance(ev, SequenceGap):
                 self.health_of(venue, feed_of(ev.channel)).gaps += 1
             elif isinstance(ev, ChecksumResult) and not ev.ok:
@@ -283,6 +324,8 @@ class MarketStore:
                 health = self.health_of(venue, Feed.CONNECTION)
                 health.unknown += 1
                 health.last_problem = f"a frame of unknown type {ev.type[:40]!r}"
+            elif isinstance(ev, InstrumentUpdate) and self.watcher is not None:
+                self.watcher.event(venue, ev)  # tick sizes, for the prices rules are written in
 
     def _lifecycle(self, venue: Venue, market: str, status: str) -> None:
         key = (venue, market)
@@ -346,6 +389,8 @@ class MarketStore:
             added += 1
             if len(self.fills) > self.fills_limit:
                 self.fills.popitem(last=False)
+            if self.watcher is not None:
+                self.watcher.event(fill.venue, fill)
         if added:
             self.fills_changed = True
         return added
@@ -355,6 +400,8 @@ class MarketStore:
         for market, book in self.books[venue].items():
             book.mark_stale(reason)
             self.changed.add((venue, market))
+        if self.watcher is not None:
+            self.watcher.venue_down(venue, reason)
 
     # ------------------------------------------------------------------ reporting
 

@@ -15,12 +15,14 @@ import asyncio
 import contextlib
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
+from app.sim.events import SimEvent
 from app.sim.faults import FaultRecord, Faults, FaultSpec, FaultSpecError
 from app.sim.kalshi import ws as kalshi_ws
 from app.sim.kalshi.rest import REST_PREFIX as KALSHI_REST_PREFIX
@@ -93,6 +95,9 @@ class Simulator:
         self._clock: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
+        # Called with each step's events, the market already moved by them and nothing sent yet: the
+        # simulator's own log of what happened, for tests that compare a client's view with it.
+        self.step_listeners: list[Callable[[list[SimEvent]], None]] = []
 
     # ------------------------------------------------------------------ life cycle
 
@@ -173,6 +178,8 @@ class Simulator:
         for _ in range(count):
             events = market.step()
             if events:
+                for listener in self.step_listeners:
+                    listener(events)
                 kalshi.dispatch(events)
                 kraken.dispatch(events)
 

@@ -1,7 +1,8 @@
 """What the user keeps between runs: named watchlists, connection profiles, the active choices, the theme
 and the font zoom.
 
-Qt-free JSON in the user's config directory (window geometry and dock state are Qt's own business and
+Qt-free JSON in the user's config directory (alert rules too, each read on its own: one damaged rule is
+set aside with its reason and the rest load) (window geometry and dock state are Qt's own business and
 live beside it in QSettings). Never holds a secret: credentials are in the OS keyring
 (app/user/secret_store.py). A damaged file is set aside, not overwritten, and the reason is kept for the
 window to show.
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.alerts.rules import Rule
+from app.alerts.saved import Aside, rules_from_json, rules_to_json
 from app.core.instruments import ENVIRONMENTS, Environment, Venue
 
 CONFIG_DIR_ENV = "MARKET_MONITOR_CONFIG_DIR"
@@ -135,6 +138,9 @@ class Settings:
     active_profile: str = SIM_PROFILE
     theme: str = "dark"
     zoom: int = 100  # the window's font size, percent of the system's (View → Zoom)
+    alerts: list[Rule] = field(default_factory=list)
+    # Saved rules that could not be read, kept as found (with their "reason") so nothing is lost.
+    alerts_aside: list[Aside] = field(default_factory=list)
     first_run: bool = True  # nothing saved yet: the window seeds the default watchlist
     problem: str | None = None  # why the saved file could not be read (shown once, never saved)
 
@@ -203,6 +209,8 @@ class Settings:
             "active_profile": self.active_profile,
             "theme": self.theme,
             "zoom": self.zoom,
+            "alerts": rules_to_json(self.alerts),
+            "alerts_set_aside": self.alerts_aside,
         }
 
     @classmethod
@@ -233,6 +241,11 @@ class Settings:
         s.theme = theme if isinstance(theme, str) and theme else "dark"  # an unknown name shows the default
         zoom = obj.get("zoom", 100)
         s.zoom = zoom if isinstance(zoom, int) and not isinstance(zoom, bool) and 50 <= zoom <= 300 else 100
+        # A damaged rule is set aside with its reason; the rest load (never the whole file for one rule).
+        s.alerts, fresh = rules_from_json(obj.get("alerts", []))
+        kept = obj.get("alerts_set_aside")
+        s.alerts_aside = [a for a in kept if isinstance(a, dict)] if isinstance(kept, list) else []
+        s.alerts_aside += fresh
         return s
 
 

@@ -256,10 +256,11 @@ class KalshiDecoder:
             sid = None
         if type(seq) is not int:
             seq = None
+        ts = _ts_ms(msg)
         if side == "yes":
-            return [BookChange(V, market, [(price, delta)], [], True, None, sid, seq)]
+            return [BookChange(V, market, [(price, delta)], [], True, None, sid, seq, ts)]
         if side == "no":
-            return [BookChange(V, market, [], [(self._no_to_ask(price), delta)], True, None, sid, seq)]
+            return [BookChange(V, market, [], [(self._no_to_ask(price), delta)], True, None, sid, seq, ts)]
         raise DecodeError(f"side must be yes or no, not {side!r}")
 
     # --- market data -------------------------------------------------------------------------

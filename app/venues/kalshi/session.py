@@ -46,6 +46,7 @@ class _DeltaMsg(msgspec.Struct):
     price_dollars: str
     delta_fp: str
     side: str
+    ts_ms: int | None = None
 
 
 class _DeltaFrame(msgspec.Struct):
@@ -166,10 +167,10 @@ class KalshiSession:
         if expected is not None:
             self._gap(d.sid, expected, d.seq, out)
         if msg.side == "yes":
-            ev = BookChange(V, msg.market_ticker, [(price, delta)], [], True, None, d.sid, d.seq)
+            ev = BookChange(V, msg.market_ticker, [(price, delta)], [], True, None, d.sid, d.seq, msg.ts_ms)
         else:
             ask = price if self.decoder.use_yes_price else KALSHI_ONE - price
-            ev = BookChange(V, msg.market_ticker, [], [(ask, delta)], True, None, d.sid, d.seq)
+            ev = BookChange(V, msg.market_ticker, [], [(ask, delta)], True, None, d.sid, d.seq, msg.ts_ms)
         self._apply_change(ev, out)
         return [ev, *out] if out else [ev]
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +35,7 @@ from app.core.events import (
 )
 from app.core.instruments import Instrument, Venue
 from app.core.numbers import decimals_of, opt_decimal, to_decimal
+from app.core.times import parse_time_ms
 
 V = Venue.KRAKEN
 RawLevel = tuple[str | int, str | int]
@@ -51,20 +51,11 @@ class BookFrame:
     bids: list[RawLevel]
     asks: list[RawLevel]
     checksum: int | None
+    timestamp: str | None = None  # RFC 3339 text, kept unparsed (see BookChange.ts)
 
 
 class DecodeError(ValueError):
     pass
-
-
-def parse_time_ms(value: object) -> int | None:
-    """RFC 3339 (with 'Z' and up to nanoseconds, which 3.11's fromisoformat accepts) -> Unix ms."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return int(datetime.fromisoformat(value).timestamp() * 1000)
-    except ValueError:
-        return None
 
 
 def _side(value: object) -> TakerSide | None:
@@ -192,6 +183,7 @@ class KrakenDecoder:
                     _raw_levels(item.get("bids")),
                     _raw_levels(item.get("asks")),
                     checksum,
+                    ts if isinstance(ts := item.get("timestamp"), str) else None,
                 )
             )
         return out

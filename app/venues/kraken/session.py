@@ -132,7 +132,8 @@ class KrakenSession:
         except (NumberError, KeyError, TypeError):
             return None
         book.apply_change(bids, asks, additive=False)
-        event = BookChange(V, symbol, bids, asks, False, checksum)
+        ts = item.get("timestamp")
+        event = BookChange(V, symbol, bids, asks, False, checksum, ts=ts if type(ts) is str else None)
         return self._verified(book, event, bool(bids), bool(asks), checksum)
 
     def on_message(self, obj: Any) -> list[Event]:
@@ -253,7 +254,7 @@ class KrakenSession:
                 self._checksums.forget(symbol)
             book.apply_change(bids, asks, additive=False)
             bids_changed, asks_changed = bool(bids), bool(asks)
-            event = BookChange(V, symbol, bids, asks, False, frame.checksum)
+            event = BookChange(V, symbol, bids, asks, False, frame.checksum, ts=frame.timestamp)
         return self._verified(book, event, bids_changed, asks_changed, frame.checksum)
 
     def _verified(

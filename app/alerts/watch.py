@@ -1,0 +1,377 @@
+"""One market's rules, as the store's hook for that market (``core.store.MarketHook``): the hot path.
+
+Every book event of a market with rules costs a stale check and a look at the best bid and ask; only if
+they moved are the values recomputed, and then only the rules whose levels the move crossed are looked at
+(bisect over the sorted levels of each value), so a hundred rules on one market cost about what one does.
+A book that is stale (a gap, a failed checksum, a dropped connection) is not looked at; the snapshot that
+repairs it is a baseline, which fires nothing unless a rule says ``initial`` (``alerts.policy``).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections import deque
+from collections.abc import Callable
+from decimal import Decimal
+from fractions import Fraction
+from typing import Protocol
+
+from app.alerts.conditions import Beyond, Condition, Level, Number, exact
+from app.alerts.policy import Arm, decide
+from app.alerts.rules import Kind, Op, PriceField, Rule
+from app.alerts.ticks import Ticks
+from app.alerts.units import plain, price_shown, price_text
+from app.alerts.windows import Rolling
+from app.core.book import OrderBook
+from app.core.events import BookChange, BookSnapshot, Ticker, Trade
+from app.core.instruments import Venue
+from app.core.numbers import from_scaled
+from app.core.store import MarketStore
+from app.core.times import exchange_ms
+
+# The values a book gives, by code: best bid, best ask, bid + ask (a mid, doubled to stay whole), the
+# spread in units, the spread in ticks.
+BID, ASK, MID2, SPREAD, SPREAD_TICKS = range(5)
+TRADE_IDS_KEPT = 2_000  # a replayed trade snapshot holds at most the last 50 (Kraken) or 100
+Event = BookChange | BookSnapshot | Trade | Ticker | None
+
+
+class Entry:
+    """One rule on one market (or on one venue): its arm and what it keeps between events."""
+
+    __slots__ = ("arm", "cond", "market", "out", "prev", "rolling", "rule", "since", "venue")
+
+    def __init__(self, rule: Rule, venue: Venue | None, market: str | None) -> None:
+        self.rule, self.venue, self.market = rule, venue, market
+        self.arm = Arm()
+        self.cond: Condition | None = None
+        self.rolling = Rolling(rule.window_s or 0.0) if rule.kind in (Kind.VOLUME, Kind.MOVE) else None
+        self.prev: Decimal | None = None  # move: the trade price before this one
+        self.since: float | None = None  # stale, down: when it began (monotonic), while it lasts
+        self.out = False  # stale, down: this outage fired (so its end fires "back")
+
+    @property
+    def where(self) -> str:
+        if self.venue is None:
+            return "*"
+        return self.venue.value if self.market is None else f"{self.venue.value}:{self.market}"
+
+
+class AlertEngine(Protocol):
+    """What a market's watch needs of the engine (``alerts.engine.AlertEngine``)."""
+
+    store: MarketStore
+    ticks: Ticks
+    clock: Callable[[], float]
+    wall: Callable[[], float]
+
+    def band(self, rule: Rule, venue: Venue, market: str) -> Decimal: ...
+
+    def fire(self, entry: Entry, value: str, shown: str, ev: Event, *, up: bool = True) -> object: ...
+
+    def window_trade(self, e: Entry, ev: Trade) -> None: ...
+
+    def back(self, e: Entry, now: float) -> None: ...
+
+    def venue_seen(self, venue: Venue, now: float) -> None: ...
+
+
+Show = Callable[[Rule, Number, "Event"], tuple[str, str]]
+
+
+class FieldWatch:
+    """Every entry watching one value of one market, indexed by the levels where their state can change."""
+
+    __slots__ = ("engine", "entries", "levels", "owners", "show", "value")
+
+    def __init__(self, engine: AlertEngine, entries: list[Entry], show: Show) -> None:
+        self.engine, self.entries, self.show = engine, entries, show
+        self.value: Number | None = None
+        pairs = sorted(
+            ((level, i) for i, e in enumerate(entries) for level in _levels(e)), key=lambda p: p[0]
+        )
+        self.levels = [p[0] for p in pairs]
+        self.owners = [entries[p[1]] for p in pairs]
+
+    def update(self, value: Number | None, baseline: bool, ev: Event) -> None:
+        if value is None:
+            return  # an empty side: nothing to compare until it fills again
+        old, self.value = self.value, value
+        if old is None or baseline:
+            candidates = self.entries
+            baseline = True
+        elif old == value:
+            return
+        else:
+            lo, hi = (old, value) if old < value else (value, old)
+            i, j = bisect_left(self.levels, lo), bisect_right(self.levels, hi)
+            if i == j:
+                return
+            candidates = list(dict.fromkeys(self.owners[i:j]))  # a rule with two levels in range: once
+        engine = self.engine
+        now, wall = engine.clock(), engine.wall()
+        for e in candidates:
+            cond = e.cond
+            assert cond is not None
+            if decide(
+                e.rule, e.arm, cond.cond(value), cond.rearm(value), baseline=baseline, now=now, wall=wall
+            ):
+                text, shown = self.show(e.rule, value, ev)
+                engine.fire(e, text, shown, ev, up=_rising(e.rule, value))
+
+
+def _levels(e: Entry) -> tuple[Number, ...]:
+    assert e.cond is not None
+    return e.cond.levels()
+
+
+def _rising(rule: Rule, value: Number) -> bool:
+    if rule.op is Op.BELOW:
+        return False
+    if rule.op is Op.BEYOND:
+        return value > 1
+    return True
+
+
+class MarketWatch:
+    __slots__ = (
+        "ask",
+        "bid",
+        "books",
+        "depth",
+        "engine",
+        "entries",
+        "last",
+        "last_live",
+        "market",
+        "order",
+        "scale",
+        "seen",
+        "stale",
+        "touch",
+        "tracks_live",
+        "venue",
+        "venue_live",
+        "windows",
+    )
+
+    def __init__(self, engine: AlertEngine, venue: Venue, market: str, before: MarketWatch | None) -> None:
+        self.engine, self.venue, self.market = engine, venue, market
+        self.books = engine.store.books[venue]
+        self.entries: list[Entry] = []
+        self.touch: list[tuple[int, FieldWatch]] = []
+        self.depth: list[tuple[int, FieldWatch]] = []
+        self.last: FieldWatch | None = None
+        self.windows: list[Entry] = []
+        self.stale: list[Entry] = []
+        self.venue_live = False  # a venue-wide stale rule counts this market's data as the venue's
+        self.tracks_live = False
+        self.bid: int | None = None
+        self.ask: int | None = None
+        self.scale = -1  # the book's price decimals the touch values were built for
+        # What outlives a rebuild of the index (a rule added or removed): when data was last live, and
+        # the trade ids already seen (a replayed trade snapshot must not count twice).
+        self.last_live: float = before.last_live if before is not None else engine.clock()
+        self.seen: set[str] = before.seen if before is not None else set()
+        self.order: deque[str] = before.order if before is not None else deque()
+
+    # ------------------------------------------------------------------ building
+
+    def build(self) -> None:
+        """Sort the entries into the values they watch (the book-derived ones wait for a book's scale)."""
+        self.windows = [e for e in self.entries if e.rule.kind in (Kind.VOLUME, Kind.MOVE)]
+        self.stale = [e for e in self.entries if e.rule.kind is Kind.STALE]
+        self.tracks_live = bool(self.stale) or self.venue_live
+        for e in self.windows:
+            rule = e.rule
+            assert rule.value is not None
+            band = rule.band or Decimal(0)
+            e.cond = Level(True, Fraction(rule.value), Fraction(band), strict=True)
+        last = [e for e in self.entries if e.rule.field is PriceField.LAST]
+        for e in last:
+            rule = e.rule
+            assert rule.value is not None
+            band = self.engine.band(rule, self.venue, self.market)
+            e.cond = Level(rule.op is Op.ABOVE, Fraction(rule.value), Fraction(band), strict=False)
+        self.last = FieldWatch(self.engine, last, self._show_trade) if last else None
+        self.scale = -1
+        self.touch, self.depth = [], []
+
+    def _rescale(self, book: OrderBook) -> None:
+        """(Re)build the book-derived values at the book's price scale."""
+        scale = self.scale = book.price_decimals
+        groups: dict[int, list[Entry]] = {}
+        depth: dict[int, list[Entry]] = {}
+        for e in self.entries:
+            rule = e.rule
+            if rule.kind is Kind.PRICE and rule.field is not PriceField.LAST:
+                code = {PriceField.BID: BID, PriceField.ASK: ASK}.get(rule.field, MID2)  # type: ignore[arg-type]
+                groups.setdefault(code, []).append(e)
+            elif rule.kind is Kind.SPREAD:
+                groups.setdefault(SPREAD_TICKS if rule.ticks else SPREAD, []).append(e)
+            elif rule.kind is Kind.IMBALANCE:
+                depth.setdefault(rule.levels, []).append(e)
+            else:
+                continue
+            e.cond = self._condition(e, scale)
+        self.touch = [
+            (code, FieldWatch(self.engine, es, self._shower(code))) for code, es in sorted(groups.items())
+        ]
+        self.depth = [(n, FieldWatch(self.engine, es, _show_ratio)) for n, es in sorted(depth.items())]
+
+    def _condition(self, e: Entry, scale: int) -> Condition:
+        rule = e.rule
+        assert rule.value is not None
+        if rule.kind is Kind.IMBALANCE:
+            ratio, band = Fraction(rule.value), Fraction(rule.band or 0)
+            if rule.op is Op.BEYOND:
+                return Beyond(ratio, band)
+            return Level(rule.op is Op.ABOVE, ratio, band, strict=True)
+        if rule.kind is Kind.SPREAD and rule.ticks:
+            band = Fraction(rule.band) if rule.band is not None else Fraction(1)
+            return Level(True, Fraction(rule.value), band, strict=True)
+        factor = Fraction(10**scale) * (2 if rule.field in (PriceField.MID, PriceField.PROB) else 1)
+        level = exact(Fraction(rule.value) * factor)
+        units = exact(Fraction(self.engine.band(rule, self.venue, self.market)) * factor)
+        if rule.kind is Kind.SPREAD:
+            return Level(True, level, units, strict=True)
+        return Level(rule.op is Op.ABOVE, level, units, strict=False)
+
+    # ------------------------------------------------------------------ the hook (per frame)
+
+    def book(self, ev: BookChange | BookSnapshot) -> None:
+        book = self.books.get(self.market)
+        if book is None or book.stale_reason is not None:
+            return
+        if self.tracks_live:
+            self._live()
+        if type(ev) is BookSnapshot or book.price_decimals != self.scale:
+            self.prime(book, ev)
+            return
+        bid, ask = book.touch()
+        if bid != self.bid or ask != self.ask:
+            self.bid, self.ask = bid, ask
+            for code, fw in self.touch:
+                fw.update(self._value(code, bid, ask, book), False, ev)
+        for n, fw in self.depth:
+            fw.update(_imbalance(book, n), False, ev)
+
+    def prime(self, book: OrderBook | None = None, ev: Event = None, last: Decimal | None = None) -> None:
+        """A baseline from the book as it is now (a snapshot, a new rule, a new scale) and, for a new rule,
+        the last trade price the store knows: fires nothing but an ``initial`` rule's."""
+        if last is not None and self.last is not None and self.last.value is None:
+            self.last.update(Fraction(last), True, None)
+        book = book or self.books.get(self.market)
+        if book is None or book.stale_reason is not None:
+            return
+        if book.price_decimals != self.scale:
+            self._rescale(book)
+        bid, ask = self.bid, self.ask = book.touch()
+        for code, fw in self.touch:
+            fw.update(self._value(code, bid, ask, book), True, ev)
+        for n, fw in self.depth:
+            fw.update(_imbalance(book, n), True, ev)
+
+    def trade(self, ev: Trade) -> None:
+        if self.last is None and not self.windows:
+            return
+        trade_id = ev.trade_id
+        if trade_id:
+            if trade_id in self.seen:
+                return  # already counted (a trade snapshot replayed after a reconnect)
+            self.seen.add(trade_id)
+            self.order.append(trade_id)
+            if len(self.order) > TRADE_IDS_KEPT:
+                self.seen.discard(self.order.popleft())
+        if self.last is not None:
+            self.last.update(Fraction(ev.price), False, ev)
+        for e in self.windows:
+            self.engine.window_trade(e, ev)
+
+    def ticker(self, ev: Ticker) -> None:
+        # The last price before any trade arrives: a baseline, so the first trade is a real comparison.
+        if self.last is not None and self.last.value is None and ev.last is not None:
+            self.last.update(Fraction(ev.last), True, ev)
+
+    def _live(self) -> None:
+        now = self.engine.clock()
+        self.last_live = now
+        for e in self.stale:
+            if e.since is not None:
+                self.engine.back(e, now)
+        if self.venue_live:
+            self.engine.venue_seen(self.venue, now)
+
+    # ------------------------------------------------------------------ values
+
+    def _value(self, code: int, bid: int | None, ask: int | None, book: OrderBook) -> Number | None:
+        if code == BID:
+            return bid
+        if code == ASK:
+            return ask
+        if bid is None or ask is None:
+            return None
+        if code == MID2:
+            return bid + ask
+        if code == SPREAD:
+            return ask - bid
+        return Fraction(ask - bid, self._tick_units(bid, book.price_decimals))
+
+    def _tick_units(self, bid: int, scale: int) -> int:
+        tick = self.engine.ticks.tick_at(self.venue, self.market, from_scaled(bid, scale))
+        if tick is None:
+            return 100 if self.venue is Venue.KALSHI and scale == 4 else 1  # 1c; one unit of the wire's
+        return max(1, int(tick.scaleb(scale)))
+
+    def _shower(self, code: int) -> Show:
+        venue = self.venue
+
+        def show(rule: Rule, value: Number, ev: Event) -> tuple[str, str]:
+            if code == SPREAD_TICKS:
+                ticks = _fraction_text(Fraction(value))
+                return ticks, f"spread {ticks} ticks"
+            dollars = Decimal(int(value)).scaleb(-self.scale)  # book units are ints
+            if code == MID2:
+                dollars /= 2
+            return _price_show(rule, venue, dollars)
+
+        return show
+
+    def _show_trade(self, rule: Rule, value: Number, ev: Event) -> tuple[str, str]:
+        # The trade's own price text (exact as the venue wrote it); only a ticker baseline has none.
+        price = ev.price if isinstance(ev, Trade) else Decimal(value.numerator) / Decimal(value.denominator)
+        return _price_show(rule, self.venue, price)
+
+
+def _price_show(rule: Rule, venue: Venue, dollars: Decimal) -> tuple[str, str]:
+    text = price_text(venue, dollars)
+    if rule.field is PriceField.PROB:
+        return text, f"prob {text}%"
+    word = "spread" if rule.kind is Kind.SPREAD else str(rule.field)
+    return text, f"{word} {price_shown(venue, dollars)}"
+
+
+def _imbalance(book: OrderBook, n: int) -> Fraction | None:
+    bids = sum(s for _, s in book.bids.top(n))
+    asks = sum(s for _, s in book.asks.top(n))
+    return Fraction(bids, asks) if bids and asks else None
+
+
+def _fraction_text(value: Fraction, places: int = 4) -> str:
+    if value.denominator == 1:
+        return str(value.numerator)
+    return plain((Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal(1).scaleb(-places)))
+
+
+def _show_ratio(rule: Rule, value: Number, ev: Event) -> tuple[str, str]:
+    text = _fraction_text(Fraction(value))
+    return text, f"imbalance {text}"
+
+
+def event_ms(ev: Event) -> int | None:
+    """The exchange's time of the event that fired a rule."""
+    if ev is None or type(ev) is BookSnapshot:
+        return None
+    if type(ev) is BookChange:
+        return exchange_ms(ev.ts)
+    return ev.ts_ms  # type: ignore[union-attr]
