@@ -323,11 +323,9 @@ def test_positions_rows_follow_the_store_with_ranged_changes(checked: Any) -> No
     )
     store.apply(X, [Balance(X, "USD", Decimal("250000.0000"), Decimal("-12.5"), 1_700_000_000_000)])
     assert model.refresh(store)
-    assert signals.inserted == [(0, 2)]  # the position, the balance and the account total
+    assert signals.inserted == [(0, 2)]  # the account total (first), the position and the balance
     # No book and no trade for KXB yet: no mark, so no value; USD is its own mark.
-    assert texts(model, 0) == ["Kalshi", "KXB", "12 Yes", "–", "–", "$6.12", "–", "-$0.40", "$0.07"]
-    assert texts(model, 1) == ["Kraken", "USD", "250,000.0000", "", "$250,000.00", "", "", "", ""]
-    assert texts(model, 2) == [
+    assert texts(model, 0) == [
         "",
         "Account total (USD), 1 unpriced",
         "",
@@ -338,7 +336,10 @@ def test_positions_rows_follow_the_store_with_ranged_changes(checked: Any) -> No
         "-$0.40",
         "$0.07",
     ]
-    assert "-12.5" in model.data(model.index(1, 0), Qt.ItemDataRole.ToolTipRole)
+    assert texts(model, 1) == ["Kalshi", "KXB", "12 Yes", "–", "–", "$6.12", "–", "-$0.40", "$0.07"]
+    assert texts(model, 2) == ["Kraken", "USD", "250,000.0000", "", "$250,000.00", "", "", "", ""]
+    assert "-12.5" in model.data(model.index(2, 0), Qt.ItemDataRole.ToolTipRole)
+    assert "KXB" in model.data(model.index(0, 0), Qt.ItemDataRole.ToolTipRole)  # what the total leaves out
     assert not model.refresh(store) and signals.changed == []  # nothing new: nothing emitted
 
     store.apply(
@@ -346,17 +347,17 @@ def test_positions_rows_follow_the_store_with_ranged_changes(checked: Any) -> No
     )  # sorts first
     store.apply(K, [Position(K, "KXB", Decimal("10.00"), Decimal("5.10"), Decimal("1.2"), Decimal("0.08"))])
     model.refresh(store)
-    assert signals.inserted[-1] == (0, 0)
-    assert signals.changed == [(1, 3)]  # the KXB row through the total (the balance row between is equal)
-    assert texts(model, 0)[2] == "3 No" and texts(model, 1)[2] == "10 Yes"
-    assert [texts(model, 1)[i] for i in (5, 7)] == ["$5.10", "+$1.20"]
-    pnl = model.data(model.index(1, 7), Qt.ItemDataRole.ForegroundRole)
+    assert signals.inserted[-1] == (1, 1)
+    assert signals.changed == [(0, 2)]  # the total through the KXB row (the KXA row between is new)
+    assert texts(model, 1)[2] == "3 No" and texts(model, 2)[2] == "10 Yes"
+    assert [texts(model, 2)[i] for i in (5, 7)] == ["$5.10", "+$1.20"]
+    pnl = model.data(model.index(2, 7), Qt.ItemDataRole.ForegroundRole)
     assert pnl.name() == theme.current().bid.lower()
-    assert [model.data(model.index(r, 1)) for r in range(3)] == ["KXA", "KXB", "USD"]
+    assert [model.data(model.index(r, 1)) for r in range(1, 4)] == ["KXA", "KXB", "USD"]
     # A trade gives KXB a mark (no book yet): 10 YES at 62¢ are worth $6.20, $1.10 over their cost.
     store.apply(K, [Trade(K, "KXB", "t1", Decimal("0.62"), Decimal("1"), None, 1_700_000_000_000)])
     model.refresh(store)
-    assert texts(model, 1)[3:7] == ["62¢", "$6.20", "$5.10", "+$1.10"]
+    assert texts(model, 2)[3:7] == ["62¢", "$6.20", "$5.10", "+$1.10"]
 
 
 def test_keyed_sync_removes_inserts_and_changes_in_runs(checked: Any) -> None:
@@ -481,9 +482,9 @@ def test_live_fills_positions_never_duplicate_after_a_reconnect(
     pump_until(lambda: positions.refresh(store) is not None and store.positions and store.balances, 10)
     n = len(store.positions)
     assert positions.rowCount() == n + len(store.balances) + 1  # and the account total
-    got = [positions.data(positions.index(r, 0), RawRole) for r in range(n)]
+    got = [positions.data(positions.index(r, 0), RawRole) for r in range(1, n + 1)]  # under the total
     assert got == [p for _, p in sorted(store.positions.items(), key=lambda kv: (kv[0][0].value, kv[0][1]))]
-    balances = [positions.data(positions.index(r, 1)) for r in range(n, positions.rowCount() - 1)]
+    balances = [positions.data(positions.index(r, 1)) for r in range(n + 1, positions.rowCount())]
     assert balances == sorted(asset for (_, asset) in store.balances)
 
 

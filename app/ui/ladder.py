@@ -14,8 +14,17 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRect, Qt
-from PySide6.QtGui import QBrush, QFontDatabase, QPainter, QResizeEvent
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRect,
+    Qt,
+    QTimer,
+)
+from PySide6.QtGui import QBrush, QFontDatabase, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -331,6 +340,7 @@ class DepthLadder(QWidget):
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
 
         self.plot = pg.PlotWidget(
             self, axisItems={"bottom": NumberAxis("bottom"), "left": NumberAxis("left")}
@@ -338,7 +348,7 @@ class DepthLadder(QWidget):
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
-        self.plot.setMinimumHeight(120)
+        self.plot.setMinimumHeight(70)
         self.plot.getPlotItem().getAxis("left").setWidth(54)  # fixed: no jitter as the depth scale moves
         self.bid_curve = pg.PlotDataItem(stepMode="center", fillLevel=0)
         self.ask_curve = pg.PlotDataItem(stepMode="center", fillLevel=0)
@@ -350,7 +360,11 @@ class DepthLadder(QWidget):
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(self.table)
         splitter.addWidget(self.plot)
-        splitter.setSizes([600, 400])  # proportions: the table's row count would otherwise claim it all
+        # Proportions (the table's row count would otherwise claim it all); the ladder is what is read.
+        splitter.setSizes([680, 320])
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        self.table.viewport().installEventFilter(self)  # re-centre the spread when the table resizes
         self.placeholder = QLabel(self)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
@@ -456,16 +470,20 @@ class DepthLadder(QWidget):
         zoom.scale_plot(self.plot, 54)
         self._centre()
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        self._centre()
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Resize and watched is self.table.viewport():
+            QTimer.singleShot(0, self._centre)  # after the view has laid out its new size
+        return False
 
     # ------------------------------------------------------------------ internals
 
     def _centre(self) -> None:
-        """Keep the spread row mid-table when the ladder is taller than the view."""
-        spread = self.model.index(self.model.spread_row, PRICE)
-        self.table.scrollTo(spread, QAbstractItemView.ScrollHint.PositionAtCenter)
+        """Keep the spread row mid-table when the ladder is taller than the view (by pixels: Qt's own
+        PositionAtCenter put it at the top of a short view)."""
+        bar = self.table.verticalScrollBar()
+        row = self.model.spread_row
+        top = self.table.rowViewportPosition(row) + bar.value()  # pixel scrolling: value is in pixels
+        bar.setValue(max(0, top - (self.table.viewport().height() - self.table.rowHeight(row)) // 2))
 
     def _set_stale(self, reason: str | None) -> None:
         if reason is None:

@@ -64,7 +64,7 @@ class MarketHeader(QWidget):
         self._captions = [QLabel(text, self) for text in ("Bid", "Ask", "Spread")]
         self.when = QLabel(self)
         self.when.setObjectName("headerWhen")
-        self.when.setWordWrap(True)
+        self.when.setWordWrap(False)  # one line: the date and the countdown belong together
         self.rules_button = QToolButton(self)
         self.rules_button.setObjectName("headerRulesButton")
         self.rules_button.setText("Rules")
@@ -93,16 +93,20 @@ class MarketHeader(QWidget):
             quote.addWidget(value, 1, col)
         price_row.addStretch(1)
         price_row.addLayout(quote)
-        when_row = QHBoxLayout()
-        when_row.addWidget(self.when, 1)
-        when_row.addWidget(self.rules_button)
+        # The outcome asked about and when it closes share a line: the header stays short, so the
+        # ladder under it keeps its rows on a laptop screen.
+        sub_row = QHBoxLayout()
+        sub_row.setSpacing(10)
+        sub_row.addWidget(self.subtitle, 1)
+        sub_row.addWidget(self.when)
+        sub_row.addWidget(self.rules_button)
+        self.when.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 4)
         layout.setSpacing(2)
         layout.addWidget(self.title)
-        layout.addWidget(self.subtitle)
+        layout.addLayout(sub_row)
         layout.addLayout(price_row)
-        layout.addLayout(when_row)
         layout.addWidget(self.rules)
         self.apply_zoom()
         self.apply_theme(self._theme)
@@ -130,6 +134,7 @@ class MarketHeader(QWidget):
         self.rules_button.setEnabled(False)  # until the market's details arrive
         for label in (self.last, self.change, self.bid, self.ask, self.spread, self.when):
             label.setText("")
+        self.when.setVisible(kalshi)
         self._title()
         self.setVisible(venue is not None)
 
@@ -183,7 +188,9 @@ class MarketHeader(QWidget):
             if pct is not None:
                 text += f" ({fmt.signed(pct.quantize(Decimal('0.01')))}%)"
             _set(self.change, f"{text} 24 h")
-        _set(self.when, self._when(store, now))
+        when = self._when(store, now)
+        _set(self.when, when)
+        self.when.setVisible(bool(when))
 
     def apply_theme(self, t: Theme) -> None:
         self._theme = t
@@ -235,7 +242,7 @@ class MarketHeader(QWidget):
         else:
             _set(self.title, f"{market} · {where}")
             _set(self.subtitle, "")
-        self.subtitle.setVisible(bool(self.subtitle.text()))
+        self.subtitle.setVisible(bool(self.subtitle.text()) or venue is Venue.KALSHI)
 
     def _change(
         self, state: MarketState | None, last: Decimal | None
@@ -260,7 +267,7 @@ class MarketHeader(QWidget):
         details, info = self._details, self._info
         close = (details.close_time if details else None) or (info.close_time if info else None)
         if close is None:
-            return "Trades around the clock" if venue is Venue.KRAKEN else ""
+            return ""  # Kraken trades around the clock: no line for it
         if close <= now:
             return f"Closed {fmt.when(close)}"
         return f"Closes {fmt.when(close)} · in {fmt.countdown(close - now)}"

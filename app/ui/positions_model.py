@@ -1,5 +1,5 @@
 """The user's positions (Kalshi contracts) and balances (Kraken assets), marked to market in USD, one row
-each, and the account's total last.
+each, under the account's total.
 
 The mark is the live book's mid where the market is watched (a settled Kalshi market: its settlement
 value); otherwise the mid the venue's REST gave for it (``marks``, fetched by the window through
@@ -43,7 +43,7 @@ class Marked:
 class PositionsModel(KeyedTableModel):
     columns = (
         Column("Venue", "Kraken"),
-        Column("Market / Asset", "KXBTCD-26NOV2117-T96500"),
+        Column("Market / Asset", "Account total (USD), 8 unpriced"),
         Column(
             "Position",
             "00,000.00000000",  # a Kraken coin balance at ledger precision
@@ -53,7 +53,7 @@ class PositionsModel(KeyedTableModel):
         Column(
             "Mark", "00,000.0", numeric=True, tip="The price it is valued at: the book's mid (Kalshi: YES)"
         ),
-        Column("Value", "$0,000,000.00", numeric=True, tip="What it is worth at the mark, in USD"),
+        Column("Value", "$00,000,000.00", numeric=True, tip="What it is worth at the mark, in USD"),
         Column("Cost", "$00,000.00", numeric=True, tip="What the open position cost"),
         Column(
             "Unrealized", "+$0,000.00", numeric=True, tip="Value less cost: the P&L if closed at the mark"
@@ -83,8 +83,8 @@ class PositionsModel(KeyedTableModel):
         self._seen = inputs
         # Positions first, then balances; each by venue and name (stable, so new keys insert in place).
         rows = [(key, _view(item, priced[key])) for key, item in sorted(current.items(), key=_order)]
-        if rows:
-            rows.append(((TOTAL_KIND, Venue.KALSHI, ""), _total_view(current, priced)))
+        if rows:  # first: the figure that matters, visible however short the dock is
+            rows.insert(0, ((TOTAL_KIND, Venue.KALSHI, ""), _total_view(current, priced)))
         self.sync(rows)
         return True
 

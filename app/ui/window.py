@@ -68,7 +68,7 @@ from app.user.watchlists import Edit, WatchlistError, Watchlists
 REFRESH_HZ = 25  # per view; the timer runs twice as fast and alternates between two halves of the window
 SLOW_EVERY = REFRESH_HZ  # view updates between the once-a-second ones
 SEED_KALSHI = 8  # markets a first run on the simulator starts with
-MARKS_EVERY_S = 10.0  # how often holdings no live book prices are marked over REST
+MARKS_EVERY_S = 5.0  # how often holdings no live book prices are marked over REST
 
 
 class MainWindow(QMainWindow):
@@ -738,13 +738,15 @@ class MainWindow(QMainWindow):
         self.rate_label.setText(f"{total:,.0f} msg/s")
 
     def _maybe_mark_holdings(self) -> None:
+        """Every few seconds, and within a second of a holding no price is known for yet."""
         running, now = self.running, time.monotonic()
-        if running is None or now - self._marks_at < MARKS_EVERY_S:
+        if running is None or (self._marking is not None and not self._marking.done()):
             return
-        if self._marking is not None and not self._marking.done():
-            return
-        self._marks_at = now
-        if self.positions_model.unmarked(self.store):
+        wanted = self.positions_model.unmarked(self.store)
+        known = self.positions_model.marks
+        new = any((v, m) not in known for v, markets in wanted.items() for m in markets)
+        if wanted and now - self._marks_at >= (1.0 if new else MARKS_EVERY_S):
+            self._marks_at = now
             self._marking = self.spawn(self._mark_holdings(running), "pricing holdings")
 
     # ------------------------------------------------------------------ zoom (View → Zoom, kept in settings)
