@@ -74,7 +74,7 @@ class AlertEngine:
         self._fills: list[Entry] = []
         self._holdings: list[Entry] = []
         self._statuses: list[Entry] = []
-        self._venue_live: dict[Venue, float] = {}
+        self.venue_clock: dict[Venue, float] = {}  # when each venue's data was last live (monotonic)
         self._held: dict[tuple[Venue, str], Decimal] = {}  # positions and balances last seen
         self._status: dict[Key, str] = {}
         self._dirty = False  # a rule finished: index again at the next tick
@@ -176,7 +176,7 @@ class AlertEngine:
             elif kind is Kind.STALE:
                 for venue in venues:
                     self._venue_stale.append(self._entry(rule, venue, None, keep))
-                    self._venue_live.setdefault(venue, self.clock())
+                    self.venue_clock.setdefault(venue, self.clock())
                     for market in self.watched[venue]:
                         watch_of((venue, market)).venue_live = True
             elif kind is Kind.DOWN:
@@ -281,12 +281,6 @@ class AlertEngine:
         if since is not None and fired:
             text = plain(Decimal(now - since).quantize(Decimal("0.1")))
             self.fire(e, text, f"back after {text} s", None, up=True, state="back")
-
-    def venue_seen(self, venue: Venue, now: float) -> None:
-        self._venue_live[venue] = now
-        for e in self._venue_stale:
-            if e.venue is venue and e.since is not None:
-                self.back(e, now)
 
     # ------------------------------------------------------------------ the store's watcher
 
@@ -433,9 +427,15 @@ class AlertEngine:
             if isinstance(watch, MarketWatch):
                 for e in watch.stale:
                     self._stale_check(e, now, now - watch.last_live)
+                    if e.since is not None:
+                        watch.outage = True  # its next live data says "back"
         for e in self._venue_stale:
             assert e.venue is not None
-            self._stale_check(e, now, now - self._venue_live.get(e.venue, now))
+            seen = self.venue_clock.get(e.venue, now)
+            if e.since is not None and seen > e.since:
+                self.back(e, seen)  # data came back since the outage began (seen at this tick)
+            else:
+                self._stale_check(e, now, now - seen)
         for e in self._down:
             assert e.venue is not None
             if e.since is None:

@@ -14,9 +14,9 @@ from collections import deque
 from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
-from typing import Protocol
+from typing import Any, Protocol
 
-from app.alerts.conditions import Beyond, Condition, Level, Number, exact
+from app.alerts.conditions import Condition, Level, Number, Pair, PairBeyond, PairLevel, exact
 from app.alerts.policy import Arm, decide
 from app.alerts.rules import Kind, Op, PriceField, Rule
 from app.alerts.ticks import Ticks
@@ -73,37 +73,58 @@ class AlertEngine(Protocol):
 
     def back(self, e: Entry, now: float) -> None: ...
 
-    def venue_seen(self, venue: Venue, now: float) -> None: ...
+    @property
+    def venue_clock(self) -> dict[Venue, float]: ...  # when each venue's data was last live
 
 
-Show = Callable[[Rule, Number, "Event"], tuple[str, str]]
+Value = Number | Pair  # book units, a Fraction, or a ratio kept as a pair
+Show = Callable[[Rule, Any, "Event"], tuple[str, str]]
+
+
+# Exact Fractions compare slowly; their index holds floats, and a range looked up in it is widened by this
+# much, so it can only find more candidates than the exact levels would (each is then checked exactly).
+WIDEN = 1e-9
 
 
 class FieldWatch:
     """Every entry watching one value of one market, indexed by the levels where their state can change."""
 
-    __slots__ = ("engine", "entries", "levels", "owners", "show", "value")
+    __slots__ = ("engine", "entries", "fuzzy", "key", "levels", "owners", "show", "value")
 
     def __init__(self, engine: AlertEngine, entries: list[Entry], show: Show) -> None:
         self.engine, self.entries, self.show = engine, entries, show
-        self.value: Number | None = None
+        self.value: Value | None = None
+        self.key: int | float | Fraction = 0  # the value's place among the levels
         pairs = sorted(
             ((level, i) for i, e in enumerate(entries) for level in _levels(e)), key=lambda p: p[0]
         )
-        self.levels = [p[0] for p in pairs]
+        self.fuzzy = any(type(level) is Fraction for level, _ in pairs)
+        # Fractions index as floats; whole book units stay ints (exact, and the commonest case).
+        self.levels: list[int | float] = [float(p[0]) if self.fuzzy else int(p[0]) for p in pairs]
         self.owners = [entries[p[1]] for p in pairs]
 
-    def update(self, value: Number | None, baseline: bool, ev: Event) -> None:
+    def update(
+        self, value: Value | None, baseline: bool, ev: Event, key: int | float | Fraction | None = None
+    ) -> None:
+        """A new value (``key``: its place among the levels, for a pair; else the value itself)."""
         if value is None:
             return  # an empty side: nothing to compare until it fills again
         old, self.value = self.value, value
+        old_key = self.key
+        if key is None:
+            assert not isinstance(value, tuple)
+            key = value
+        self.key = new_key = key
         if old is None or baseline:
             candidates = self.entries
             baseline = True
         elif old == value:
             return
         else:
-            lo, hi = (old, value) if old < value else (value, old)
+            lo, hi = (old_key, new_key) if old_key < new_key else (new_key, old_key)
+            if self.fuzzy:
+                lo, hi = float(lo), float(hi)
+                lo, hi = lo - abs(lo) * WIDEN - WIDEN, hi + abs(hi) * WIDEN + WIDEN
             i, j = bisect_left(self.levels, lo), bisect_right(self.levels, hi)
             if i == j:
                 return
@@ -125,11 +146,11 @@ def _levels(e: Entry) -> tuple[Number, ...]:
     return e.cond.levels()
 
 
-def _rising(rule: Rule, value: Number) -> bool:
+def _rising(rule: Rule, value: Value) -> bool:
     if rule.op is Op.BELOW:
         return False
-    if rule.op is Op.BEYOND:
-        return value > 1
+    if rule.op is Op.BEYOND and isinstance(value, tuple):
+        return value[0] > value[1]
     return True
 
 
@@ -145,9 +166,11 @@ class MarketWatch:
         "last_live",
         "market",
         "order",
+        "outage",
         "scale",
         "seen",
         "stale",
+        "sums",
         "touch",
         "tracks_live",
         "venue",
@@ -161,11 +184,13 @@ class MarketWatch:
         self.entries: list[Entry] = []
         self.touch: list[tuple[int, FieldWatch]] = []
         self.depth: list[tuple[int, FieldWatch]] = []
+        self.sums: dict[int, tuple[int, int]] = {}  # top-N size sums last seen: unchanged means no look
         self.last: FieldWatch | None = None
         self.windows: list[Entry] = []
         self.stale: list[Entry] = []
         self.venue_live = False  # a venue-wide stale rule counts this market's data as the venue's
         self.tracks_live = False
+        self.outage = False  # a stale entry here fired: the next live data is its "back"
         self.bid: int | None = None
         self.ask: int | None = None
         self.scale = -1  # the book's price decimals the touch values were built for
@@ -225,11 +250,11 @@ class MarketWatch:
         if rule.kind is Kind.IMBALANCE:
             ratio, band = Fraction(rule.value), Fraction(rule.band or 0)
             if rule.op is Op.BEYOND:
-                return Beyond(ratio, band)
-            return Level(rule.op is Op.ABOVE, ratio, band, strict=True)
+                return PairBeyond(ratio, band)
+            return PairLevel(rule.op is Op.ABOVE, ratio, band)
         if rule.kind is Kind.SPREAD and rule.ticks:
             band = Fraction(rule.band) if rule.band is not None else Fraction(1)
-            return Level(True, Fraction(rule.value), band, strict=True)
+            return PairLevel(True, Fraction(rule.value), band)
         factor = Fraction(10**scale) * (2 if rule.field in (PriceField.MID, PriceField.PROB) else 1)
         level = exact(Fraction(rule.value) * factor)
         units = exact(Fraction(self.engine.band(rule, self.venue, self.market)) * factor)
@@ -244,7 +269,11 @@ class MarketWatch:
         if book is None or book.stale_reason is not None:
             return
         if self.tracks_live:
-            self._live()
+            now = self.last_live = self.engine.clock()
+            if self.venue_live:
+                self.engine.venue_clock[self.venue] = now
+            if self.outage:
+                self._back(now)
         if type(ev) is BookSnapshot or book.price_decimals != self.scale:
             self.prime(book, ev)
             return
@@ -252,9 +281,20 @@ class MarketWatch:
         if bid != self.bid or ask != self.ask:
             self.bid, self.ask = bid, ask
             for code, fw in self.touch:
-                fw.update(self._value(code, bid, ask, book), False, ev)
-        for n, fw in self.depth:
-            fw.update(_imbalance(book, n), False, ev)
+                if code == SPREAD_TICKS:
+                    self._spread_ticks(fw, bid, ask, book, baseline=False, ev=ev)
+                else:
+                    fw.update(self._value(code, bid, ask), False, ev)
+        if self.depth:
+            sums = self.sums
+            for n, fw in self.depth:
+                if not _reaches(book, ev, n):  # type: ignore[arg-type]  # a BookChange, by now
+                    continue  # every level this frame changed lies below the top n: no sum moved
+                pair = (book.bids.top_size(n), book.asks.top_size(n))
+                if sums.get(n) != pair:
+                    sums[n] = pair
+                    if pair[0] and pair[1]:
+                        fw.update(pair, False, ev, pair[0] / pair[1])
 
     def prime(self, book: OrderBook | None = None, ev: Event = None, last: Decimal | None = None) -> None:
         """A baseline from the book as it is now (a snapshot, a new rule, a new scale) and, for a new rule,
@@ -268,9 +308,14 @@ class MarketWatch:
             self._rescale(book)
         bid, ask = self.bid, self.ask = book.touch()
         for code, fw in self.touch:
-            fw.update(self._value(code, bid, ask, book), True, ev)
+            if code == SPREAD_TICKS:
+                self._spread_ticks(fw, bid, ask, book, baseline=True, ev=ev)
+            else:
+                fw.update(self._value(code, bid, ask), True, ev)
         for n, fw in self.depth:
-            fw.update(_imbalance(book, n), True, ev)
+            pair = self.sums[n] = (book.bids.top_size(n), book.asks.top_size(n))
+            if pair[0] and pair[1]:
+                fw.update(pair, True, ev, pair[0] / pair[1])
 
     def trade(self, ev: Trade) -> None:
         if self.last is None and not self.windows:
@@ -293,29 +338,30 @@ class MarketWatch:
         if self.last is not None and self.last.value is None and ev.last is not None:
             self.last.update(Fraction(ev.last), True, ev)
 
-    def _live(self) -> None:
-        now = self.engine.clock()
-        self.last_live = now
+    def _back(self, now: float) -> None:
+        self.outage = False
         for e in self.stale:
             if e.since is not None:
                 self.engine.back(e, now)
-        if self.venue_live:
-            self.engine.venue_seen(self.venue, now)
 
     # ------------------------------------------------------------------ values
 
-    def _value(self, code: int, bid: int | None, ask: int | None, book: OrderBook) -> Number | None:
+    @staticmethod
+    def _value(code: int, bid: int | None, ask: int | None) -> int | None:
         if code == BID:
             return bid
         if code == ASK:
             return ask
         if bid is None or ask is None:
             return None
-        if code == MID2:
-            return bid + ask
-        if code == SPREAD:
-            return ask - bid
-        return Fraction(ask - bid, self._tick_units(bid, book.price_decimals))
+        return bid + ask if code == MID2 else ask - bid
+
+    def _spread_ticks(
+        self, fw: FieldWatch, bid: int | None, ask: int | None, book: OrderBook, *, baseline: bool, ev: Event
+    ) -> None:
+        if bid is not None and ask is not None:
+            tick = self._tick_units(bid, book.price_decimals)
+            fw.update((ask - bid, tick), baseline, ev, (ask - bid) / tick)
 
     def _tick_units(self, bid: int, scale: int) -> int:
         tick = self.engine.ticks.tick_at(self.venue, self.market, from_scaled(bid, scale))
@@ -326,9 +372,9 @@ class MarketWatch:
     def _shower(self, code: int) -> Show:
         venue = self.venue
 
-        def show(rule: Rule, value: Number, ev: Event) -> tuple[str, str]:
+        def show(rule: Rule, value: Any, ev: Event) -> tuple[str, str]:
             if code == SPREAD_TICKS:
-                ticks = _fraction_text(Fraction(value))
+                ticks = _fraction_text(Fraction(*value))
                 return ticks, f"spread {ticks} ticks"
             dollars = Decimal(int(value)).scaleb(-self.scale)  # book units are ints
             if code == MID2:
@@ -337,7 +383,7 @@ class MarketWatch:
 
         return show
 
-    def _show_trade(self, rule: Rule, value: Number, ev: Event) -> tuple[str, str]:
+    def _show_trade(self, rule: Rule, value: Any, ev: Event) -> tuple[str, str]:
         # The trade's own price text (exact as the venue wrote it); only a ticker baseline has none.
         price = ev.price if isinstance(ev, Trade) else Decimal(value.numerator) / Decimal(value.denominator)
         return _price_show(rule, self.venue, price)
@@ -351,20 +397,27 @@ def _price_show(rule: Rule, venue: Venue, dollars: Decimal) -> tuple[str, str]:
     return text, f"{word} {price_shown(venue, dollars)}"
 
 
-def _imbalance(book: OrderBook, n: int) -> Fraction | None:
-    bids = sum(s for _, s in book.bids.top(n))
-    asks = sum(s for _, s in book.asks.top(n))
-    return Fraction(bids, asks) if bids and asks else None
-
-
 def _fraction_text(value: Fraction, places: int = 4) -> str:
     if value.denominator == 1:
         return str(value.numerator)
     return plain((Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal(1).scaleb(-places)))
 
 
-def _show_ratio(rule: Rule, value: Number, ev: Event) -> tuple[str, str]:
-    text = _fraction_text(Fraction(value))
+def _reaches(book: OrderBook, ev: BookChange, n: int) -> bool:
+    """Whether a change touched the top ``n`` levels of either side (as the book stands after it)."""
+    if ev.bids:
+        nth = book.bids.nth_price(n)
+        if nth is None or any(p >= nth for p, _ in ev.bids):
+            return True
+    if ev.asks:
+        nth = book.asks.nth_price(n)
+        if nth is None or any(p <= nth for p, _ in ev.asks):
+            return True
+    return False
+
+
+def _show_ratio(rule: Rule, value: Any, ev: Event) -> tuple[str, str]:
+    text = _fraction_text(Fraction(*value))
     return text, f"imbalance {text}"
 
 

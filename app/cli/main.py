@@ -43,7 +43,9 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     elif args.stream:
         from app.cli.bench.stream import run as run_stream
 
-        figures = run_stream(args.messages or 200_000, args.markets or 200, echo=not args.json)
+        figures = run_stream(
+            args.messages or 200_000, args.markets or 200, echo=not args.json, alerts=args.alerts or 0
+        )
     elif args.sim_blast:
         from app.cli.bench.sim import run as run_blast
 

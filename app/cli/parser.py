@@ -118,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="instead: the stream engine from socket to store, against the simulator's blast mode",
     )
     bp.add_argument(
+        "--alerts",
+        type=_positive,
+        metavar="N",
+        help="--stream: run each case again with N armed alert rules over its markets, and print both rates",
+    )
+    bp.add_argument(
         "--gui",
         action="store_true",
         help="instead: the real window (offscreen) under a paced simulator feed over --markets markets",

@@ -97,6 +97,16 @@ class BookSide:
         keys = self._keys if n is None else self._keys[:n]
         return [(k * sign, sizes[k * sign]) for k in keys]
 
+    def nth_price(self, n: int) -> int | None:
+        """The price of the n-th best level (1 = the best), or None when the side has fewer."""
+        keys = self._keys
+        return keys[n - 1] * self._sign if len(keys) >= n else None
+
+    def top_size(self, n: int) -> int:
+        """The sizes of the best ``n`` levels summed (an imbalance alert reads it per frame)."""
+        sizes, sign = self._sizes, self._sign
+        return sum([sizes[k * sign] for k in self._keys[:n]])
+
     def top_text(self, n: int) -> str:
         """Each of the best ``n`` levels as its price units followed by its size units, concatenated
         (Kraken's checksum text when the units are at the pair's precision)."""

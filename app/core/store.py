@@ -237,8 +237,9 @@ class MarketStore:
                 if book_health is None:
                     book_health = self._book_health[venue] = self.health_of(venue, Feed.BOOK)
                 book_health.count(now)
-                if key in hooks:
-                    hooks[key].book(ev)
+                hook = hooks.get(key)
+                if hook is not None:
+                    hook.book(ev)
             elif isinstance(ev, Ticker):
                 self._ticker(ev)
                 self.health_of(venue, Feed.TICKER).count(now)

@@ -6,6 +6,10 @@ messages/s from the first blasted frame to the last one applied, event-loop lag 
 CPU seconds and peak memory. Beside the Kraken case, a bare loop on the same blast (aiohttp receive and
 msgspec decode, nothing else) gives this run's floor: the engine's figure is read against it, since
 this machine's speed varies from run to run.
+
+With ``--alerts N`` every case runs twice, without rules and with N armed alert rules over the case's
+markets (levels around their books, so they fire as the blast moves them), and prints both rates: the
+cost of alerts on the hot path (issue 14 asks for it to stay within 5 %).
 """
 
 from __future__ import annotations
@@ -17,17 +21,25 @@ import statistics
 import subprocess
 import time
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 import aiohttp
 import msgspec
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from app.alerts.engine import AlertEngine
+from app.alerts.grammar import parse
+from app.alerts.rules import Rule
+from app.alerts.units import plain
 from app.core.events import BookChange, Event
 from app.core.feeds import Feed
 from app.core.instruments import Venue
 from app.core.store import MarketStore
+from app.launch.grids import sim_ticks
 from app.resources import self_command
+from app.sim.catalog import snap_down, tick_at
+from app.sim.market import SimConfig, SimMarket
 from app.stream.connection import Connection
 from app.stream.kalshi_link import KalshiCredentials, KalshiLink
 from app.stream.kraken_link import KrakenLink
@@ -90,9 +102,52 @@ def _start_sim(messages: int, markets: int, pairs: int) -> tuple[subprocess.Pope
     return proc, json.loads(proc.stdout.readline())
 
 
-async def _case(venue: Venue, messages: int, markets: int) -> dict[str, Any]:
+def bench_rules(venue: Venue, names: list[str], count: int, sim_markets: int) -> list[Rule]:
+    """``count`` rules spread over ``names`` as a trader's watchlist would hold them: price levels 3 to 12
+    ticks outside each book as the simulator (seed 1, as the bench starts it) lists it, on every field;
+    spreads in ticks, imbalances (with a cooldown) and a stale watch. Armed, and now and then fired."""
+    twin = SimMarket(SimConfig(seed=1, kalshi_markets=sim_markets, kraken_pairs=2))
+    rules: list[Rule] = []
+    for i in range(count):
+        name = names[i % len(names)]
+        k = 3 + (i // len(names)) % 10  # ticks away from the touch
+        target = f"{venue.value}:{name}"
+        if venue is Venue.KALSHI:
+            m = twin.kalshi[name]
+            ranges = m.listing.ranges
+            bid, ask = m.yes_bid(), m.yes_ask()
+            step = tick_at(ranges, bid)
+            under = snap_down(ranges, max(bid - k * step, step))
+            over = snap_down(ranges, min(ask + k * step, 10_000 - step))
+            low, high = (f"{plain(Decimal(x) / 100)}c" for x in (under, over))
+        else:
+            state = twin.kraken[name]
+            pair = state.pair
+            bid, ask = state.bids.best() or pair.mid, state.asks.best() or pair.mid
+            low, high = (
+                format(Decimal(x).scaleb(-pair.price_precision), "f")
+                for x in (bid - k * pair.price_increment, ask + k * pair.price_increment)
+            )
+        text = (
+            f"{target} bid below {low}",
+            f"{target} bid above {high}",
+            f"{target} ask above {high}",
+            f"{target} ask below {low} once",
+            f"{target} mid above {high}",
+            f"{target} mid below {low}",
+            f"{target} last above {high}",
+            f"{target} spread above {4 + k % 4} ticks",
+            f"{target} imbalance top 5 beyond {3 + k} cooldown 30s",
+            f"{target} stale 60",
+        )[i % 10]
+        rules.append(parse(text))
+    return rules
+
+
+async def _case(venue: Venue, messages: int, markets: int, alerts: int = 0) -> dict[str, Any]:
     proc, urls = _start_sim(messages, max(markets, 4), 2)
     store = _TimedStore(messages)
+    engine: AlertEngine | None = None
     link: Connection
     try:
         if venue is Venue.KALSHI:
@@ -101,6 +156,8 @@ async def _case(venue: Venue, messages: int, markets: int) -> dict[str, Any]:
             with urlopen(urls["kalshi_rest"] + f"/markets?limit={markets}", timeout=10) as response:
                 tickers = [m["ticker"] for m in json.loads(response.read())["markets"]]
             creds = KalshiCredentials("bench", ed25519.Ed25519PrivateKey.generate())
+            if alerts:
+                engine = _armed(store, venue, tickers, alerts, max(markets, 4))
             link = KalshiLink(
                 urls["kalshi_ws"],
                 urls["kalshi_rest"],
@@ -111,6 +168,8 @@ async def _case(venue: Venue, messages: int, markets: int) -> dict[str, Any]:
                 lifecycle=False,
             )
         else:
+            if alerts:
+                engine = _armed(store, venue, ["BTC/USD"], alerts, max(markets, 4))
             link = KrakenLink(urls["kraken_ws"], urls["kraken_rest"], store, ["BTC/USD"], depth=10)
         samples: list[float] = []
         stop = asyncio.Event()
@@ -143,6 +202,8 @@ async def _case(venue: Venue, messages: int, markets: int) -> dict[str, Any]:
         "gaps": health.gaps,
         "checksum_failures": health.checksum_failures,
         "books_live": checks_ok,
+        "alert_rules": len(engine.rules) if engine is not None else 0,
+        "alerts_fired": len(engine.log) if engine is not None else 0,
     }
 
 
@@ -169,14 +230,34 @@ async def _bare_kraken(messages: int) -> dict[str, Any]:
     return {"case": "kraken, bare loop", "messages": messages, "per_s": round((messages - 1) / seconds)}
 
 
-def run(messages: int = 300_000, spread_markets: int = 200, echo: bool = True) -> dict[str, Any]:
+def _armed(store: MarketStore, venue: Venue, names: list[str], count: int, sim_markets: int) -> AlertEngine:
+    twin = SimMarket(SimConfig(seed=1, kalshi_markets=sim_markets, kraken_pairs=2))
+    engine = AlertEngine(store, sim_ticks(twin), log_limit=100_000)
+    engine.watch(venue, names)
+    refused = engine.extend(bench_rules(venue, names, count, sim_markets))
+    assert not refused, refused  # every level is on its market's grid
+    return engine
+
+
+def run(
+    messages: int = 300_000, spread_markets: int = 200, echo: bool = True, alerts: int = 0
+) -> dict[str, Any]:
     cases = [
         (Venue.KALSHI, messages, 1),
         (Venue.KRAKEN, messages, 1),
         (Venue.KALSHI, messages, spread_markets),
     ]
-    results = [asyncio.run(_case(venue, n, markets)) for venue, n, markets in cases]
-    results.insert(2, asyncio.run(_bare_kraken(messages)))
+    results = []
+    for venue, n, markets in cases:
+        results.append(asyncio.run(_case(venue, n, markets)))
+        if alerts:
+            armed = asyncio.run(_case(venue, n, markets, alerts))
+            armed["case"] += f", {alerts} alert rules"
+            bare, with_rules = results[-1]["per_s"], armed["per_s"]
+            armed["vs_no_rules"] = round(with_rules / bare, 3) if bare and with_rules else None
+            results.append(armed)
+    kraken_last = max(i for i, r in enumerate(results) if r["case"].startswith("kraken"))
+    results.insert(kraken_last + 1, asyncio.run(_bare_kraken(messages)))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     figures = {"cases": results, "peak_rss_mb": round(peak_mb, 1)}
     if echo:
@@ -189,9 +270,14 @@ def run(messages: int = 300_000, spread_markets: int = 200, echo: bool = True) -
                 print(f"  {r['case']:22} {r['per_s']:>9,} msg/s   (aiohttp receive + msgspec decode only)")
                 continue
             print(
-                f"  {r['case']:22} {r['per_s']:>9,} msg/s   loop lag p50 {r['loop_lag_p50_ms']} ms "
+                f"  {r['case']:38} {r['per_s']:>9,} msg/s   loop lag p50 {r['loop_lag_p50_ms']} ms "
                 f"p99 {r['loop_lag_p99_ms']} ms   cpu {r['cpu_share']:.0%} of wall   gaps {r['gaps']} "
                 f"checksum failures {r['checksum_failures']}   books live {r['books_live']}"
+                + (
+                    f"   fired {r['alerts_fired']}, {r['vs_no_rules']:.1%} of the rate without rules"
+                    if r["alert_rules"] and r.get("vs_no_rules") is not None
+                    else ""
+                )
             )
         print(f"  peak memory {figures['peak_rss_mb']} MB")
     return figures
