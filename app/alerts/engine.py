@@ -84,11 +84,9 @@ class AlertEngine:
 
     def add(self, rule: Rule) -> Rule:
         """Arm a rule. ``RuleError`` if its market's grid is known and the rule's level is off it."""
-        if rule.target.single:
-            assert rule.target.venue is not None and rule.target.market is not None
-            problem = self.ticks.problem(rule, rule.target.venue, rule.target.market)
-            if problem is not None:
-                raise RuleError(problem)
+        problem = self._grid_problem(rule)
+        if problem is not None:
+            raise RuleError(problem)
         self.rules[rule.id] = rule
         self._armed_ms.setdefault(rule.id, int(self.wall() * 1000))
         self._rebuild()
@@ -103,6 +101,27 @@ class AlertEngine:
             except RuleError as exc:
                 refused.append((rule, str(exc)))
         return refused
+
+    def set_rules(self, rules: Iterable[Rule]) -> list[tuple[Rule, str]]:
+        """Arm exactly these (the window's list after an edit): arms of rules kept stay as they were;
+        those off their market's grid come back with the reason, unarmed."""
+        self.rules = {}
+        refused = []
+        for rule in rules:
+            problem = self._grid_problem(rule)
+            if problem is not None:
+                refused.append((rule, problem))
+                continue
+            self.rules[rule.id] = rule
+            self._armed_ms.setdefault(rule.id, int(self.wall() * 1000))
+        self._rebuild()
+        return refused
+
+    def _grid_problem(self, rule: Rule) -> str | None:
+        t = rule.target
+        if t.single and t.venue is not None and t.market is not None:
+            return self.ticks.problem(rule, t.venue, t.market)
+        return None
 
     def remove(self, rule_id: str) -> None:
         self.rules.pop(rule_id, None)

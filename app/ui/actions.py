@@ -23,6 +23,7 @@ class Menu(Enum):
 
     FILE = "&File"
     WATCHLIST = "&Watchlist"
+    ALERTS = "&Alerts"
     VIEW = "&View"
     HELP = "&Help"
 
@@ -38,7 +39,7 @@ class Action:
     id: str  # the QAction's objectName and its key in the window's ``actions_by_name``
     menu: Menu
     text: str  # menu text; ``&`` marks the mnemonic
-    handler: str  # the ``ActionHandlers`` method it calls, without arguments
+    handler: str  # the ``ActionHandlers`` method it calls, without arguments (``alerts.x``: its alerts')
     shortcuts: tuple[str, ...] = ()  # portable QKeySequence text; the first is shown in the menu
     tip: str = ""  # the status-bar tip, and what the F1 list and the README say it does
     separator: bool = False  # a line above it in its menu
@@ -65,6 +66,16 @@ class Choice:
     key: str
     label: str
     checked: bool
+
+
+class AlertActions(Protocol):
+    """The Alerts menu's handlers (``ui.alerts_controller.AlertsController``)."""
+
+    def new_alert(self) -> object: ...
+    def manage(self) -> None: ...
+    def acknowledge_all(self) -> None: ...
+    def import_rules(self) -> None: ...
+    def export_rules(self) -> None: ...
 
 
 @runtime_checkable
@@ -94,6 +105,9 @@ class ActionHandlers(Protocol):
     def show_shortcuts(self) -> None: ...
     def show_about(self) -> None: ...
 
+    @property
+    def alerts(self) -> AlertActions: ...
+
     # the listings
     def watchlist_choices(self) -> list[Choice]: ...
     def switch_watchlist(self, name: str) -> None: ...
@@ -102,7 +116,7 @@ class ActionHandlers(Protocol):
     def set_theme(self, name: str) -> None: ...
 
 
-F, W, V, H = Menu.FILE, Menu.WATCHLIST, Menu.VIEW, Menu.HELP
+F, W, A, V, H = Menu.FILE, Menu.WATCHLIST, Menu.ALERTS, Menu.VIEW, Menu.HELP
 
 # A table reads best laid out as one: the formatter leaves it alone.
 # fmt: off
@@ -141,6 +155,16 @@ TABLE: tuple[Action | Listing, ...] = (
            tip="Add a watchlist from a file (venue:market lines, or JSON)", separator=True),
     Action("export",        W, "&Export…",              "export_watchlist", (),
            tip="Save this watchlist as venue:market lines"),
+    Action("alert_new",     A, "&New alert…",           "alerts.new_alert", ("Ctrl+Shift+A",),
+           tip="Alert on the selected market, at its price (edit the rule as you like)"),
+    Action("alert_manage",  A, "&Manage alerts…",       "alerts.manage",    ("Ctrl+Shift+M",),
+           tip="Enable, disable, edit, duplicate or delete alerts; their last firing and count"),
+    Action("alert_ack",     A, "&Acknowledge all",      "alerts.acknowledge_all", ("Ctrl+Shift+Space",),
+           tip="Mark every alert in the Alerts log as seen"),
+    Action("alert_import",  A, "&Import alerts…",       "alerts.import_rules", (),
+           tip="Add alerts from a file (an export, or one rule per line)", separator=True),
+    Action("alert_export",  A, "&Export alerts…",       "alerts.export_rules", (),
+           tip="Save every alert as JSON"),
     Listing("docks",        V, ListKind.DOCKS),
     Listing("theme",        V, ListKind.THEMES, "&Theme", separator=True),
     Action("zoom_in",       V, "Zoom &in",              "zoom_in",          ("Ctrl++", "Ctrl+="),
@@ -189,7 +213,10 @@ def install(window: QMainWindow, handlers: ActionHandlers) -> dict[str, QAction]
 
 
 def _action(window: QMainWindow, menu: QMenu, entry: Action, handlers: ActionHandlers) -> QAction:
-    run = getattr(handlers, entry.handler)  # a name the window lacks fails here, at start-up
+    run: object = handlers
+    for name in entry.handler.split("."):  # a name the window lacks fails here, at start-up
+        run = getattr(run, name)
+    assert callable(run)
     action = QAction(entry.text, window)
     action.setObjectName(entry.id)
     action.setShortcuts([QKeySequence(k) for k in entry.shortcuts])

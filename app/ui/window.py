@@ -52,14 +52,14 @@ from app.launch.history import History, market_history
 from app.launch.launcher import Launch, launch
 from app.launch.marks import kalshi_marks, kraken_marks
 from app.stream.state import ConnState
-from app.ui import actions, theme, zoom
+from app.ui import actions, alerts_controller, theme, zoom
 from app.ui.actions import Choice
 from app.ui.ladder import DepthLadder
 from app.ui.price_chart import PriceChart
 from app.ui.statusbar import VenueStatus
 from app.ui.table_base import ROW_HEIGHT, table_font
 from app.ui.tables import FillsModel, HealthModel, PositionsModel, TradeTapeModel, make_table_view
-from app.ui.watchlist_model import WatchlistModel
+from app.ui.watchlist_model import C_MARKET, WatchlistModel
 from app.user import settings as settings_mod
 from app.user.secret_store import SecretStore
 from app.user.settings import MarketRef, Settings
@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
         self._build_central()
         self._build_docks()
         self._build_status()
+        self.alerts = alerts_controller.install(self, C_MARKET)  # the Alerts dock, menu handlers, marks
         self.actions_by_name: dict[str, QAction] = actions.install(self, self)
         self._default_state = self.saveState()
         self._restore_layout()
@@ -282,6 +283,7 @@ class MainWindow(QMainWindow):
 
     def start(self) -> None:
         self.spawn(self.connect_profile(), "connecting")
+        self.spawn(self.alerts.start(), "choosing how alerts notify")
 
     async def connect_profile(self) -> None:
         """(Re)start the engine for the active profile with the active watchlist's markets."""
@@ -300,6 +302,7 @@ class MainWindow(QMainWindow):
         self.catalog_ready = asyncio.Event()
         self.watch_model.listed = None
         wl = self.settings.watchlist()
+        self.alerts.attach(self.store, {v: wl.of(v) for v in Venue})  # before any frame: a baseline
         self.running = running = await launch(
             profile,
             self.secrets,
@@ -370,6 +373,7 @@ class MainWindow(QMainWindow):
         if running is None:
             return
         wl = self.settings.watchlist()
+        self.alerts.watch({v: wl.of(v) for v in Venue})
         for venue in Venue:
             if running.engine.has(venue):
                 await running.engine.watch(venue, wl.of(venue))
@@ -704,6 +708,8 @@ class MainWindow(QMainWindow):
                 painted = True
             if self._ticks % 13 == 0:
                 self._update_status()
+            if self._ticks % 5 == 0:
+                self.alerts.tick()  # stale feeds, outages, expiries (firings come from the store itself)
         if painted:
             self.frames += 1
 
@@ -821,6 +827,7 @@ class MainWindow(QMainWindow):
         if self.running is not None:
             running, self.running = self.running, None
             await running.stop()
+        await self.alerts.close()
         if self._http is not None:
             await self._http.close()
 
