@@ -72,6 +72,8 @@ def test_first_launch_opens_on_the_simulator_with_data_from_both_venues(make_win
     wl = win.settings.watchlist()
     assert {r.venue for r in wl.markets} == {Venue.KALSHI, Venue.KRAKEN}
     assert win.sim_badge.isVisible() and "SIMULATED" in win.sim_badge.text()
+    win.statusBar().showMessage("a passing message hides the bar's normal widgets", 5_000)
+    assert win.sim_badge.isVisible()  # never simulated data without the badge
     pump_until(lambda: all(r.values[0] is not None for r in win.watch_model.rows), timeout=15)
     subs = _sim_book_subscriptions(win)
     assert subs[Venue.KALSHI] == set(wl.of(Venue.KALSHI)) and subs[Venue.KRAKEN] == set(wl.of(Venue.KRAKEN))

@@ -219,7 +219,9 @@ class MainWindow(QMainWindow):
         self.sim_badge.setObjectName("simBadge")
         self.sim_badge.setToolTip("Prices come from the embedded exchange simulator, not a real venue.")
         self.sim_badge.hide()
-        bar.addWidget(self.sim_badge)
+        # Permanent: a temporary status message hides the bar's normal widgets, and simulated data must
+        # never be on screen without its badge.
+        bar.insertPermanentWidget(0, self.sim_badge)
         self.venue_status = {v: VenueStatus(v) for v in Venue}
         for widget in self.venue_status.values():
             bar.addPermanentWidget(widget)
