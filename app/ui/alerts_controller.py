@@ -179,9 +179,11 @@ class AlertsController:
     async def start(self) -> None:
         """Choose how to notify (once per run) and say which."""
         await self.notifier.start()
-        self.panel.channel.setText(f"{self.notifier.description}; {self.sound.description}.")
-        if self.on_status is not None:
-            self.on_status(self.notifier.description)
+        # Said once, where alerts are read (not as a status-bar message: that would hide the SIMULATED
+        # DATA badge while it shows).
+        said = f"{self.notifier.description}; {self.sound.description}."
+        self.panel.channel.setText(said)
+        self.status.setToolTip(said)
 
     async def close(self) -> None:
         if self._dirty_since is not None:
