@@ -75,6 +75,22 @@ class Ticks:
         steps = [step for start, end, step in ranges if start <= price <= end]
         return min(steps) if steps else ranges[0][2]
 
+    def band_at(
+        self, venue: Venue, market: str, price: Decimal
+    ) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+        """``tick_at(price)`` and the open interval of prices around ``price`` that share it (None: no
+        bound), so a caller can keep the step while its price stays inside. On a range's edge the interval
+        is empty: the step there may be neither side's."""
+        tick = self.tick_at(venue, market, price)
+        if venue is Venue.KRAKEN or tick is None:
+            return None, None, tick
+        edges = {edge for start, end, _ in self._kalshi[market] for edge in (start, end)}
+        if price in edges:
+            return price, price, tick
+        below = [e for e in edges if e < price]
+        above = [e for e in edges if e > price]
+        return (max(below) if below else None), (min(above) if above else None), tick
+
     def coarsest(self, venue: Venue, market: str) -> Decimal | None:
         """The market's largest grid step (where most of its prices are): a spread's default band."""
         if venue is Venue.KRAKEN:

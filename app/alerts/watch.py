@@ -84,17 +84,23 @@ Show = Callable[[Rule, Any, "Event"], tuple[str, str]]
 # Exact Fractions compare slowly; their index holds floats, and a range looked up in it is widened by this
 # much, so it can only find more candidates than the exact levels would (each is then checked exactly).
 WIDEN = 1e-9
+INF = float("inf")
 
 
 class FieldWatch:
     """Every entry watching one value of one market, indexed by the levels where their state can change."""
 
-    __slots__ = ("engine", "entries", "fuzzy", "key", "levels", "owners", "show", "value")
+    __slots__ = ("engine", "entries", "fuzzy", "key", "levels", "owners", "show", "value", "zhi", "zlo")
 
     def __init__(self, engine: AlertEngine, entries: list[Entry], show: Show) -> None:
         self.engine, self.entries, self.show = engine, entries, show
         self.value: Value | None = None
         self.key: int | float | Fraction = 0  # the value's place among the levels
+        # The open interval of keys around the current one that holds no level: a new value whose key
+        # lies inside it crosses nothing, so the market's watch skips ``update`` (the hot path's test).
+        # Empty until there is a value.
+        self.zlo: float | int = INF
+        self.zhi: float | int = -INF
         pairs = sorted(
             ((level, i) for i, e in enumerate(entries) for level in _levels(e)), key=lambda p: p[0]
         )
@@ -115,6 +121,7 @@ class FieldWatch:
             assert not isinstance(value, tuple)
             key = value
         self.key = new_key = key
+        self._zone()
         if old is None or baseline:
             candidates = self.entries
             baseline = True
@@ -124,7 +131,7 @@ class FieldWatch:
             lo, hi = (old_key, new_key) if old_key < new_key else (new_key, old_key)
             if self.fuzzy:
                 lo, hi = float(lo), float(hi)
-                lo, hi = lo - abs(lo) * WIDEN - WIDEN, hi + abs(hi) * WIDEN + WIDEN
+                lo, hi = lo - _widen(lo), hi + _widen(hi)
             i, j = bisect_left(self.levels, lo), bisect_right(self.levels, hi)
             if i == j:
                 return
@@ -139,6 +146,34 @@ class FieldWatch:
             ):
                 text, shown = self.show(e.rule, value, ev)
                 engine.fire(e, text, shown, ev, up=_rising(e.rule, value))
+
+
+    def _zone(self) -> None:
+        """The levels just below and above the current key, as ``update`` would find them: any key
+        strictly between them makes ``update``'s range from the current key hold no level. A key on a
+        level has no zone (every move from it is looked at)."""
+        levels, key = self.levels, self.key
+        if self.fuzzy:
+            k = float(key)
+            i, j = bisect_left(levels, k - _widen(k)), bisect_right(levels, k + _widen(k))
+            if i != j:
+                self.zlo, self.zhi = INF, -INF
+                return
+            lo = levels[i - 1] if i else -INF
+            hi = levels[i] if i < len(levels) else INF
+            # ``update`` widens the new key too: keep twice the widening clear of each level.
+            self.zlo, self.zhi = lo + 2 * _widen(lo), hi - 2 * _widen(hi)
+            return
+        i, j = bisect_left(levels, key), bisect_right(levels, key)
+        if i != j:
+            self.zlo, self.zhi = INF, -INF
+            return
+        self.zlo = levels[i - 1] if i else -INF
+        self.zhi = levels[i] if i < len(levels) else INF
+
+
+def _widen(x: float) -> float:
+    return abs(x) * WIDEN + WIDEN if x not in (INF, -INF) else 0.0
 
 
 def _levels(e: Entry) -> tuple[Number, ...]:
@@ -159,6 +194,7 @@ class MarketWatch:
         "ask",
         "bid",
         "books",
+        "clock",
         "depth",
         "engine",
         "entries",
@@ -170,12 +206,13 @@ class MarketWatch:
         "scale",
         "seen",
         "stale",
-        "sums",
+        "tick_band",
         "touch",
         "tracks_live",
         "venue",
         "venue_live",
         "windows",
+        "zones",
     )
 
     def __init__(self, engine: AlertEngine, venue: Venue, market: str, before: MarketWatch | None) -> None:
@@ -184,7 +221,10 @@ class MarketWatch:
         self.entries: list[Entry] = []
         self.touch: list[tuple[int, FieldWatch]] = []
         self.depth: list[tuple[int, FieldWatch]] = []
-        self.sums: dict[int, tuple[int, int]] = {}  # top-N size sums last seen: unchanged means no look
+        # The touch watches by value code (None where no rule looks at it), for the hot path's zone test.
+        self.zones: list[FieldWatch | None] = [None] * 5
+        self.tick_band: tuple[int | float, int | float, int] = (INF, -INF, 1)  # bids in (lo, hi): this tick
+        self.clock = engine.clock
         self.last: FieldWatch | None = None
         self.windows: list[Entry] = []
         self.stale: list[Entry] = []
@@ -221,6 +261,7 @@ class MarketWatch:
         self.last = FieldWatch(self.engine, last, self._show_trade) if last else None
         self.scale = -1
         self.touch, self.depth = [], []
+        self.zones = [None] * 5
 
     def _rescale(self, book: OrderBook) -> None:
         """(Re)build the book-derived values at the book's price scale."""
@@ -243,6 +284,10 @@ class MarketWatch:
             (code, FieldWatch(self.engine, es, self._shower(code))) for code, es in sorted(groups.items())
         ]
         self.depth = [(n, FieldWatch(self.engine, es, _show_ratio)) for n, es in sorted(depth.items())]
+        self.zones = [None] * 5
+        for code, fw in self.touch:
+            self.zones[code] = fw
+        self.tick_band = (INF, -INF, 1)
 
     def _condition(self, e: Entry, scale: int) -> Condition:
         rule = e.rule
@@ -269,7 +314,7 @@ class MarketWatch:
         if book is None or book.stale_reason is not None:
             return
         if self.tracks_live:
-            now = self.last_live = self.engine.clock()
+            now = self.last_live = self.clock()
             if self.venue_live:
                 self.engine.venue_clock[self.venue] = now
             if self.outage:
@@ -278,23 +323,41 @@ class MarketWatch:
             self.prime(book, ev)
             return
         bid, ask = book.touch()
-        if bid != self.bid or ask != self.ask:
+        if (bid != self.bid or ask != self.ask) and self.touch:
             self.bid, self.ask = bid, ask
-            for code, fw in self.touch:
-                if code == SPREAD_TICKS:
-                    self._spread_ticks(fw, bid, ask, book, baseline=False, ev=ev)
-                else:
-                    fw.update(self._value(code, bid, ask), False, ev)
-        if self.depth:
-            sums = self.sums
-            for n, fw in self.depth:
-                if not _reaches(book, ev, n):  # type: ignore[arg-type]  # a BookChange, by now
-                    continue  # every level this frame changed lies below the top n: no sum moved
-                pair = (book.bids.top_size(n), book.asks.top_size(n))
-                if sums.get(n) != pair:
-                    sums[n] = pair
-                    if pair[0] and pair[1]:
-                        fw.update(pair, False, ev, pair[0] / pair[1])
+            if not self._inside(bid, ask):
+                self._touch_moved(bid, ask, book, ev)
+        for n, fw in self.depth:
+            b, a = book.bids.top_size(n), book.asks.top_size(n)
+            if b and a:
+                ratio = b / a
+                if not fw.zlo < ratio < fw.zhi:  # else no level lies between the last ratio and this one
+                    fw.update((b, a), False, ev, ratio)
+
+    def _inside(self, bid: int | None, ask: int | None) -> bool:
+        """Whether the new touch leaves every touch value inside its zone: nothing can have crossed."""
+        if bid is None or ask is None:
+            return False
+        fb, fa, fm, fs, ft = self.zones
+        if fb is not None and not fb.zlo < bid < fb.zhi:
+            return False
+        if fa is not None and not fa.zlo < ask < fa.zhi:
+            return False
+        if fm is not None and not fm.zlo < bid + ask < fm.zhi:
+            return False
+        if fs is not None and not fs.zlo < ask - bid < fs.zhi:
+            return False
+        if ft is not None:
+            lo, hi, tick = self.tick_band
+            return lo < bid < hi and ft.zlo < (ask - bid) / tick < ft.zhi
+        return True
+
+    def _touch_moved(self, bid: int | None, ask: int | None, book: OrderBook, ev: Event) -> None:
+        for code, fw in self.touch:
+            if code == SPREAD_TICKS:
+                self._spread_ticks(fw, bid, ask, book, baseline=False, ev=ev)
+            else:
+                fw.update(self._value(code, bid, ask), False, ev)
 
     def prime(self, book: OrderBook | None = None, ev: Event = None, last: Decimal | None = None) -> None:
         """A baseline from the book as it is now (a snapshot, a new rule, a new scale) and, for a new rule,
@@ -313,7 +376,7 @@ class MarketWatch:
             else:
                 fw.update(self._value(code, bid, ask), True, ev)
         for n, fw in self.depth:
-            pair = self.sums[n] = (book.bids.top_size(n), book.asks.top_size(n))
+            pair = (book.bids.top_size(n), book.asks.top_size(n))
             if pair[0] and pair[1]:
                 fw.update(pair, True, ev, pair[0] / pair[1])
 
@@ -328,8 +391,11 @@ class MarketWatch:
             self.order.append(trade_id)
             if len(self.order) > TRADE_IDS_KEPT:
                 self.seen.discard(self.order.popleft())
-        if self.last is not None:
-            self.last.update(Fraction(ev.price), False, ev)
+        last = self.last
+        if last is not None:
+            price = float(ev.price)  # the zone keeps twice the index's widening clear of float error
+            if not last.zlo < price < last.zhi:
+                last.update(Fraction(ev.price), False, ev)
         for e in self.windows:
             self.engine.window_trade(e, ev)
 
@@ -360,14 +426,17 @@ class MarketWatch:
         self, fw: FieldWatch, bid: int | None, ask: int | None, book: OrderBook, *, baseline: bool, ev: Event
     ) -> None:
         if bid is not None and ask is not None:
-            tick = self._tick_units(bid, book.price_decimals)
+            lo, hi, tick = self.tick_band
+            if not lo < bid < hi:
+                lo, hi, tick = self.tick_band = self._tick_units(bid, book.price_decimals)
             fw.update((ask - bid, tick), baseline, ev, (ask - bid) / tick)
 
-    def _tick_units(self, bid: int, scale: int) -> int:
-        tick = self.engine.ticks.tick_at(self.venue, self.market, from_scaled(bid, scale))
+    def _tick_units(self, bid: int, scale: int) -> tuple[int | float, int | float, int]:
+        """The grid step at the bid in book units, and the bids (exclusive bounds) that share it."""
+        lo, hi, tick = self.engine.ticks.band_at(self.venue, self.market, from_scaled(bid, scale))
         if tick is None:
-            return 100 if self.venue is Venue.KALSHI and scale == 4 else 1  # 1c; one unit of the wire's
-        return max(1, int(tick.scaleb(scale)))
+            return -INF, INF, 100 if self.venue is Venue.KALSHI and scale == 4 else 1  # 1c; one wire unit
+        return _units(lo, scale, -INF), _units(hi, scale, INF), max(1, int(tick.scaleb(scale)))
 
     def _shower(self, code: int) -> Show:
         venue = self.venue
@@ -389,6 +458,11 @@ class MarketWatch:
         return _price_show(rule, self.venue, price)
 
 
+def _units(dollars: Decimal | None, scale: int, unbounded: float) -> int | float:
+    """A band's bound in book units (rounded outward never matters: bounds are exclusive and on the grid)."""
+    return unbounded if dollars is None else int(dollars.scaleb(scale))
+
+
 def _price_show(rule: Rule, venue: Venue, dollars: Decimal) -> tuple[str, str]:
     text = price_text(venue, dollars)
     if rule.field is PriceField.PROB:
@@ -401,19 +475,6 @@ def _fraction_text(value: Fraction, places: int = 4) -> str:
     if value.denominator == 1:
         return str(value.numerator)
     return plain((Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal(1).scaleb(-places)))
-
-
-def _reaches(book: OrderBook, ev: BookChange, n: int) -> bool:
-    """Whether a change touched the top ``n`` levels of either side (as the book stands after it)."""
-    if ev.bids:
-        nth = book.bids.nth_price(n)
-        if nth is None or any(p >= nth for p, _ in ev.bids):
-            return True
-    if ev.asks:
-        nth = book.asks.nth_price(n)
-        if nth is None or any(p <= nth for p, _ in ev.asks):
-            return True
-    return False
 
 
 def _show_ratio(rule: Rule, value: Any, ev: Event) -> tuple[str, str]:
