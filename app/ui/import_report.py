@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHeaderView,
     QLabel,
+    QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -55,6 +56,7 @@ class ImportReport(QDialog):
         header.setStretchLastSection(True)
         layout.addWidget(self.lines)
         buttons = QDialogButtonBox()
+        self.import_button: QPushButton | None = None
         if good:
             self.import_button = buttons.addButton(
                 f"Import {_plural(good, 'market')}", QDialogButtonBox.ButtonRole.AcceptRole
@@ -62,7 +64,6 @@ class ImportReport(QDialog):
             self.import_button.setDefault(True)
             buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         else:
-            self.import_button = None
             buttons.addButton(QDialogButtonBox.StandardButton.Close)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -74,5 +75,6 @@ class ImportReport(QDialog):
         out = []
         for i in range(self.lines.topLevelItemCount()):
             item = self.lines.topLevelItem(i)
-            out.append(" | ".join(item.text(c) for c in range(3)))
+            if item is not None:
+                out.append(" | ".join(item.text(c) for c in range(3)))
         return out

@@ -222,9 +222,9 @@ def parse_watchlist(data: bytes, name: str, source: str = "the file") -> ParsedL
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        bad_line = data[: exc.start].count(b"\n") + 1
         raise ValueError(
-            f"{source} is not UTF-8 text (line {line:,} cannot be read); save it as UTF-8 text, "
+            f"{source} is not UTF-8 text (line {bad_line:,} cannot be read); save it as UTF-8 text, "
             "one venue:market per line"
         ) from None
     if text.lstrip().startswith(("{", "[")):
