@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from app.core.instruments import Environment, Venue
 from app.sim.server import SimOptions
+from app.ui.import_report import ImportReport
 from app.ui.picker import MarketPicker
 from app.ui.watchlist_model import C_BID
 from app.ui.window import MainWindow
@@ -228,19 +229,62 @@ def test_import_export_and_bad_files(make_window: Factory, tmp_path: Path) -> No
     win.import_watchlist(str(out))
     assert win.settings.active_watchlist == "Default (2)"
     assert win.settings.watchlist().markets == win.settings.watchlist("Default").markets
+    # Issue 19 item 4: bad lines are listed with their reasons (markets the simulator does not list
+    # included), nothing is imported on Cancel, and the good lines are on "Import".
+    kalshi = win.catalog[Venue.KALSHI][0].market
     bad = tmp_path / "bad.txt"
-    bad.write_text("BTC/USD\nnot a market\n")
-    seen: list[str] = []
+    bad.write_text(
+        f"# Mixed\nkalshi:{kalshi}\nbinance:BTCUSDT\nkalshi:NOT-A-MARKET\nkraken:DOGE/USD\nnot a market\n"
+    )
+    seen: list[list[str]] = []
+
+    def answer(press: str) -> Callable[[QDialog], None]:
+        def act(dialog: QDialog) -> None:
+            assert isinstance(dialog, ImportReport)
+            seen.append(dialog.reasons())
+            assert dialog.summary.text().startswith("bad.txt: 2 markets can be imported as “Mixed”; 3 lines")
+            if press == "import":
+                assert dialog.import_button is not None
+                dialog.import_button.click()
+            else:
+                dialog.reject()
+
+        return act
+
+    answer_next_dialog(answer("cancel"))
+    win.import_watchlist(str(bad))
+    assert seen[0] == [
+        "line 3 | binance:BTCUSDT | binance is not a venue this app streams (kalshi and kraken are)",
+        "line 4 | kalshi:NOT-A-MARKET | Kalshi lists no open market by that name",
+        "line 6 | not a market | not a market name: 'not a market'",
+    ]
+    assert len(win.settings.watchlists) == 2  # cancelled: nothing imported
+    answer_next_dialog(answer("import"))
+    win.import_watchlist(str(bad))
+    assert win.settings.active_watchlist == "Mixed"
+    assert win.settings.watchlist().markets == [
+        MarketRef(Venue.KALSHI, kalshi),
+        MarketRef(Venue.KRAKEN, "DOGE/USD"),
+    ]
+    assert win.statusBar().currentMessage() == "Imported “Mixed”: 2 markets, 3 lines left out"
+    pump_until(lambda: _sim_book_subscriptions(win)[Venue.KRAKEN] == {"DOGE/USD"}, timeout=10)
+    # A file that is no watchlist at all: one message in words.
+    binary = tmp_path / "picture.png"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    words: list[str] = []
 
     def dismiss(dialog: QDialog) -> None:
         assert isinstance(dialog, QMessageBox)
-        seen.append(dialog.text())
+        words.append(dialog.text())
         dialog.accept()
 
     answer_next_dialog(dismiss)
-    win.import_watchlist(str(bad))
-    assert seen and "line 2" in seen[0]
-    assert len(win.settings.watchlists) == 2
+    win.import_watchlist(str(binary))
+    assert words == [
+        "Could not import picture.png:\npicture.png is not a text file (it holds binary data); "
+        "a watchlist is text, one venue:market per line"
+    ]
+    assert len(win.settings.watchlists) == 3
 
 
 def test_theme_switch_and_layout_reset(make_window: Factory) -> None:

@@ -9,9 +9,18 @@ from pathlib import Path
 import pytest
 
 from app.core.instruments import Venue
+from app.sim.market import SimConfig, SimMarket
 from app.user import settings as settings_mod
 from app.user.settings import MarketRef, Settings, Watchlist
-from app.user.watchlists import Edit, WatchlistError, Watchlists, export_watchlist, import_watchlist
+from app.user.watchlists import (
+    Edit,
+    Rejected,
+    WatchlistError,
+    Watchlists,
+    export_watchlist,
+    import_watchlist,
+    parse_watchlist,
+)
 
 BTC, ETH, SOL = (MarketRef(Venue.KRAKEN, p) for p in ("BTC/USD", "ETH/USD", "SOL/USD"))
 CPI = MarketRef(Venue.KALSHI, "KXCPI-26NOV21-T0.1")
@@ -113,11 +122,11 @@ def test_import_and_export_through_the_controller(tmp_path: Path) -> None:
     bad.write_text("BTC/USD\nnot a market\n")
     with pytest.raises(WatchlistError) as refused:
         wl.import_file(bad)
-    assert str(refused.value).startswith(f"Could not import {bad}:\n") and "line 2" in str(refused.value)
-    with pytest.raises(WatchlistError, match=r"Could not import .*missing\.txt"):
+    assert str(refused.value).startswith("Could not import bad.txt:\n") and "line 2" in str(refused.value)
+    with pytest.raises(WatchlistError, match=r"Could not import missing\.txt:\nNo such file or directory"):
         wl.import_file(tmp_path / "missing.txt")
     (tmp_path / "nolist.json").write_text('{"name": "X"}')
-    with pytest.raises(WatchlistError, match="'markets'"):  # the JSON lacks the key it needs
+    with pytest.raises(WatchlistError, match=r'nolist\.json has no "markets" list; a JSON watchlist is'):
         wl.import_file(tmp_path / "nolist.json")
     assert len(wl.settings.watchlists) == 3  # nothing half-imported
 
@@ -134,3 +143,81 @@ def test_edits_are_what_settings_save(tmp_path: Path) -> None:
     again = settings_mod.load(tmp_path)
     assert again.active_watchlist == "Coins" and again.watchlist().markets == [SOL, ETH]
     assert again.watchlist("Default").markets == [BTC]
+
+
+def _sim_listing() -> dict[Venue, set[str]]:
+    """What the simulator lists (the catalogue its REST serves; the window reads the same over HTTP)."""
+    sim = SimMarket(SimConfig(seed=1))
+    return {Venue.KALSHI: set(sim.kalshi), Venue.KRAKEN: set(sim.kraken)}
+
+
+def test_import_refuses_bad_lines_by_name_and_keeps_the_good_ones(tmp_path: Path) -> None:
+    listed = _sim_listing()
+    kalshi = sorted(listed[Venue.KALSHI])[0]
+    path = tmp_path / "mixed.txt"
+    path.write_text(
+        f"# Mixed\nkalshi:{kalshi}\nbinance:BTCUSDT\nkalshi:NOT-A-MARKET\nkraken:DOGE/USD\n"
+        "kraken:BTCUSD\nkraken:FOO/USD\nnot a market\nkraken:doge/usd\n"
+    )
+    wl = controller(BTC)
+    parsed = wl.read_file(path, listed)
+    assert parsed.name == "Mixed"
+    assert parsed.markets == [MarketRef(Venue.KALSHI, kalshi), MarketRef(Venue.KRAKEN, "DOGE/USD")]
+    assert parsed.rejected == [
+        Rejected(
+            "line 3", "binance:BTCUSDT", "binance is not a venue this app streams (kalshi and kraken are)"
+        ),
+        Rejected("line 4", "kalshi:NOT-A-MARKET", "Kalshi lists no open market by that name"),
+        Rejected("line 6", "kraken:BTCUSD", "Kraken pairs are written BASE/QUOTE, e.g. kraken:BTC/USD"),
+        Rejected("line 7", "kraken:FOO/USD", "Kraken lists no pair by that name"),
+        Rejected("line 8", "not a market", "not a market name: 'not a market'"),
+    ]
+    # Nothing is added until asked; then the good lines only, and the status line counts the rest.
+    assert len(wl.settings.watchlists) == 1
+    assert wl.add_imported(parsed).message == "Imported “Mixed”: 2 markets, 5 lines left out"
+    assert wl.current.markets == parsed.markets
+    # All or nothing through import_file: the refusal names every bad line.
+    with pytest.raises(WatchlistError) as refused:
+        wl.import_file(path, listed)
+    assert "binance is not a venue" in str(refused.value) and "NOT-A-MARKET" in str(refused.value)
+    # Without a listing (the venue's list not known yet) a well-formed name is kept.
+    assert MarketRef(Venue.KALSHI, "NOT-A-MARKET") in wl.read_file(path).markets
+
+
+def test_files_that_are_not_watchlists_say_so_in_words(tmp_path: Path) -> None:
+    wl = controller(BTC)
+    cases = {
+        "pic.png": (
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+            "pic.png is not a text file (it holds binary data)",
+        ),
+        "latin.txt": (
+            "kraken:BTC/USD\n# caf\u00e9\n".encode("latin-1"),
+            "latin.txt is not UTF-8 text (line 2 cannot be read)",
+        ),
+        "broken.json": (
+            b'{"markets": ["kraken:BTC/USD",]}',
+            "broken.json is not valid JSON (line 1, column 31)",
+        ),
+        "list.json": (b'["kraken:BTC/USD"]', 'list.json has no "markets" list'),
+        "empty.txt": (b"# Nothing here\n\n", "empty.txt holds no markets"),
+        "big.txt": (b"kraken:BTC/USD\n" * 80_000, "big.txt is over 1 MB: too large to be a watchlist"),
+    }
+    for name, (data, words) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(WatchlistError) as refused:
+            wl.read_file(tmp_path / name)
+        assert str(refused.value) == f"Could not import {name}:\n" + str(refused.value).split("\n", 1)[1]
+        assert words in str(refused.value), (name, str(refused.value))
+        assert "codec" not in str(refused.value) and "Errno" not in str(refused.value)
+    with pytest.raises(WatchlistError, match="is a folder, not a watchlist file"):
+        wl.read_file(tmp_path)
+    # A BOM (Windows Notepad) and JSON entries that are not text.
+    parsed = parse_watchlist(b"\xef\xbb\xbf# Win\r\nkraken:ETH/USD\r\n", "x")
+    assert (parsed.name, parsed.markets) == ("Win", [ETH])
+    parsed = parse_watchlist(json.dumps({"name": "J" * 61, "markets": ["eth/usd", 7]}).encode(), "jfile")
+    assert parsed.name == "jfile" and parsed.markets == [ETH]
+    assert [r.where for r in parsed.rejected] == ["name", "entry 2"]
+    assert parsed.rejected[1].reason == "not a venue:market text"
+    with pytest.raises(WatchlistError, match="holds no market that can be imported"):
+        wl.add_imported(parse_watchlist(b"binance:X\n", "b"))

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 from app.core.instruments import Venue
 from app.core.store import MarketStore
 from app.launch.catalog import (
+    KALSHI_MAX,
     CatalogError,
     MarketDetails,
     MarketInfo,
@@ -605,7 +606,26 @@ class MainWindow(QMainWindow):
             )
             if not path:
                 return
-        self._edit("Import watchlist", lambda: self.watchlists.import_file(Path(path)))
+        try:
+            parsed = self.watchlists.read_file(Path(path), self._complete_listings())
+        except WatchlistError as exc:
+            QMessageBox.warning(self, "Import watchlist", str(exc))
+            return
+        if parsed.rejected:  # some lines cannot be imported: say which and why, import the rest if asked
+            from app.ui.import_report import ImportReport
+
+            report = ImportReport(parsed, self)
+            if not report.exec() or not parsed.markets:
+                return
+        self._edit("Import watchlist", lambda: self.watchlists.add_imported(parsed))
+
+    def _complete_listings(self) -> dict[Venue, set[str]]:
+        """What each venue lists, for the venues whose whole list is known (a capped Kalshi list is not)."""
+        return {
+            venue: {m.market for m in items}
+            for venue, items in self.catalog.items()
+            if not (venue is Venue.KALSHI and len(items) >= KALSHI_MAX)
+        }
 
     def export_watchlist(self, path: str | None = None) -> None:
         if path is None:
