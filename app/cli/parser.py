@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Replay a JSON-lines recording (raw frames, or objects with the frame "
         "under 'raw' or 'frame') and print each market's final book.",
     )
-    rp.add_argument("file", help="JSON-lines file ('-' reads stdin)")
+    rp.add_argument("file", help="JSON-lines file, plain or gzip-compressed ('-' reads stdin)")
     rp.add_argument("--venue", required=True, choices=[v.value for v in Venue])
     rp.add_argument(
         "--depth",
@@ -97,10 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
         "use_yes_price; detected automatically when the subscribe command is recorded)",
     )
     rp.add_argument(
-        "--skip-bad-lines",
+        "--strict",
         action="store_true",
-        help="skip lines that are not JSON objects instead of stopping",
+        help="stop at the first damaged line (by default a damaged line is named on stderr, counted and "
+        "skipped)",
     )
+    rp.add_argument("--skip-bad-lines", action="store_true", help=argparse.SUPPRESS)  # now the default
 
     bp = sub.add_parser(
         "bench",

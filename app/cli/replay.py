@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from contextlib import nullcontext
+from typing import IO
 
 from app.cli.parser import EXIT_USAGE
 from app.core.instruments import Venue
 
+DAMAGED_SHOWN = 5  # damaged lines named one by one on stderr; the rest are counted
+
 
 def run(args: argparse.Namespace) -> int:
+    from app.core.recording import open_binary
     from app.venues.kraken.commands import BOOK_DEPTHS
     from app.venues.replay import ReplayError, replay
 
@@ -23,29 +26,47 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    try:
-        source = "stdin" if args.file == "-" else args.file
-        with nullcontext(sys.stdin) if args.file == "-" else open(args.file, encoding="utf-8") as fh:
-            result = replay(
-                fh,
-                venue,
-                args.depth if venue is Venue.KRAKEN else None,
-                use_yes_price=args.use_yes_price,
-                source=source,
-                skip_bad=args.skip_bad_lines,
+    source = "stdin" if args.file == "-" else args.file
+    damaged: list[int] = []
+
+    def on_damaged(number: int, reason: str) -> None:
+        damaged.append(number)
+        if len(damaged) <= DAMAGED_SHOWN:
+            print(
+                f"market-monitor replay: {source} line {number}: damaged ({reason}), skipped",
+                file=sys.stderr,
             )
+
+    fh: IO[bytes] | None = None
+    try:
+        fh = sys.stdin.buffer if args.file == "-" else open_binary(args.file)
+        result = replay(
+            fh,
+            venue,
+            args.depth if venue is Venue.KRAKEN else None,
+            use_yes_price=True if args.use_yes_price else None,
+            source=source,
+            strict=args.strict,
+            on_damaged=on_damaged,
+        )
     except FileNotFoundError:
         print(f"market-monitor replay: error: no such file: {args.file}", file=sys.stderr)
         return 1
     except (IsADirectoryError, PermissionError) as exc:
         print(f"market-monitor replay: error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 1
-    except UnicodeDecodeError:
-        print(f"market-monitor replay: error: {args.file} is not UTF-8 text", file=sys.stderr)
-        return 1
     except ReplayError as exc:
         print(f"market-monitor replay: error: {exc}", file=sys.stderr)
         return 1
+    finally:
+        if fh is not None and args.file != "-":
+            fh.close()
+    if len(damaged) > DAMAGED_SHOWN:
+        print(
+            f"market-monitor replay: {source}: {len(damaged) - DAMAGED_SHOWN} more damaged lines skipped "
+            f"({len(damaged)} in all)",
+            file=sys.stderr,
+        )
     levels = args.depth if venue is Venue.KALSHI else None
     reports = result.reports(levels)
     if args.json:
@@ -74,5 +95,5 @@ def _print_replay_table(
             f"{r['checksum_failed']:>6} "
             f"{r['seq_gaps']:>5} {r['errors']:>5} {state}"
         )
-    extra = f", {bad_lines} unreadable lines skipped" if bad_lines else ""
+    extra = f", {bad_lines} damaged lines skipped" if bad_lines else ""
     print(f"{frames} frames, {len(reports)} markets, {errors} errors, {unknown} unknown{extra}")
