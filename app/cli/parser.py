@@ -103,6 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
         "skipped)",
     )
     rp.add_argument("--skip-bad-lines", action="store_true", help=argparse.SUPPRESS)  # now the default
+    rp.add_argument(
+        "--csv",
+        nargs=2,
+        metavar=("trades|books|fills", "OUT"),
+        help="instead of the books, write a table: trades (one row per trade, in recording order), books "
+        "(the top of book after each change) or fills (your executions), with ISO 8601 times and exact "
+        "decimals; OUT ending .parquet writes Parquet (needs pyarrow)",
+    )
 
     bp = sub.add_parser(
         "bench",

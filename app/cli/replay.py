@@ -1,4 +1,5 @@
-"""``market-monitor replay``: a recording through the venue codec and books, as a table or JSON lines."""
+"""``market-monitor replay``: a recording through the venue codec and books, as a table or JSON lines,
+or (``--csv``) its trades, books or fills as CSV (Parquet when the name ends ``.parquet``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 from typing import IO
 
 from app.cli.parser import EXIT_USAGE
+from app.core.book import OrderBook
 from app.core.instruments import Venue
 
 DAMAGED_SHOWN = 5  # damaged lines named one by one on stderr; the rest are counted
@@ -26,6 +28,17 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    export = None
+    books: dict[str, OrderBook] = {}
+    if args.csv is not None:
+        from app.core.export import ExportError, RecordingExport
+
+        what, out = args.csv
+        try:
+            export = RecordingExport(what, out, venue, books)
+        except ExportError as exc:
+            print(f"market-monitor replay: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     source = "stdin" if args.file == "-" else args.file
     damaged: list[int] = []
 
@@ -48,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
             source=source,
             strict=args.strict,
             on_damaged=on_damaged,
+            on_events=export.take if export is not None else None,
+            books=books,
         )
     except FileNotFoundError:
         print(f"market-monitor replay: error: no such file: {args.file}", file=sys.stderr)
@@ -67,6 +82,14 @@ def run(args: argparse.Namespace) -> int:
             f"({len(damaged)} in all)",
             file=sys.stderr,
         )
+    if export is not None:
+        try:
+            rows = export.finish()
+        except ExportError as exc:
+            print(f"market-monitor replay: error: {exc}", file=sys.stderr)
+            return 1
+        print(f"{rows} {export.what} rows written to {export.path}", file=sys.stderr)
+        return 0
     levels = args.depth if venue is Venue.KALSHI else None
     reports = result.reports(levels)
     if args.json:

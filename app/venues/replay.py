@@ -191,8 +191,10 @@ def replay(
     strict: bool = False,
     on_damaged: Callable[[int, str], None] | None = None,
     on_events: Callable[[Entry, list[Event]], None] | None = None,
+    books: dict[str, OrderBook] | None = None,
 ) -> ReplayResult:
-    books: dict[str, OrderBook] = {}
+    """``on_events`` sees each frame's events after the books took them (the exports read both)."""
+    books = {} if books is None else books
     sessions = Sessions(venue, books, depth=depth, use_yes_price=use_yes_price)
     result = ReplayResult(venue, books, {})
     counters = result.counters
