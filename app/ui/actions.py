@@ -43,6 +43,7 @@ class Action:
     shortcuts: tuple[str, ...] = ()  # portable QKeySequence text; the first is shown in the menu
     tip: str = ""  # the status-bar tip, and what the F1 list and the README say it does
     separator: bool = False  # a line above it in its menu
+    checkable: bool = False  # a toggle (File → Record): the handler keeps its check mark true
 
     @property
     def label(self) -> str:
@@ -66,6 +67,12 @@ class Choice:
     key: str
     label: str
     checked: bool
+
+
+class RecordActions(Protocol):
+    """File → Record's handler (``ui.record_controller.RecordController``)."""
+
+    def toggle(self) -> None: ...
 
 
 class AlertActions(Protocol):
@@ -108,6 +115,9 @@ class ActionHandlers(Protocol):
     @property
     def alerts(self) -> AlertActions: ...
 
+    @property
+    def recording(self) -> RecordActions: ...
+
     # the listings
     def watchlist_choices(self) -> list[Choice]: ...
     def switch_watchlist(self, name: str) -> None: ...
@@ -126,6 +136,8 @@ TABLE: tuple[Action | Listing, ...] = (
            tip="Choose the simulator, production, demo or off for each venue"),
     Action("credentials",   F, "&Credentials…",         "open_credentials", ("Ctrl+Shift+K",),
            tip="Keep API keys in the OS keyring and test them"),
+    Action("record",        F, "&Record",               "recording.toggle", ("Ctrl+R",),
+           tip="Record every frame into the data folder (again to stop)", separator=True, checkable=True),
     Action("quit",          F, "&Quit",                 "close",            ("Ctrl+Q",),
            tip="Close the window and disconnect", separator=True),
     Action("wl_new",        W, "&New watchlist…",       "new_watchlist",    ("Ctrl+Shift+N",),
@@ -221,6 +233,7 @@ def _action(window: QMainWindow, menu: QMenu, entry: Action, handlers: ActionHan
     action.setObjectName(entry.id)
     action.setShortcuts([QKeySequence(k) for k in entry.shortcuts])
     action.setStatusTip(entry.tip)
+    action.setCheckable(entry.checkable)
     action.triggered.connect(lambda _checked=False: run())
     menu.addAction(action)
     window.addAction(action)  # shortcuts work wherever focus is, even with the menu bar hidden

@@ -52,7 +52,7 @@ from app.launch.history import History, market_history
 from app.launch.launcher import Launch, launch
 from app.launch.marks import kalshi_marks, kraken_marks
 from app.stream.state import ConnState
-from app.ui import actions, alerts_controller, theme, zoom
+from app.ui import actions, alerts_controller, record_controller, theme, zoom
 from app.ui.actions import Choice
 from app.ui.ladder import DepthLadder
 from app.ui.price_chart import PriceChart
@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
         secrets: SecretStore,
         *,
         config_dir: Path | None = None,
+        data_dir: Path | None = None,
         sim_options: Any = None,
         sim_urls: dict[str, str] | None = None,
     ) -> None:
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self.watchlists = Watchlists(settings)
         self.secrets = secrets
         self.config_dir = config_dir or settings_mod.config_dir()
+        self.data_dir = data_dir or settings_mod.data_dir()  # recordings
         self.sim_options = sim_options
         self.sim_urls = sim_urls  # a simulator running elsewhere (the GUI benchmark)
         self.store = MarketStore()
@@ -115,7 +117,9 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._build_status()
         self.alerts = alerts_controller.install(self, C_MARKET)  # the Alerts dock, menu handlers, marks
-        self.actions_by_name: dict[str, QAction] = actions.install(self, self)
+        self.actions_by_name: dict[str, QAction] = {}
+        self.recording = record_controller.install(self)  # File → Record and the REC mark
+        self.actions_by_name = actions.install(self, self)
         self._default_state = self.saveState()
         self._restore_layout()
         self._apply_theme()
@@ -289,6 +293,8 @@ class MainWindow(QMainWindow):
 
     async def connect_profile(self) -> None:
         """(Re)start the engine for the active profile with the active watchlist's markets."""
+        if self.recording.recording:
+            self.recording.stop("stopped: the connection profile changed")
         if self.running is not None:
             old, self.running = self.running, None
             await old.stop()
@@ -821,6 +827,7 @@ class MainWindow(QMainWindow):
     async def shutdown(self) -> None:
         self._closing = True
         self.timer.stop()
+        self.recording.stop("stopped")  # the file is closed whole before the links go
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
