@@ -67,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     window.add_argument("--screenshot", metavar="PNG", help="with --smoke: save a picture of the window")
     window.add_argument(
+        "--replay",
+        metavar="FILE",
+        help="play a recording in the window instead of connecting (as File → Open recording…); with "
+        "--smoke, exit 0 only if its data reached the watchlist and the depth ladder",
+    )
+    window.add_argument(
         "--config-dir",
         metavar="DIR",
         help="keep settings and window layout here (default ~/.config/market-monitor)",

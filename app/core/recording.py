@@ -18,7 +18,7 @@ from __future__ import annotations
 import gzip
 import io
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -82,6 +82,77 @@ def open_binary(path: str | Path) -> IO[bytes]:
     return raw
 
 
+class LineSource:
+    """A recording file's lines (bytes), from its start or from a resume point, telling for each line
+    where reading could later resume at it (``resume_at``: a raw byte offset, or None where it cannot).
+
+    A plain file can resume at any line. A gzip file can resume only where a gzip member starts on a line
+    boundary: the recorder starts a new member every few MB (``Recorder``), so a seek there inflates from
+    that member on instead of from the start of the file."""
+
+    CHUNK = 1 << 16
+
+    def __init__(self, path: str | Path, start: int = 0) -> None:
+        self.path = Path(path)
+        self.start = start
+        self.resume_at: int | None = None
+        with open(self.path, "rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+        self.gzip = head.startswith(GZIP_MAGIC) or (start > 0 and _is_gzip_file(self.path))
+        if not self.gzip:
+            open_binary(self.path).close()  # the same refusals as the reader's own open
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._gzip_lines() if self.gzip else self._plain_lines()
+
+    def _plain_lines(self) -> Iterator[bytes]:
+        with open(self.path, "rb") as fh:
+            fh.seek(self.start)
+            offset = self.start
+            for line in fh:
+                self.resume_at = offset
+                offset += len(line)
+                yield line
+
+    def _gzip_lines(self) -> Iterator[bytes]:
+        with open(self.path, "rb") as fh:
+            fh.seek(self.start)
+            offset = self.start  # raw offset of the first byte of ``data``
+            inflate = zlib.decompressobj(31)
+            fed = False  # the current member has been given data
+            pending = b""  # an unfinished line
+            member_at: int | None = self.start  # a member began here, on a line boundary
+            data = fh.read(self.CHUNK)
+            while data:
+                fed = True
+                out = inflate.decompress(data)
+                if out:
+                    lines = (pending + out).split(b"\n")
+                    pending = lines.pop()
+                    for line in lines:
+                        self.resume_at, member_at = member_at, None
+                        yield line + b"\n"
+                if inflate.eof:  # the member ended; another may follow
+                    rest = inflate.unused_data
+                    offset += len(data) - len(rest)
+                    inflate, fed = zlib.decompressobj(31), False
+                    member_at = offset if not pending else None
+                    data = rest or fh.read(self.CHUNK)
+                else:
+                    offset += len(data)
+                    data = fh.read(self.CHUNK)
+            if fed:  # data ran out inside a member: the file was cut off mid-write
+                raise EOFError("compressed file ended before the end-of-stream marker was reached")
+            if pending:
+                self.resume_at = None
+                yield pending
+
+
+def _is_gzip_file(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(2) == GZIP_MAGIC
+
+
 class Reader:
     """Iterates a recording's entries. A damaged line (not JSON, cut off) is counted, reported through
     ``on_damaged(line_number, reason)`` and skipped; a file that is not a recording at all, or a
@@ -89,12 +160,16 @@ class Reader:
 
     def __init__(
         self,
-        stream: IO[bytes] | IO[str],
+        stream: IO[bytes] | IO[str] | Iterable[bytes],
         source: str = "input",
         *,
         on_damaged: Callable[[int, str], None] | None = None,
         strict: bool = False,
+        first_line: int = 1,
     ) -> None:
+        """``first_line`` > 1 resumes mid-file (a seek): line numbers count on from there, and the
+        header was read when the file was first opened."""
+        self.first_line = first_line
         self.stream = stream
         self.source = source
         self.on_damaged = on_damaged
@@ -111,13 +186,13 @@ class Reader:
             self.on_damaged(number, reason)
 
     def _lines(self) -> Iterator[tuple[int, str | bytes]]:
-        number = 0
+        number = self.first_line - 1
         try:
             for line in self.stream:
                 number += 1
                 yield number, line
         except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
-            if number == 0:
+            if number == 0 and self.first_line == 1:
                 raise RecordingError(
                     f"{self.source} is not a recording: its gzip data cannot be read ({exc})"
                 ) from None
@@ -126,7 +201,7 @@ class Reader:
             self._damaged(number + 1, self.cut_off)
 
     def __iter__(self) -> Iterator[Entry]:
-        seen_data = False
+        seen_data = self.first_line > 1
         for number, raw in self._lines():
             if isinstance(raw, str):
                 line = raw

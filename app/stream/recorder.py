@@ -14,11 +14,41 @@ from app import __version__
 from app.core.recording import compressed, header_line
 
 SECRET_PARAMS = frozenset({"token"})  # Kraken's private subscriptions carry a session token: never on disk
-COMPRESS_LEVEL = 6  # zlib's default: ~8x on frame text for a few % of one core at 2,000 msg/s
+COMPRESS_LEVEL = 6  # zlib's default: ~9x on frame text
+# A new gzip member this often (uncompressed bytes, at a flush): each member start is a place a replay
+# can seek to without inflating the file from its start (app/core/recording.py ``LineSource``).
+MEMBER_BYTES = 4 << 20
+
+
+class _GzipMembers:
+    """Text in, gzip members out: a new member at a flush once the current one holds ``MEMBER_BYTES``."""
+
+    def __init__(self, path: Path) -> None:
+        self.raw = open(path, "wb")  # noqa: SIM115 (closed by close())
+        self.member = gzip.GzipFile(fileobj=self.raw, mode="wb", compresslevel=COMPRESS_LEVEL)
+        self.in_member = 0
+
+    def write(self, text: str) -> int:
+        data = text.encode("utf-8")
+        self.in_member += len(data)
+        return self.member.write(data)
+
+    def flush(self) -> None:
+        if self.in_member >= MEMBER_BYTES:
+            self.member.close()  # ends the member; the raw file stays open
+            self.member = gzip.GzipFile(fileobj=self.raw, mode="wb", compresslevel=COMPRESS_LEVEL)
+            self.in_member = 0
+        else:
+            self.member.flush()  # a sync point: everything so far can be read back
+        self.raw.flush()
+
+    def close(self) -> None:
+        self.member.close()
+        self.raw.close()
 
 
 class Recorder:
-    def __init__(self, fh: IO[str], path: Path | None = None) -> None:
+    def __init__(self, fh: IO[str] | _GzipMembers, path: Path | None = None) -> None:
         self.fh = fh
         self.path = path  # the file being written, when the recorder opened one itself
         self.lines = 0
@@ -30,10 +60,8 @@ class Recorder:
         keeps each venue's session settings (Kalshi ``use_yes_price``, Kraken ``depth``) for a recording
         begun mid-connection, whose subscribe commands it never saw."""
         target = Path(path)
-        if compressed(target):
-            fh: IO[str] = gzip.open(target, "wt", encoding="utf-8", compresslevel=COMPRESS_LEVEL)  # noqa: SIM115
-        else:
-            fh = open(target, "w", encoding="utf-8")  # noqa: SIM115 (closed by close())
+        plain = not compressed(target)
+        fh: IO[str] | _GzipMembers = open(target, "w", encoding="utf-8") if plain else _GzipMembers(target)  # noqa: SIM115
         recorder = cls(fh, target)
         started = datetime.now(UTC).isoformat(timespec="milliseconds")
         header = header_line(started, __version__)

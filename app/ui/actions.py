@@ -24,6 +24,7 @@ class Menu(Enum):
     FILE = "&File"
     WATCHLIST = "&Watchlist"
     ALERTS = "&Alerts"
+    REPLAY = "&Replay"
     VIEW = "&View"
     HELP = "&Help"
 
@@ -75,6 +76,16 @@ class RecordActions(Protocol):
     def toggle(self) -> None: ...
 
 
+class ReplayActions(Protocol):
+    """The Replay menu's handlers (``ui.replay_controller.ReplayController``)."""
+
+    def toggle_play(self) -> None: ...
+    def step(self) -> None: ...
+    def faster(self) -> None: ...
+    def slower(self) -> None: ...
+    def back_to_live(self) -> None: ...
+
+
 class AlertActions(Protocol):
     """The Alerts menu's handlers (``ui.alerts_controller.AlertsController``)."""
 
@@ -118,6 +129,11 @@ class ActionHandlers(Protocol):
     @property
     def recording(self) -> RecordActions: ...
 
+    @property
+    def replay(self) -> ReplayActions: ...
+
+    def open_recording(self) -> None: ...
+
     # the listings
     def watchlist_choices(self) -> list[Choice]: ...
     def switch_watchlist(self, name: str) -> None: ...
@@ -126,7 +142,7 @@ class ActionHandlers(Protocol):
     def set_theme(self, name: str) -> None: ...
 
 
-F, W, A, V, H = Menu.FILE, Menu.WATCHLIST, Menu.ALERTS, Menu.VIEW, Menu.HELP
+F, W, A, R, V, H = Menu.FILE, Menu.WATCHLIST, Menu.ALERTS, Menu.REPLAY, Menu.VIEW, Menu.HELP
 
 # A table reads best laid out as one: the formatter leaves it alone.
 # fmt: off
@@ -136,8 +152,10 @@ TABLE: tuple[Action | Listing, ...] = (
            tip="Choose the simulator, production, demo or off for each venue"),
     Action("credentials",   F, "&Credentials…",         "open_credentials", ("Ctrl+Shift+K",),
            tip="Keep API keys in the OS keyring and test them"),
+    Action("open_recording", F, "&Open recording…",     "open_recording",   ("Ctrl+O",),
+           tip="Play a recording in the window, through every pane and alert", separator=True),
     Action("record",        F, "&Record",               "recording.toggle", ("Ctrl+R",),
-           tip="Record every frame into the data folder (again to stop)", separator=True, checkable=True),
+           tip="Record every frame into the data folder (again to stop)", checkable=True),
     Action("quit",          F, "&Quit",                 "close",            ("Ctrl+Q",),
            tip="Close the window and disconnect", separator=True),
     Action("wl_new",        W, "&New watchlist…",       "new_watchlist",    ("Ctrl+Shift+N",),
@@ -177,6 +195,16 @@ TABLE: tuple[Action | Listing, ...] = (
            tip="Add alerts from a file (an export, or one rule per line)", separator=True),
     Action("alert_export",  A, "&Export alerts…",       "alerts.export_rules", (),
            tip="Save every alert as JSON"),
+    Action("replay_play",   R, "&Play / pause",         "replay.toggle_play", ("Space",),
+           tip="Play or pause the recording"),
+    Action("replay_step",   R, "&Step one frame",       "replay.step",      (".",),
+           tip="Apply the recording's next frame, paused"),
+    Action("replay_faster", R, "&Faster",               "replay.faster",    ("]",),
+           tip="Next speed up: 1x, 2x, 10x, 100x, max"),
+    Action("replay_slower", R, "S&lower",               "replay.slower",    ("[",),
+           tip="Next speed down"),
+    Action("replay_live",   R, "&Back to live",         "replay.back_to_live", ("Ctrl+L",),
+           tip="Stop replaying and connect the active profile again", separator=True),
     Listing("docks",        V, ListKind.DOCKS),
     Listing("theme",        V, ListKind.THEMES, "&Theme", separator=True),
     Action("zoom_in",       V, "Zoom &in",              "zoom_in",          ("Ctrl++", "Ctrl+="),
@@ -195,6 +223,7 @@ TABLE: tuple[Action | Listing, ...] = (
 # fmt: on
 
 ACTIONS: tuple[Action, ...] = tuple(entry for entry in TABLE if isinstance(entry, Action))
+REPLAY_ONLY = tuple(a.id for a in ACTIONS if a.menu is Menu.REPLAY)  # enabled while a recording plays
 
 
 def with_shortcuts() -> list[Action]:
