@@ -114,11 +114,12 @@ def restore(cp: Checkpoint) -> tuple[MarketStore, dict[Venue, Sessions]]:
 def build_index(
     path: str | Path,
     *,
-    every: int = CHECKPOINT_FRAMES,
+    every: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> RecordingIndex:
     """One pass over the recording: its extent, its markets, and a checkpoint every ``every`` frames
     (where the file can resume). Raises RecordingError in words for what is not a recording."""
+    every = every or CHECKPOINT_FRAMES
     target = Path(path)
     stat = target.stat()
     source = LineSource(target)

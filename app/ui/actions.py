@@ -198,7 +198,7 @@ TABLE: tuple[Action | Listing, ...] = (
     Action("replay_play",   R, "&Play / pause",         "replay.toggle_play", ("Space",),
            tip="Play or pause the recording"),
     Action("replay_step",   R, "&Step one frame",       "replay.step",      (".",),
-           tip="Apply the recording's next frame, paused"),
+           tip="Apply the next recorded frame, paused"),
     Action("replay_faster", R, "&Faster",               "replay.faster",    ("]",),
            tip="Next speed up: 1x, 2x, 10x, 100x, max"),
     Action("replay_slower", R, "S&lower",               "replay.slower",    ("[",),
