@@ -219,3 +219,56 @@ def test_smoke_on_a_recording(tmp_path: Path) -> None:
         capture_output=True, text=True, check=False, timeout=90, env={**os.environ, **env},
     )  # fmt: skip
     assert proc.returncode == 1 and "is not a recording" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_window_exports_equal_the_headless_csv(
+    win: MainWindow, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    """File → Export trades… and Export fills… (also on the tape's and fills' right-click) write the
+    same rows as ``replay --csv``: the recording replayed in the window, then exported."""
+    import csv
+
+    rec = tmp_path / "e.jsonl.gz"
+    made = subprocess.run(
+        [COMMAND, "stream", "--duration", "3", "--json", "--record", str(rec), "--markets", *KALSHI, *KRAKEN],
+        capture_output=True, text=True, check=False, timeout=90,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert run_on(qloop, win.replay.open(rec, play=False))
+    player = win.replay.player
+    assert player is not None
+    win.replay.set_speed(None)
+    player.play()
+    pump_until(lambda: player.at_end, timeout=30)
+    assert win.actions_by_name["export_trades"] in win.docks["tape"].widget().actions()
+
+    def rows(path: Path) -> list[list[str]]:
+        with path.open(newline="", encoding="utf-8") as fh:
+            return list(csv.reader(fh))
+
+    headless: dict[str, list[list[str]]] = {}
+    for kind in ("trades", "fills"):
+        headless[kind] = []
+        for venue in ("kalshi", "kraken"):
+            out = tmp_path / f"{venue}-{kind}.csv"
+            proc = subprocess.run(
+                [COMMAND, "replay", str(rec), "--venue", venue, "--csv", kind, str(out)],
+                capture_output=True, text=True, check=False, timeout=60,
+            )  # fmt: skip
+            assert proc.returncode == 0, proc.stderr
+            header, *body = rows(out)
+            headless[kind] += body
+    busiest = max(KALSHI + KRAKEN, key=lambda m: sum(r[1] == m for r in headless["trades"]))
+    wl = win.settings.watchlist()
+    ref = next(r for r in wl.markets if r.market == busiest)
+    assert win.select(ref)
+    out = tmp_path / "window-trades.csv"
+    assert win.export_trades(str(out)) is not None
+    header, *body = rows(out)
+    assert header == ["time", "market", "price", "size", "side", "trade_id"]
+    assert body and body == [r for r in headless["trades"] if r[1] == busiest]
+    out = tmp_path / "window-fills.csv"
+    assert win.export_fills(str(out)) is not None
+    header, *body = rows(out)
+    assert header[0] == "time" and sorted(body) == sorted(headless["fills"]) and body
+    assert "rows written to" in win.statusBar().currentMessage()

@@ -96,6 +96,34 @@ def _side(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def trade_row(ev: Trade, rx_ms: int | None = None) -> tuple[str, ...]:
+    """One trade in the ``trades`` shape (the exchange's time, else the receive time)."""
+    return (
+        iso_time(ev.ts_ms if ev.ts_ms is not None else rx_ms),
+        ev.market,
+        format_decimal(ev.price),
+        format_decimal(ev.size),
+        _side(ev.taker_side),
+        ev.trade_id,
+    )
+
+
+def fill_row(ev: Fill, rx_ms: int | None = None) -> tuple[str, ...]:
+    """One of the user's fills in the ``fills`` shape."""
+    liquidity = "" if ev.is_taker is None else ("taker" if ev.is_taker else "maker")
+    return (
+        iso_time(ev.ts_ms if ev.ts_ms is not None else rx_ms),
+        ev.market,
+        _side(ev.side),
+        format_decimal(ev.price),
+        format_decimal(ev.size),
+        decimal_text(ev.fee),
+        liquidity,
+        ev.fill_id,
+        ev.order_id,
+    )
+
+
 class RecordingExport:
     """Collects one table's rows from a replay's events, in recording order; written by ``finish``.
 
@@ -123,36 +151,14 @@ class RecordingExport:
                 if key in self._seen:
                     continue
                 self._seen.add(key)
-                self.rows.append(
-                    (
-                        iso_time(ev.ts_ms if ev.ts_ms is not None else entry.rx_ms),
-                        ev.market,
-                        format_decimal(ev.price),
-                        format_decimal(ev.size),
-                        _side(ev.taker_side),
-                        ev.trade_id,
-                    )
-                )
+                self.rows.append(trade_row(ev, entry.rx_ms))
             elif what == "fills" and kind is Fill:
                 assert isinstance(ev, Fill)
                 key = (ev.market, ev.fill_id)
                 if key in self._seen:
                     continue
                 self._seen.add(key)
-                liquidity = "" if ev.is_taker is None else ("taker" if ev.is_taker else "maker")
-                self.rows.append(
-                    (
-                        iso_time(ev.ts_ms if ev.ts_ms is not None else entry.rx_ms),
-                        ev.market,
-                        _side(ev.side),
-                        format_decimal(ev.price),
-                        format_decimal(ev.size),
-                        decimal_text(ev.fee),
-                        liquidity,
-                        ev.fill_id,
-                        ev.order_id,
-                    )
-                )
+                self.rows.append(fill_row(ev, entry.rx_ms))
             elif what == "books" and (kind is BookChange or kind is BookSnapshot):
                 assert isinstance(ev, BookChange | BookSnapshot)
                 self._book_row(ev, entry.rx_ms)

@@ -133,6 +133,8 @@ class ActionHandlers(Protocol):
     def replay(self) -> ReplayActions: ...
 
     def open_recording(self) -> None: ...
+    def export_trades(self) -> object: ...
+    def export_fills(self) -> object: ...
 
     # the listings
     def watchlist_choices(self) -> list[Choice]: ...
@@ -156,6 +158,10 @@ TABLE: tuple[Action | Listing, ...] = (
            tip="Play a recording in the window, through every pane and alert", separator=True),
     Action("record",        F, "&Record",               "recording.toggle", ("Ctrl+R",),
            tip="Record every frame into the data folder (again to stop)", checkable=True),
+    Action("export_trades", F, "Export &trades…",       "export_trades",    (),
+           tip="Save the selected market's trades as CSV: exact prices, ISO 8601 times", separator=True),
+    Action("export_fills",  F, "Export &fills…",        "export_fills",     (),
+           tip="Save your fills as CSV: exact prices, ISO 8601 times"),
     Action("quit",          F, "&Quit",                 "close",            ("Ctrl+Q",),
            tip="Close the window and disconnect", separator=True),
     Action("wl_new",        W, "&New watchlist…",       "new_watchlist",    ("Ctrl+Shift+N",),

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.export import COLUMNS, ExportError, fill_row, trade_row, write_table
 from app.core.instruments import Venue
 from app.core.store import MarketStore
 from app.launch.catalog import (
@@ -123,6 +124,10 @@ class MainWindow(QMainWindow):
         self.actions_by_name = actions.install(self, self)
         for name in actions.REPLAY_ONLY:
             self.actions_by_name[name].setEnabled(False)  # until a recording plays
+        for dock, action in (("tape", "export_trades"), ("fills", "export_fills")):  # right-click: export
+            view = self.docks[dock].widget()
+            view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+            view.addAction(self.actions_by_name[action])
         self._default_state = self.saveState()
         self._restore_layout()
         self._apply_theme()
@@ -356,6 +361,41 @@ class MainWindow(QMainWindow):
 
     def open_recording(self) -> None:
         self.replay.open_dialog()
+
+    # ------------------------------------------------------------------ table exports (File → Export)
+
+    def export_trades(self, path: str | None = None) -> int | None:
+        """The selected market's tape, oldest first, in the shape of ``replay --csv trades``."""
+        ref = self.selected
+        if ref is None:
+            self.statusBar().showMessage("Select a market to export its trades", 8_000)
+            return None
+        state = self.store.markets.get((ref.venue, ref.market))
+        rows = [trade_row(t) for t in (state.tape if state is not None else [])]
+        name = f"{ref.venue.value}-{ref.market.replace('/', '-')}-trades.csv"
+        return self._export("Export trades", name, COLUMNS["trades"], rows, path)
+
+    def export_fills(self, path: str | None = None) -> int | None:
+        """Your fills, oldest first, in the shape of ``replay --csv fills``."""
+        rows = [fill_row(f) for f in self.store.fills.values()]
+        return self._export("Export fills", "fills.csv", COLUMNS["fills"], rows, path)
+
+    def _export(
+        self, title: str, name: str, columns: tuple[str, ...], rows: list[tuple[str, ...]], path: str | None
+    ) -> int | None:
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(
+                self, title, str(Path.home() / name), "CSV (*.csv);;Parquet (*.parquet)"
+            )
+            if not path:
+                return None
+        try:
+            count = write_table(path, columns, rows)
+        except ExportError as exc:
+            QMessageBox.warning(self, title, str(exc))
+            return None
+        self.statusBar().showMessage(f"{count:,} rows written to {path}", 8_000)
+        return count
 
     async def _load_catalog(self, running: Launch) -> None:
         if self._http is None or self._http.closed:
