@@ -27,6 +27,8 @@ def _recorded(path: Path) -> list[dict]:
     out = []
     for line in path.read_text().splitlines():
         row = json.loads(line)
+        if "frame" not in row:  # the header line and the commands sent (app/core/recording.py)
+            continue
         frame = wire.parse(row["frame"])
         if isinstance(frame, dict):
             out.append({"venue": row["venue"], **frame})

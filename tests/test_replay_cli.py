@@ -126,11 +126,16 @@ def test_bad_input_gets_one_line_and_no_traceback(args: tuple[str, ...]) -> None
 
 
 def test_unreadable_line(tmp_path: Path) -> None:
-    """A line that is not JSON stops the replay with its line number; --skip-bad-lines goes on."""
+    """A line that is not JSON is named, counted and skipped; --strict stops there instead."""
     good = (DATA / "kraken-book-sequence-4.jsonl").read_text()
     path = tmp_path / "broken.jsonl"
     path.write_text(good + '{"channel": "book", "trunc\n')
     proc = run("replay", str(path), "--venue", "kraken", "--json")
-    assert proc.returncode == 1 and "line 4" in proc.stderr and "Traceback" not in proc.stderr
-    proc = run("replay", str(path), "--venue", "kraken", "--json", "--skip-bad-lines")
     assert proc.returncode == 0 and json.loads(proc.stdout)["checksum_ok"] == 2
+    assert proc.stderr.strip() == (
+        f"market-monitor replay: {path} line 4: damaged (not a JSON object: cut off or garbled), skipped"
+    )
+    proc = run("replay", str(path), "--venue", "kraken", "--json", "--strict")
+    assert proc.returncode == 1 and "line 4" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run("replay", str(path), "--venue", "kraken")
+    assert "1 damaged lines skipped" in proc.stdout

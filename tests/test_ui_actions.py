@@ -86,7 +86,13 @@ def test_the_table_is_well_formed() -> None:
     for action in ACTIONS:
         owner, _, name = action.handler.rpartition(".")
         # "alerts.new_alert": a method of the window's alerts (their own protocol), else of the window.
-        protocol = {"": ActionHandlers, "alerts": actions.AlertActions}[owner]
+        protocols = {
+            "": ActionHandlers,
+            "alerts": actions.AlertActions,
+            "recording": actions.RecordActions,
+            "replay": actions.ReplayActions,
+        }
+        protocol = protocols[owner]
         assert callable(getattr(protocol, name, None)), action.handler
         assert action.tip and action.label == action.text.replace("&", "")
         for keys in action.shortcuts:

@@ -67,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     window.add_argument("--screenshot", metavar="PNG", help="with --smoke: save a picture of the window")
     window.add_argument(
+        "--replay",
+        metavar="FILE",
+        help="play a recording in the window instead of connecting (as File → Open recording…); with "
+        "--smoke, exit 0 only if its data reached the watchlist and the depth ladder",
+    )
+    window.add_argument(
         "--config-dir",
         metavar="DIR",
         help="keep settings and window layout here (default ~/.config/market-monitor)",
@@ -81,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Replay a JSON-lines recording (raw frames, or objects with the frame "
         "under 'raw' or 'frame') and print each market's final book.",
     )
-    rp.add_argument("file", help="JSON-lines file ('-' reads stdin)")
+    rp.add_argument("file", help="JSON-lines file, plain or gzip-compressed ('-' reads stdin)")
     rp.add_argument("--venue", required=True, choices=[v.value for v in Venue])
     rp.add_argument(
         "--depth",
@@ -97,9 +103,19 @@ def build_parser() -> argparse.ArgumentParser:
         "use_yes_price; detected automatically when the subscribe command is recorded)",
     )
     rp.add_argument(
-        "--skip-bad-lines",
+        "--strict",
         action="store_true",
-        help="skip lines that are not JSON objects instead of stopping",
+        help="stop at the first damaged line (by default a damaged line is named on stderr, counted and "
+        "skipped)",
+    )
+    rp.add_argument("--skip-bad-lines", action="store_true", help=argparse.SUPPRESS)  # now the default
+    rp.add_argument(
+        "--csv",
+        nargs=2,
+        metavar=("trades|books|fills", "OUT"),
+        help="instead of the books, write a table: trades (one row per trade, in recording order), books "
+        "(the top of book after each change) or fills (your executions), with ISO 8601 times and exact "
+        "decimals; OUT ending .parquet writes Parquet (needs pyarrow)",
     )
 
     bp = sub.add_parser(

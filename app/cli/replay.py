@@ -1,17 +1,22 @@
-"""``market-monitor replay``: a recording through the venue codec and books, as a table or JSON lines."""
+"""``market-monitor replay``: a recording through the venue codec and books, as a table or JSON lines,
+or (``--csv``) its trades, books or fills as CSV (Parquet when the name ends ``.parquet``)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from contextlib import nullcontext
+from typing import IO
 
 from app.cli.parser import EXIT_USAGE
+from app.core.book import OrderBook
 from app.core.instruments import Venue
+
+DAMAGED_SHOWN = 5  # damaged lines named one by one on stderr; the rest are counted
 
 
 def run(args: argparse.Namespace) -> int:
+    from app.core.recording import open_binary
     from app.venues.kraken.commands import BOOK_DEPTHS
     from app.venues.replay import ReplayError, replay
 
@@ -23,29 +28,68 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    try:
-        source = "stdin" if args.file == "-" else args.file
-        with nullcontext(sys.stdin) if args.file == "-" else open(args.file, encoding="utf-8") as fh:
-            result = replay(
-                fh,
-                venue,
-                args.depth if venue is Venue.KRAKEN else None,
-                use_yes_price=args.use_yes_price,
-                source=source,
-                skip_bad=args.skip_bad_lines,
+    export = None
+    books: dict[str, OrderBook] = {}
+    if args.csv is not None:
+        from app.core.export import ExportError, RecordingExport
+
+        what, out = args.csv
+        try:
+            export = RecordingExport(what, out, venue, books)
+        except ExportError as exc:
+            print(f"market-monitor replay: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    source = "stdin" if args.file == "-" else args.file
+    damaged: list[int] = []
+
+    def on_damaged(number: int, reason: str) -> None:
+        damaged.append(number)
+        if len(damaged) <= DAMAGED_SHOWN:
+            print(
+                f"market-monitor replay: {source} line {number}: damaged ({reason}), skipped",
+                file=sys.stderr,
             )
+
+    fh: IO[bytes] | None = None
+    try:
+        fh = sys.stdin.buffer if args.file == "-" else open_binary(args.file)
+        result = replay(
+            fh,
+            venue,
+            args.depth if venue is Venue.KRAKEN else None,
+            use_yes_price=True if args.use_yes_price else None,
+            source=source,
+            strict=args.strict,
+            on_damaged=on_damaged,
+            on_events=export.take if export is not None else None,
+            books=books,
+        )
     except FileNotFoundError:
         print(f"market-monitor replay: error: no such file: {args.file}", file=sys.stderr)
         return 1
     except (IsADirectoryError, PermissionError) as exc:
         print(f"market-monitor replay: error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 1
-    except UnicodeDecodeError:
-        print(f"market-monitor replay: error: {args.file} is not UTF-8 text", file=sys.stderr)
-        return 1
     except ReplayError as exc:
         print(f"market-monitor replay: error: {exc}", file=sys.stderr)
         return 1
+    finally:
+        if fh is not None and args.file != "-":
+            fh.close()
+    if len(damaged) > DAMAGED_SHOWN:
+        print(
+            f"market-monitor replay: {source}: {len(damaged) - DAMAGED_SHOWN} more damaged lines skipped "
+            f"({len(damaged)} in all)",
+            file=sys.stderr,
+        )
+    if export is not None:
+        try:
+            rows = export.finish()
+        except ExportError as exc:
+            print(f"market-monitor replay: error: {exc}", file=sys.stderr)
+            return 1
+        print(f"{rows} {export.what} rows written to {export.path}", file=sys.stderr)
+        return 0
     levels = args.depth if venue is Venue.KALSHI else None
     reports = result.reports(levels)
     if args.json:
@@ -74,5 +118,5 @@ def _print_replay_table(
             f"{r['checksum_failed']:>6} "
             f"{r['seq_gaps']:>5} {r['errors']:>5} {state}"
         )
-    extra = f", {bad_lines} unreadable lines skipped" if bad_lines else ""
+    extra = f", {bad_lines} damaged lines skipped" if bad_lines else ""
     print(f"{frames} frames, {len(reports)} markets, {errors} errors, {unknown} unknown{extra}")

@@ -124,8 +124,11 @@ async def _run(args: argparse.Namespace, out: IO[str]) -> int:
     alerts = AlertEngine(store, ticks) if rules else None
     if alerts is not None:
         alerts.listeners.append(lambda f: _print_firing(f, out, args.json))
-    recorder_file = open(args.record, "w", encoding="utf-8") if args.record else None  # noqa: SIM115
-    recorder = Recorder(recorder_file) if recorder_file is not None else None
+    recorder = (
+        Recorder.create(args.record, {"kalshi": {"use_yes_price": True}, "kraken": {"depth": args.depth}})
+        if args.record
+        else None
+    )
     started_ok = False
     try:
         running = await launch(
@@ -175,8 +178,8 @@ async def _run(args: argparse.Namespace, out: IO[str]) -> int:
                 timer.cancel()
             await running.stop()
     finally:
-        if recorder_file is not None:
-            recorder_file.close()
+        if recorder is not None:
+            recorder.close()
     assert started_ok
     if args.json:
         for link in engine.links:

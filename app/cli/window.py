@@ -63,8 +63,8 @@ async def _amain(app: object, args: argparse.Namespace) -> int:
 
     config_dir = Path(args.config_dir) if args.config_dir else settings_mod.config_dir()
     settings = settings_mod.load(config_dir)
-    if args.smoke is not None:
-        settings.active_profile = settings_mod.SIM_PROFILE  # a smoke run is always on the simulator
+    if args.smoke is not None and not args.replay:
+        settings.active_profile = settings_mod.SIM_PROFILE  # a smoke run is on the simulator or a recording
     elif args.profile:
         try:
             settings.profile(args.profile)
@@ -79,7 +79,21 @@ async def _amain(app: object, args: argparse.Namespace) -> int:
     closed = asyncio.Event()
     win.closed.connect(closed.set)
     win.show()
-    win.start()
+    if args.replay:
+        # The recording instead of a live session (no engine is started); it plays as it would from
+        # File → Open recording…, and a file that cannot be replayed ends the run with its reason.
+        win.spawn(win.alerts.start(), "choosing how alerts notify")
+        replay_path = Path(args.replay)
+        if not replay_path.is_file():
+            print(f"market-monitor: error: no such recording: {args.replay}", file=sys.stderr)
+            await win.shutdown()
+            return 1
+        if not await win.replay.open(replay_path):
+            print(f"market-monitor: error: {win.statusBar().currentMessage()}", file=sys.stderr)
+            await win.shutdown()
+            return 1
+    else:
+        win.start()
     gc_timer = collect_on_main_thread()  # noqa: F841 (kept alive for the window's lifetime)
     try:
         if args.smoke is not None:

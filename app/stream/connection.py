@@ -189,7 +189,7 @@ class Connection:
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> str:
         """The hot loop: one await per frame, nothing else. Timers run beside it (``_timers``)."""
-        store, venue, recorder = self.store, self.venue, self.recorder
+        store, venue = self.store, self.venue
         session_frame = self.on_frame
         apply = store.apply
         receive = ws.receive
@@ -210,8 +210,9 @@ class Connection:
                 frame = message.data
                 now = self.last_frame = monotonic()
                 self.frames += 1
+                recorder = self.recorder  # looked up per frame: File → Record switches it at run time
                 if recorder is not None:
-                    recorder.frame(venue.value, self.connects, frame)
+                    recorder.frame(venue.value, self.connects, frame, self.name)
                 try:
                     events = session_frame(frame)
                 except Exception as exc:  # a codec bug must cost one frame, never the link
@@ -279,6 +280,8 @@ class Connection:
         if ws is None or ws.closed:
             return
         self.sent_command(command)
+        if self.recorder is not None:
+            self.recorder.sent(self.venue.value, self.connects, command, self.name)
         if expect_ack:
             key = command.get("id", command.get("req_id"))
             self._pending_acks[key] = time.monotonic() + ACK_TIMEOUT_S

@@ -24,6 +24,7 @@ class Menu(Enum):
     FILE = "&File"
     WATCHLIST = "&Watchlist"
     ALERTS = "&Alerts"
+    REPLAY = "&Replay"
     VIEW = "&View"
     HELP = "&Help"
 
@@ -43,6 +44,7 @@ class Action:
     shortcuts: tuple[str, ...] = ()  # portable QKeySequence text; the first is shown in the menu
     tip: str = ""  # the status-bar tip, and what the F1 list and the README say it does
     separator: bool = False  # a line above it in its menu
+    checkable: bool = False  # a toggle (File → Record): the handler keeps its check mark true
 
     @property
     def label(self) -> str:
@@ -66,6 +68,22 @@ class Choice:
     key: str
     label: str
     checked: bool
+
+
+class RecordActions(Protocol):
+    """File → Record's handler (``ui.record_controller.RecordController``)."""
+
+    def toggle(self) -> None: ...
+
+
+class ReplayActions(Protocol):
+    """The Replay menu's handlers (``ui.replay_controller.ReplayController``)."""
+
+    def toggle_play(self) -> None: ...
+    def step(self) -> None: ...
+    def faster(self) -> None: ...
+    def slower(self) -> None: ...
+    def back_to_live(self) -> None: ...
 
 
 class AlertActions(Protocol):
@@ -108,6 +126,16 @@ class ActionHandlers(Protocol):
     @property
     def alerts(self) -> AlertActions: ...
 
+    @property
+    def recording(self) -> RecordActions: ...
+
+    @property
+    def replay(self) -> ReplayActions: ...
+
+    def open_recording(self) -> None: ...
+    def export_trades(self) -> object: ...
+    def export_fills(self) -> object: ...
+
     # the listings
     def watchlist_choices(self) -> list[Choice]: ...
     def switch_watchlist(self, name: str) -> None: ...
@@ -116,7 +144,7 @@ class ActionHandlers(Protocol):
     def set_theme(self, name: str) -> None: ...
 
 
-F, W, A, V, H = Menu.FILE, Menu.WATCHLIST, Menu.ALERTS, Menu.VIEW, Menu.HELP
+F, W, A, R, V, H = Menu.FILE, Menu.WATCHLIST, Menu.ALERTS, Menu.REPLAY, Menu.VIEW, Menu.HELP
 
 # A table reads best laid out as one: the formatter leaves it alone.
 # fmt: off
@@ -126,6 +154,14 @@ TABLE: tuple[Action | Listing, ...] = (
            tip="Choose the simulator, production, demo or off for each venue"),
     Action("credentials",   F, "&Credentials…",         "open_credentials", ("Ctrl+Shift+K",),
            tip="Keep API keys in the OS keyring and test them"),
+    Action("open_recording", F, "&Open recording…",     "open_recording",   ("Ctrl+O",),
+           tip="Play a recording in the window, through every pane and alert", separator=True),
+    Action("record",        F, "&Record",               "recording.toggle", ("Ctrl+R",),
+           tip="Record every frame into the data folder (again to stop)", checkable=True),
+    Action("export_trades", F, "Export &trades…",       "export_trades",    (),
+           tip="Save the selected market's trades as CSV: exact prices, ISO 8601 times", separator=True),
+    Action("export_fills",  F, "Export &fills…",        "export_fills",     (),
+           tip="Save your fills as CSV: exact prices, ISO 8601 times"),
     Action("quit",          F, "&Quit",                 "close",            ("Ctrl+Q",),
            tip="Close the window and disconnect", separator=True),
     Action("wl_new",        W, "&New watchlist…",       "new_watchlist",    ("Ctrl+Shift+N",),
@@ -165,6 +201,16 @@ TABLE: tuple[Action | Listing, ...] = (
            tip="Add alerts from a file (an export, or one rule per line)", separator=True),
     Action("alert_export",  A, "&Export alerts…",       "alerts.export_rules", (),
            tip="Save every alert as JSON"),
+    Action("replay_play",   R, "&Play / pause",         "replay.toggle_play", ("Space",),
+           tip="Play or pause the recording"),
+    Action("replay_step",   R, "&Step one frame",       "replay.step",      (".",),
+           tip="Apply the next recorded frame, paused"),
+    Action("replay_faster", R, "&Faster",               "replay.faster",    ("]",),
+           tip="Next speed up: 1x, 2x, 10x, 100x, max"),
+    Action("replay_slower", R, "S&lower",               "replay.slower",    ("[",),
+           tip="Next speed down"),
+    Action("replay_live",   R, "&Back to live",         "replay.back_to_live", ("Ctrl+L",),
+           tip="Stop replaying and connect the active profile again", separator=True),
     Listing("docks",        V, ListKind.DOCKS),
     Listing("theme",        V, ListKind.THEMES, "&Theme", separator=True),
     Action("zoom_in",       V, "Zoom &in",              "zoom_in",          ("Ctrl++", "Ctrl+="),
@@ -183,6 +229,7 @@ TABLE: tuple[Action | Listing, ...] = (
 # fmt: on
 
 ACTIONS: tuple[Action, ...] = tuple(entry for entry in TABLE if isinstance(entry, Action))
+REPLAY_ONLY = tuple(a.id for a in ACTIONS if a.menu is Menu.REPLAY)  # enabled while a recording plays
 
 
 def with_shortcuts() -> list[Action]:
@@ -221,6 +268,7 @@ def _action(window: QMainWindow, menu: QMenu, entry: Action, handlers: ActionHan
     action.setObjectName(entry.id)
     action.setShortcuts([QKeySequence(k) for k in entry.shortcuts])
     action.setStatusTip(entry.tip)
+    action.setCheckable(entry.checkable)
     action.triggered.connect(lambda _checked=False: run())
     menu.addAction(action)
     window.addAction(action)  # shortcuts work wherever focus is, even with the menu bar hidden

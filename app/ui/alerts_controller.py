@@ -9,6 +9,7 @@ decides; this only shows, sounds and notifies.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
@@ -173,6 +174,9 @@ class AlertsController:
         self._levels: dict[tuple[Venue, str], set[Decimal]] = {}
         self._chart_y: float | None = None
         self.on_status: Callable[[str], None] | None = None  # a line for the window's status bar
+        # A recording plays (app/ui/replay_controller.py): rules fire on copies, so a replay's firings
+        # neither count on nor use up the saved rules, and each firing is marked as replay in the log.
+        self.replaying = False
 
     # ------------------------------------------------------------------ life
 
@@ -213,7 +217,8 @@ class AlertsController:
             f"{a.get('rule', a.get('raw'))!s}: {a['reason']}" for a in self.settings.alerts_aside
         ]
         if self.engine is not None:
-            refused = self.engine.set_rules(self.settings.alerts)
+            rules = self.settings.alerts
+            refused = self.engine.set_rules([copy.deepcopy(r) for r in rules] if self.replaying else rules)
             self.problems += [f"{rule.text}: {why}" for rule, why in refused]
         self._remark()
 
@@ -237,12 +242,13 @@ class AlertsController:
     # ------------------------------------------------------------------ firing
 
     def fired(self, firing: Firing) -> None:
-        self.log.add(firing)
+        self.log.add(firing, replay=self.replaying)
         self._show_count()
-        self.notifier.notify(f"{firing.market}: {firing.shown}", firing.rule.text, up=firing.up)
+        tag = "Replay: " if self.replaying else ""
+        self.notifier.notify(f"{tag}{firing.market}: {firing.shown}", firing.rule.text, up=firing.up)
         if firing.rule.sound:
             self.sound.play(firing.up)
-        if self._dirty_since is None:
+        if self._dirty_since is None and not self.replaying:
             self._dirty_since = time.monotonic()
         if firing.rule.done:
             self._remark()

@@ -21,6 +21,7 @@ WHEN, ACK, MARKET, VALUE, RULE = range(5)  # the rule last: it is the longest, a
 class Entry:
     firing: Firing
     acknowledged: bool = False
+    replay: bool = False  # fired on a recording played in the window, not on live data
 
 
 def when(received_ms: int) -> str:
@@ -43,9 +44,9 @@ class AlertsLogModel(TableModel):
         self.limit = limit
         self.unacknowledged = 0
 
-    def add(self, firing: Firing) -> None:
+    def add(self, firing: Firing, *, replay: bool = False) -> None:
         self.beginInsertRows(QModelIndex(), 0, 0)
-        self.entries.appendleft(Entry(firing))
+        self.entries.appendleft(Entry(firing, replay=replay))
         self.unacknowledged += 1
         self.endInsertRows()
         if len(self.entries) > self.limit:
@@ -76,7 +77,7 @@ class AlertsLogModel(TableModel):
         if col == WHEN:
             return when(f.received_ms)
         if col == MARKET:
-            return f.market
+            return f"REPLAY {f.market}" if entry.replay else f.market
         if col == RULE:
             return f.rule.text
         if col == VALUE:

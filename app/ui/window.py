@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.export import COLUMNS, ExportError, fill_row, trade_row, write_table
 from app.core.instruments import Venue
 from app.core.store import MarketStore
 from app.launch.catalog import (
@@ -53,7 +54,7 @@ from app.launch.history import History, market_history
 from app.launch.launcher import Launch, launch
 from app.launch.marks import kalshi_marks, kraken_marks
 from app.stream.state import ConnState
-from app.ui import actions, alerts_controller, theme, zoom
+from app.ui import actions, alerts_controller, record_controller, replay_controller, theme, zoom
 from app.ui.actions import Choice
 from app.ui.ladder import DepthLadder
 from app.ui.price_chart import PriceChart
@@ -82,6 +83,7 @@ class MainWindow(QMainWindow):
         secrets: SecretStore,
         *,
         config_dir: Path | None = None,
+        data_dir: Path | None = None,
         sim_options: Any = None,
         sim_urls: dict[str, str] | None = None,
     ) -> None:
@@ -90,6 +92,7 @@ class MainWindow(QMainWindow):
         self.watchlists = Watchlists(settings)
         self.secrets = secrets
         self.config_dir = config_dir or settings_mod.config_dir()
+        self.data_dir = data_dir or settings_mod.data_dir()  # recordings
         self.sim_options = sim_options
         self.sim_urls = sim_urls  # a simulator running elsewhere (the GUI benchmark)
         self.store = MarketStore()
@@ -116,7 +119,16 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._build_status()
         self.alerts = alerts_controller.install(self, C_MARKET)  # the Alerts dock, menu handlers, marks
-        self.actions_by_name: dict[str, QAction] = actions.install(self, self)
+        self.actions_by_name: dict[str, QAction] = {}
+        self.recording = record_controller.install(self)  # File → Record and the REC mark
+        self.replay = replay_controller.install(self)  # File → Open recording…, the transport bar
+        self.actions_by_name = actions.install(self, self)
+        for name in actions.REPLAY_ONLY:
+            self.actions_by_name[name].setEnabled(False)  # until a recording plays
+        for dock, action in (("tape", "export_trades"), ("fills", "export_fills")):  # right-click: export
+            view = self.docks[dock].widget()
+            view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+            view.addAction(self.actions_by_name[action])
         self._default_state = self.saveState()
         self._restore_layout()
         self._apply_theme()
@@ -262,7 +274,8 @@ class MainWindow(QMainWindow):
 
     def save_settings(self) -> None:
         try:
-            settings_mod.save(self.settings, self.config_dir)
+            with self.replay.settings_as_saved():  # a replay's own watchlist is never saved
+                settings_mod.save(self.settings, self.config_dir)
         except OSError as exc:
             self.statusBar().showMessage(f"Could not save settings: {exc.strerror or exc}", 10_000)
 
@@ -290,22 +303,13 @@ class MainWindow(QMainWindow):
 
     async def connect_profile(self) -> None:
         """(Re)start the engine for the active profile with the active watchlist's markets."""
-        if self.running is not None:
-            old, self.running = self.running, None
-            await old.stop()
+        await self.stop_source()
         profile = self.settings.profile()
-        self.store = MarketStore()
-        # Nothing from the old source stays on screen as if it came from the new one (issue 19 item 2).
-        self.fills_model.clear()
-        self.tape_model.clear()
-        self.chart.clear()
-        self.positions_model.marks = {}
-        self.positions_model.refresh(self.store)
         self.catalog, self.catalog_errors = {}, {}
         self.catalog_ready = asyncio.Event()
         self.watch_model.listed = None
+        self.adopt_store(MarketStore())  # the alerts attach before any frame: a baseline
         wl = self.settings.watchlist()
-        self.alerts.attach(self.store, {v: wl.of(v) for v in Venue})  # before any frame: a baseline
         self.running = running = await launch(
             profile,
             self.secrets,
@@ -314,6 +318,40 @@ class MainWindow(QMainWindow):
             sim_options=self.sim_options,
             sim_urls=self.sim_urls,
         )
+        self.adopt_source(running)
+        await self._load_catalog(running)
+
+    async def stop_source(self) -> None:
+        """End what feeds the window now (a recording being made, a replay, the live engine)."""
+        if self.recording.recording:
+            self.recording.stop("stopped: the connection profile changed")
+        await self.replay.close()
+        if self.running is not None:
+            old, self.running = self.running, None
+            await old.stop()
+
+    def adopt_store(self, store: MarketStore) -> None:
+        """Every view on ``store``: a new source, or a replay's seek that restored one. Nothing from the
+        old store stays on screen as if it came from the new one (issue 19 item 2)."""
+        self.store = store
+        if self.running is not None:
+            self.running.engine.store = store
+        self.fills_model.clear()
+        self.tape_model.clear()
+        self.chart.clear()
+        self.positions_model.marks = {}
+        self.positions_model.refresh(store)
+        wl = self.settings.watchlist()
+        self.alerts.attach(store, {v: wl.of(v) for v in Venue})
+        store.changed |= set(store.markets) | {(v, m) for v in Venue for m in store.books[v]}
+        store.fills_changed = True
+        self._show_watchlist()
+
+    def adopt_source(self, running: Launch, store: MarketStore | None = None) -> None:
+        """``running`` now feeds the window (the live engine, or a replay's links)."""
+        self.running = running
+        if store is not None:
+            self.adopt_store(store)
         self.sim_badge.setVisible(bool(running.simulated))
         for venue, widget in self.venue_status.items():
             widget.set_problem(running.problems.get(venue))
@@ -321,7 +359,44 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("  ".join(running.problems.values()), 20_000)
         self._show_watchlist()
         self.connected.emit()
-        await self._load_catalog(running)
+
+    def open_recording(self) -> None:
+        self.replay.open_dialog()
+
+    # ------------------------------------------------------------------ table exports (File → Export)
+
+    def export_trades(self, path: str | None = None) -> int | None:
+        """The selected market's tape, oldest first, in the shape of ``replay --csv trades``."""
+        ref = self.selected
+        if ref is None:
+            self.statusBar().showMessage("Select a market to export its trades", 8_000)
+            return None
+        state = self.store.markets.get((ref.venue, ref.market))
+        rows = [trade_row(t) for t in (state.tape if state is not None else [])]
+        name = f"{ref.venue.value}-{ref.market.replace('/', '-')}-trades.csv"
+        return self._export("Export trades", name, COLUMNS["trades"], rows, path)
+
+    def export_fills(self, path: str | None = None) -> int | None:
+        """Your fills, oldest first, in the shape of ``replay --csv fills``."""
+        rows = [fill_row(f) for f in self.store.fills.values()]
+        return self._export("Export fills", "fills.csv", COLUMNS["fills"], rows, path)
+
+    def _export(
+        self, title: str, name: str, columns: tuple[str, ...], rows: list[tuple[str, ...]], path: str | None
+    ) -> int | None:
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(
+                self, title, str(Path.home() / name), "CSV (*.csv);;Parquet (*.parquet)"
+            )
+            if not path:
+                return None
+        try:
+            count = write_table(path, columns, rows)
+        except ExportError as exc:
+            QMessageBox.warning(self, title, str(exc))
+            return None
+        self.statusBar().showMessage(f"{count:,} rows written to {path}", 8_000)
+        return count
 
     async def _load_catalog(self, running: Launch) -> None:
         if self._http is None or self._http.closed:
@@ -392,12 +467,12 @@ class MainWindow(QMainWindow):
         wl = self.settings.watchlist()
         keep = self.selected
         self.watch_model.set_markets(list(wl.markets), self.store)
-        profile = self.settings.active_profile
+        replaying = self.replay.path if self.replay.active else None
+        source = f"replaying {replaying.name}" if replaying else f"profile {self.settings.active_profile}"
         self.title.setText(
-            f"<b>{wl.name}</b> &nbsp; <span style='color:gray'>{len(wl.markets)} markets"
-            f" · profile {profile}</span>"
+            f"<b>{wl.name}</b> &nbsp; <span style='color:gray'>{len(wl.markets)} markets · {source}</span>"
         )
-        self.setWindowTitle(f"Market Monitor — {wl.name} — {profile}")
+        self.setWindowTitle(f"Market Monitor — {wl.name} — {source}")
         if keep is not None and self.select(keep):
             return
         if wl.markets:
@@ -828,6 +903,7 @@ class MainWindow(QMainWindow):
         self.watch_model.apply_theme()
         self.ladder.apply_theme(t)
         self.chart.apply_theme(t)
+        self.replay.apply_theme()
         self.sim_badge.setStyleSheet(
             f"background:{t.warn}; color:#000; font-weight:bold; border-radius:3px; padding:1px 6px;"
         )
@@ -841,6 +917,8 @@ class MainWindow(QMainWindow):
     async def shutdown(self) -> None:
         self._closing = True
         self.timer.stop()
+        self.recording.stop("stopped")  # the file is closed whole before the links go
+        await self.replay.close()
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):

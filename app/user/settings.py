@@ -38,6 +38,18 @@ def config_dir() -> Path:
     return Path(base) / "market-monitor"
 
 
+DATA_DIR_ENV = "MARKET_MONITOR_DATA_DIR"
+
+
+def data_dir() -> Path:
+    """Where recordings go (``recordings/`` in it): the platform's data folder, not the config one."""
+    env = os.environ.get(DATA_DIR_ENV)
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "market-monitor"
+
+
 @dataclass(frozen=True, slots=True)
 class MarketRef:
     venue: Venue

@@ -1,16 +1,17 @@
-"""Run recorded frames through a venue session, headless, and report each market's final book.
+"""Run recorded frames through the venue sessions, headless, and report each market's final book.
 
-A recording is JSON lines. Each line is a raw frame (a JSON object), or a wrapper holding the frame
-under ``raw`` (an object, as in the shared fixtures; a string there is a non-JSON text frame) or under
-``frame`` (the exact frame text, as ``market-monitor stream --record`` keeps it). Numbers keep their
-exact text throughout.
+The file format (plain or gzip JSON lines, header, damaged lines) is app/core/recording.py. Frames go
+through sessions as the live links keep them: one per recorded link and connection (a new connection
+starts a new session over the same books), each told the commands that were sent on it, so Kalshi's
+``use_yes_price`` and Kraken's book depth come from the recording itself. Numbers keep their exact text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from app.core.book import OrderBook
 from app.core.events import (
@@ -22,13 +23,12 @@ from app.core.events import (
 )
 from app.core.instruments import Venue
 from app.core.numbers import format_scaled
+from app.core.recording import Entry, Reader, RecordingError
 from app.venues import wire
 from app.venues.kalshi.session import KalshiSession
 from app.venues.kraken.session import KrakenSession
 
-
-class ReplayError(Exception):
-    """A problem with the input itself (unreadable line); the message is one line for the user."""
+ReplayError = RecordingError  # the input itself cannot be replayed; the message is one line for the user
 
 
 @dataclass(slots=True)
@@ -48,6 +48,7 @@ class ReplayResult:
     counters: dict[str, MarketCounters]
     bad_lines: int = 0
     totals: MarketCounters = field(default_factory=MarketCounters)
+    header: dict[str, Any] | None = None
 
     @property
     def frames(self) -> int:
@@ -92,37 +93,6 @@ class ReplayResult:
         return [self.market_report(m, depth) for m in markets]
 
 
-def frames_from_lines(
-    lines: Iterable[str], source: str = "input", skip_bad: bool = False, result: ReplayResult | None = None
-) -> Iterator[tuple[str | None, Any]]:
-    """Yield (exact frame text, None) or (None, parsed frame object) per line."""
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            obj = wire.parse(line)
-            if not isinstance(obj, dict):
-                raise wire.FrameError("a line must hold a JSON object")
-        except wire.FrameError as exc:
-            if skip_bad:
-                if result is not None:
-                    result.bad_lines += 1
-                continue
-            raise ReplayError(
-                f"{source} line {number}: unreadable ({exc}); use --skip-bad-lines to go on"
-            ) from None
-        if "frame" in obj and isinstance(obj["frame"], str):
-            yield obj["frame"], None
-        elif "raw" in obj:
-            raw = obj["raw"]
-            if isinstance(raw, str):
-                yield raw, None
-            else:
-                yield None, raw
-        else:
-            yield None, obj
-
-
 def _markets_of(ev: Event) -> list[str]:
     if isinstance(ev, SequenceGap | ErrorEvent):
         return list(ev.markets)
@@ -130,26 +100,116 @@ def _markets_of(ev: Event) -> list[str]:
     return [market] if isinstance(market, str) and market else []
 
 
+class Sessions:
+    """A venue's sessions over one set of books, as the live links keep them: one per recorded link
+    and connection. ``feed`` returns an entry's events, or None when the entry is another venue's."""
+
+    def __init__(
+        self,
+        venue: Venue,
+        books: dict[str, OrderBook],
+        *,
+        depth: int | None = None,
+        use_yes_price: bool | None = None,
+    ) -> None:
+        self.venue = venue
+        self.books = books
+        self.depth = depth
+        self.use_yes_price = use_yes_price
+        self._current: dict[str, tuple[int | None, KalshiSession | KrakenSession]] = {}
+        self.checksum_ok: Counter[str] = Counter()
+        self.checksum_failed: Counter[str] = Counter()
+
+    def configure(self, header: dict[str, Any] | None) -> None:
+        """Settings the recording's header keeps, where the caller gave none."""
+        saved = (header or {}).get("sessions", {}).get(self.venue.value, {})
+        if not isinstance(saved, dict):
+            return
+        if self.use_yes_price is None and isinstance(saved.get("use_yes_price"), bool):
+            self.use_yes_price = saved["use_yes_price"]
+        if self.depth is None and type(saved.get("depth")) is int:
+            self.depth = saved["depth"]
+
+    def _session(self, link: str, conn: int | None) -> KalshiSession | KrakenSession:
+        known = self._current.get(link)
+        if known is not None and known[0] == conn:
+            return known[1]
+        session: KalshiSession | KrakenSession
+        if self.venue is Venue.KALSHI:
+            session = KalshiSession(use_yes_price=bool(self.use_yes_price), books=self.books)
+        else:
+            old = known[1] if known is not None else None
+            instruments = old.instruments if isinstance(old, KrakenSession) else None  # pair facts carry over
+            session = KrakenSession(self.depth or 10, self.books, instruments)
+        if known is not None:
+            self._retire(known[1])
+        self._current[link] = (conn, session)
+        return session
+
+    def _retire(self, session: KalshiSession | KrakenSession) -> None:
+        if isinstance(session, KrakenSession):
+            self.checksum_ok.update(session.checksum_ok)
+            self.checksum_failed.update(session.checksum_failed)
+
+    def checksums(self) -> tuple[Counter[str], Counter[str]]:
+        ok, failed = Counter(self.checksum_ok), Counter(self.checksum_failed)
+        for _conn, session in self._current.values():
+            if isinstance(session, KrakenSession):
+                ok.update(session.checksum_ok)
+                failed.update(session.checksum_failed)
+        return ok, failed
+
+    def feed(self, entry: Entry) -> list[Event] | None:
+        if entry.venue is not None and entry.venue != self.venue.value:
+            return None
+        session = self._session(entry.link or self.venue.value, entry.conn)
+        if entry.sent:
+            command = _command(entry.text)
+            if command is not None:
+                session.on_command_sent(command)
+            return None
+        if entry.text is not None:
+            return session.on_frame(entry.text)
+        return session.on_message(entry.obj)
+
+
+def _command(text: str | None) -> dict[str, Any] | None:
+    try:
+        obj = wire.parse(text or "")
+    except wire.FrameError:
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
 def replay(
-    lines: Iterable[str],
+    stream: IO[bytes] | IO[str],
     venue: Venue,
     depth: int | None = None,
     *,
-    use_yes_price: bool = False,
+    use_yes_price: bool | None = None,
     source: str = "input",
-    skip_bad: bool = False,
+    strict: bool = False,
+    on_damaged: Callable[[int, str], None] | None = None,
+    on_events: Callable[[Entry, list[Event]], None] | None = None,
+    books: dict[str, OrderBook] | None = None,
 ) -> ReplayResult:
-    books: dict[str, OrderBook] = {}
-    session: KalshiSession | KrakenSession
-    if venue is Venue.KALSHI:
-        session = KalshiSession(use_yes_price=use_yes_price, books=books)
-    else:
-        session = KrakenSession(default_depth=depth or 10, books=books)
+    """``on_events`` sees each frame's events after the books took them (the exports read both)."""
+    books = {} if books is None else books
+    sessions = Sessions(venue, books, depth=depth, use_yes_price=use_yes_price)
     result = ReplayResult(venue, books, {})
     counters = result.counters
     totals = result.totals
-    for text, obj in frames_from_lines(lines, source, skip_bad, result):
-        events = session.on_frame(text) if text is not None else session.on_message(obj)
+    reader = Reader(stream, source, on_damaged=on_damaged, strict=strict)
+    configured = False
+    for entry in reader:
+        if not configured:
+            sessions.configure(reader.header)
+            configured = True
+        events = sessions.feed(entry)
+        if events is None:
+            continue
+        if on_events is not None:
+            on_events(entry, events)
         touched: set[str] = set()
         for ev in events:
             markets = _markets_of(ev)
@@ -174,11 +234,13 @@ def replay(
         for m in touched:
             counters.setdefault(m, MarketCounters()).messages += 1
         totals.messages += 1
-    if isinstance(session, KrakenSession):
-        for m, n in session.checksum_ok.items():
-            counters.setdefault(m, MarketCounters()).checksum_ok = n
-            totals.checksum_ok += n
-        for m, n in session.checksum_failed.items():
-            counters.setdefault(m, MarketCounters()).checksum_failed = n
-            totals.checksum_failed += n
+    result.bad_lines = reader.damaged
+    result.header = reader.header
+    ok, failed = sessions.checksums()
+    for m, n in ok.items():
+        counters.setdefault(m, MarketCounters()).checksum_ok = n
+        totals.checksum_ok += n
+    for m, n in failed.items():
+        counters.setdefault(m, MarketCounters()).checksum_failed = n
+        totals.checksum_failed += n
     return result

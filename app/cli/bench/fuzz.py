@@ -62,7 +62,8 @@ async def _record_simulator(seconds: float) -> list[tuple[Venue, str]]:
     out = []
     for line in buffer.getvalue().splitlines():
         obj = json.loads(line)
-        out.append((Venue(obj["venue"]), obj["frame"]))
+        if "frame" in obj:  # the commands the links sent are recorded too: not frames to fuzz
+            out.append((Venue(obj["venue"]), obj["frame"]))
     return out
 
 

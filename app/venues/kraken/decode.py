@@ -111,13 +111,16 @@ class KrakenDecoder:
             "book": self._book,
             "ticker": self._ticker,
             "trade": self._trade,
-            "heartbeat": lambda obj: [Heartbeat(V)],
+            "heartbeat": self._heartbeat,  # a method, not a lambda: sessions pickle (replay checkpoints)
             "status": self._status,
             "ohlc": self._ohlc,
             "instrument": self._instrument,
             "executions": self._executions,
             "balances": self._balances,
         }
+
+    def _heartbeat(self, obj: dict[str, Any]) -> list[Any]:
+        return [Heartbeat(V)]
 
     def decode_obj(self, obj: Any) -> list[Any]:
         """One parsed frame -> core events and ``BookFrame``s. Never raises."""
