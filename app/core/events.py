@@ -175,6 +175,48 @@ class BookChange:
     ts: int | str | None = None
 
 
+class OrderEventKind(StrEnum):
+    """What happened to one resting order (Kraken's level3 ``event``)."""
+
+    ADD = "add"
+    MODIFY = "modify"  # the remaining size changed (a partial fill)
+    DELETE = "delete"  # filled or cancelled
+
+
+@dataclass(slots=True)
+class OrderEvent:
+    """One order's change in a level-3 update, integer units at the book's scale."""
+
+    kind: OrderEventKind
+    order_id: str
+    price: int
+    size: int
+    ts: str | None = None  # the order's time as sent (RFC 3339): when it was inserted or amended
+
+
+@dataclass(slots=True)
+class Level3Snapshot:
+    """A level-3 (order by order) book was replaced whole; the book itself is ``core.level3``."""
+
+    venue: Venue
+    market: str
+    bid_orders: int
+    ask_orders: int
+    checksum: int | None = None
+
+
+@dataclass(slots=True)
+class Level3Change:
+    """One level-3 update's order events per side, in message order."""
+
+    venue: Venue
+    market: str
+    bids: list[OrderEvent]
+    asks: list[OrderEvent]
+    checksum: int | None = None
+    ts: str | None = None
+
+
 @dataclass(slots=True)
 class Subscribed:
     venue: Venue
@@ -291,6 +333,7 @@ class ChecksumResult:
     ok: bool
     expected: int
     computed: int
+    channel: str | None = None  # None: the book; "level3": the order-by-order book
 
 
 @dataclass(slots=True)
@@ -318,6 +361,8 @@ Event = (
     | InstrumentUpdate
     | BookSnapshot
     | BookChange
+    | Level3Snapshot
+    | Level3Change
     | Subscribed
     | Unsubscribed
     | Ack

@@ -12,6 +12,7 @@ from enum import StrEnum
 class Feed(StrEnum):
     CONNECTION = "connection"  # the link itself: reconnects, errors, malformed and unknown frames
     BOOK = "book"
+    LEVEL3 = "level3"  # the order-by-order book (Kraken's level3 channel)
     TICKER = "ticker"
     TRADE = "trade"
     OHLC = "ohlc"
@@ -25,6 +26,7 @@ class Feed(StrEnum):
 CHANNEL_FEEDS: dict[str, Feed] = {
     "orderbook_delta": Feed.BOOK,
     "book": Feed.BOOK,
+    "level3": Feed.LEVEL3,
     "ticker": Feed.TICKER,
     "trade": Feed.TRADE,
     "ohlc": Feed.OHLC,

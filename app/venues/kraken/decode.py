@@ -36,6 +36,7 @@ from app.core.events import (
 from app.core.instruments import Instrument, Venue
 from app.core.numbers import decimals_of, opt_decimal, to_decimal
 from app.core.times import parse_time_ms
+from app.venues.kraken.level3 import decode_level3
 
 V = Venue.KRAKEN
 RawLevel = tuple[str | int, str | int]
@@ -117,6 +118,7 @@ class KrakenDecoder:
             "instrument": self._instrument,
             "executions": self._executions,
             "balances": self._balances,
+            "level3": decode_level3,
         }
 
     def _heartbeat(self, obj: dict[str, Any]) -> list[Any]:

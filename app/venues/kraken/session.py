@@ -32,11 +32,15 @@ from app.core.events import (
     Unsubscribed,
 )
 from app.core.instruments import Instrument, Venue
+from app.core.level3 import Level3Book
 from app.core.numbers import NumberError, PrecisionError, to_scaled_levels
 from app.venues import wire
 from app.venues.kraken.checksum import ChecksumCache
 from app.venues.kraken.commands import BOOK_DEPTHS
 from app.venues.kraken.decode import MAX_SIDE_LEVELS, BookFrame, KrakenDecoder, RawLevel, max_decimals
+from app.venues.kraken.level3 import CHANNEL as LEVEL3
+from app.venues.kraken.level3 import Level3Frame
+from app.venues.kraken.level3_session import Level3Session
 
 V = Venue.KRAKEN
 SEQUENCED = ("executions", "balances")
@@ -50,6 +54,7 @@ class KrakenSession:
         default_depth: int = 10,
         books: dict[str, OrderBook] | None = None,
         instruments: dict[str, Instrument] | None = None,
+        level3_books: dict[str, Level3Book] | None = None,
     ) -> None:
         if default_depth not in BOOK_DEPTHS:
             raise ValueError(f"book depth must be one of {BOOK_DEPTHS}")
@@ -64,6 +69,9 @@ class KrakenSession:
         self._resync_pending: set[str] = set()
         self._sequence: dict[str, int] = {}
         self._checksums = ChecksumCache()
+        # The level3 channel's books (its own host, docs/protocol-kraken-level3.md): the same session
+        # takes its frames, so one recording of both sockets replays through one session.
+        self.level3 = Level3Session(10, level3_books, self.instruments, self.ignored)
 
     def set_instrument(self, instrument: Instrument) -> None:
         self.instruments[instrument.symbol] = instrument
@@ -71,6 +79,7 @@ class KrakenSession:
     # --- outgoing ----------------------------------------------------------------------------
 
     def on_command_sent(self, command: dict[str, Any]) -> None:
+        self.level3.on_command_sent(command)
         params = command.get("params")
         if command.get("method") != "subscribe" or not isinstance(params, dict):
             return
@@ -146,11 +155,20 @@ class KrakenSession:
             if kind is BookFrame:
                 out.extend(self._book(item))
                 continue
+            if kind is Level3Frame:
+                out.extend(self.level3.apply(item))
+                continue
             out.append(item)
             if kind is Subscribed:
-                self._subscribed(item)
+                if item.channel == LEVEL3:
+                    self.level3.subscribed(item)
+                else:
+                    self._subscribed(item)
             elif kind is Unsubscribed:
-                self._unsubscribed(item)
+                if item.channel == LEVEL3:
+                    self.level3.unsubscribed(item)
+                else:
+                    self._unsubscribed(item)
             elif kind is InstrumentUpdate:
                 for inst in item.instruments:
                     self.instruments[inst.symbol] = inst
