@@ -10,6 +10,7 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Protocol
 
 from app.core.events import Level
 from app.core.instruments import Venue
@@ -174,6 +175,36 @@ class TextBookSide(BookSide):
         return "".join([texts[k] for k in self._keys[:n]])
 
 
+class _Rescalable(Protocol):
+    """A book with two sides that can be multiplied into finer units (``OrderBook``, ``Level3Book``)."""
+
+    price_decimals: int
+    size_decimals: int
+
+    @property
+    def bids(self) -> _Side: ...
+
+    @property
+    def asks(self) -> _Side: ...
+
+
+class _Side(Protocol):
+    def rescale(self, price_factor: int, size_factor: int) -> None: ...
+
+
+def rescale_sides(book: _Rescalable, price_decimals: int, size_decimals: int) -> None:
+    """Move a book to a finer scale (never coarser: that could lose digits)."""
+    dp = price_decimals - book.price_decimals
+    ds = size_decimals - book.size_decimals
+    if dp < 0 or ds < 0:
+        raise ValueError("a book can only move to a finer scale")
+    if dp or ds:
+        book.bids.rescale(_POW10[dp], _POW10[ds])
+        book.asks.rescale(_POW10[dp], _POW10[ds])
+        book.price_decimals = price_decimals
+        book.size_decimals = size_decimals
+
+
 class OrderBook:
     """Price levels of one market.
 
@@ -264,15 +295,7 @@ class OrderBook:
 
     def rescale(self, price_decimals: int, size_decimals: int) -> None:
         """Move to a finer scale (never coarser: that could lose digits)."""
-        dp = price_decimals - self.price_decimals
-        ds = size_decimals - self.size_decimals
-        if dp < 0 or ds < 0:
-            raise ValueError("a book can only move to a finer scale")
-        if dp or ds:
-            self.bids.rescale(_POW10[dp], _POW10[ds])
-            self.asks.rescale(_POW10[dp], _POW10[ds])
-            self.price_decimals = price_decimals
-            self.size_decimals = size_decimals
+        rescale_sides(self, price_decimals, size_decimals)
 
     def best_bid(self) -> Level | None:
         return self.bids.best()

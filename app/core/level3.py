@@ -18,11 +18,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from app.core.book import rescale_sides
 from app.core.events import Level, OrderEvent, OrderEventKind
 from app.core.instruments import Venue
 from app.core.numbers import from_scaled
-
-_POW10: list[int] = [10**i for i in range(40)]
 
 
 @dataclass(slots=True)
@@ -320,15 +319,7 @@ class Level3Book:
 
     def rescale(self, price_decimals: int, size_decimals: int) -> None:
         """Move to a finer scale (never coarser: that could lose digits)."""
-        dp = price_decimals - self.price_decimals
-        ds = size_decimals - self.size_decimals
-        if dp < 0 or ds < 0:
-            raise ValueError("a book can only move to a finer scale")
-        if dp or ds:
-            self.bids.rescale(_POW10[dp], _POW10[ds])
-            self.asks.rescale(_POW10[dp], _POW10[ds])
-            self.price_decimals = price_decimals
-            self.size_decimals = size_decimals
+        rescale_sides(self, price_decimals, size_decimals)
 
     # --- reading -----------------------------------------------------------------------------
 
