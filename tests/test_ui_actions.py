@@ -249,18 +249,16 @@ def test_watchlist_keys_new_rename_next_and_the_switch_menu(window: MainWindow) 
 
     refused: list[str] = []
 
-    def dismiss(dialog: QDialog) -> None:
-        assert isinstance(dialog, QMessageBox) and dialog.windowTitle() == "Rename watchlist"
-        refused.append(dialog.text())
-        dialog.accept()
-
     def taken(dialog: QDialog) -> None:
+        # A taken name is refused inside the dialog: it stays open, says why, and OK waits.
         type_name("Default")(dialog)
-        answer_next_dialog(dismiss)
+        assert dialog.isVisible()
+        refused.append(dialog.labelText())  # type: ignore[attr-defined]
+        dialog.reject()
 
     answer_next_dialog(taken)
     press(window, "F2")
-    assert refused == ["a watchlist named 'Default' already exists"]
+    assert len(refused) == 1 and "already exists" in refused[0]
     assert window.settings.active_watchlist == "Coins"
 
     press(window, "Ctrl+Tab")

@@ -241,18 +241,42 @@ def test_input_is_checked_before_anything_is_stored(
     assert dlg.status_label.text() == "Enter the API key id."
     assert dlg.key_type_label.text() == "Ed25519 key"
 
+    assert memory_keyring.store == {}
+
+
+def test_kraken_save_is_enabled_only_for_a_valid_pair(
+    qtbot: QtBot, make_dialog: MakeDialog, memory_keyring: MemoryKeyring
+) -> None:
+    """Save waits for a pair Kraken could accept; the line under the fields says what is wrong as it is
+    typed (the same checks as ``credentials set``), and nothing reaches the keyring before."""
+    dlg = make_dialog(SecretStore())
     dlg.select("kraken", "live")
     idle(qtbot, dlg)
+    assert not dlg.save_button.isEnabled() and dlg.kraken_check_label.text() == ""  # nothing typed
     dlg.api_key_edit.setText(KRAKEN_KEY)
-    dlg.save_button.click()
-    assert dlg.status_label.text() == "Enter the API secret."
+    assert not dlg.save_button.isEnabled()
+    assert dlg.kraken_check_label.text() == dlg.save_button.toolTip() == "Enter the API secret."
     dlg.secret_edit.setText("not base64!")
-    dlg.save_button.click()
-    assert dlg.status_label.text() == (
+    assert not dlg.save_button.isEnabled()
+    assert dlg.kraken_check_label.text() == (
         "bad key format: the API secret is not valid base64 (copy it again from Kraken)"
     )
-    assert not dlg.busy
+    dlg.secret_edit.setText(KRAKEN_SECRET[:40])  # a truncated paste decodes, but could never sign
+    assert not dlg.save_button.isEnabled() and "bytes once decoded" in dlg.kraken_check_label.text()
+    dlg.secret_edit.setText(KRAKEN_SECRET)
+    assert dlg.save_button.isEnabled() and dlg.kraken_check_label.text() == ""
+    dlg.api_key_edit.setText("   ")
+    assert not dlg.save_button.isEnabled() and dlg.kraken_check_label.text() == "Enter the API key."
     assert memory_keyring.store == {}
+    dlg.api_key_edit.setText(KRAKEN_KEY)
+    with qtbot.waitSignal(dlg.saved, timeout=WAIT_MS):
+        dlg.save_button.click()
+    idle(qtbot, dlg)
+    assert memory_keyring.store[(SERVICE, "kraken/live/secret")] == KRAKEN_SECRET
+    # Kalshi's page keeps its own checks on Save (its key is parsed when saved): not held back here.
+    dlg.select("kalshi", "production")
+    idle(qtbot, dlg)
+    assert dlg.save_button.isEnabled()
 
 
 @pytest.fixture

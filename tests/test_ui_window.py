@@ -96,14 +96,13 @@ def test_watchlists_through_the_menus_survive_a_restart(
     # A name already taken is refused with a message, and nothing changes.
     box: list[str] = []
 
-    def dismiss(dialog: QDialog) -> None:
-        assert isinstance(dialog, QMessageBox)
-        box.append(dialog.text())
-        dialog.accept()
-
     def taken(dialog: QDialog) -> None:
-        type_name("Default")(dialog)
-        answer_next_dialog(dismiss)
+        type_name("Default")(dialog)  # refused inside the dialog, which stays open and says why
+        assert dialog.isVisible()
+        box.append(dialog.labelText())  # type: ignore[attr-defined]
+        type_name("x" * 61)(dialog)  # too long: refused the same way, nothing typed is lost
+        assert dialog.isVisible() and "at most 60" in dialog.labelText()  # type: ignore[attr-defined]
+        dialog.reject()
 
     answer_next_dialog(taken)
     win.actions_by_name["wl_rename"].trigger()

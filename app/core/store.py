@@ -195,6 +195,7 @@ class MarketStore:
         self.tape_budget = Budget(TAPE_TOTAL, TAPE_FLOOR)
         self.candle_budget = Budget(CANDLE_TOTAL, CANDLE_FLOOR)
         self._statuses: OrderedDict[Key, str] = OrderedDict()  # lifecycle of markets with no state yet
+        self._outcomes: OrderedDict[Key, Outcome] = OrderedDict()  # ... and how those ended (the picker)
         # What watches the applied events (the alert engine): markets without a hook cost one dict lookup.
         self.hooks: dict[Key, MarketHook] = {}
         self.watcher: StoreWatcher | None = None
@@ -301,8 +302,8 @@ class MarketStore:
                     ev.status = "closed"  # an early close: the venue moved the close time to now
                 if ev.scope == "market" and ev.status is not None:
                     self._lifecycle(venue, ev.market, ev.status)
-                    if ev.event_type in ("determined", "settled") and (venue, ev.market) in self.markets:
-                        self._outcome(self.markets[(venue, ev.market)], ev.detail)
+                    if ev.event_type in ("determined", "settled"):
+                        self._outcome(venue, ev.market, ev.detail)
                 self.health_of(venue, Feed.LIFECYCLE).count(now)
                 if self.watcher is not None:
                     self.watcher.event(venue, ev)
@@ -342,19 +343,33 @@ class MarketStore:
         if len(self._statuses) > STATUSES_LIMIT:
             self._statuses.popitem(last=False)
 
-    @staticmethod
-    def _outcome(state: MarketState, detail: dict[str, object]) -> None:
-        outcome = state.outcome = state.outcome or Outcome()
+    def _outcome(self, venue: Venue, market: str, detail: dict[str, object]) -> None:
+        key = (venue, market)
+        state = self.markets.get(key)
+        if state is not None:
+            outcome = state.outcome = state.outcome or Outcome()
+        else:  # unwatched: kept as small as its status word, and as bounded
+            outcome = self._outcomes.get(key) or Outcome()
+            self._outcomes[key] = outcome
+            self._outcomes.move_to_end(key)
+            if len(self._outcomes) > STATUSES_LIMIT:
+                self._outcomes.popitem(last=False)
         result, value = detail.get("result"), detail.get("settlement_value")
         if isinstance(result, str) and result:
             outcome.result = result
         if isinstance(value, str):  # fixed-point dollars text, "1.0000" (protocol/kalshi.md §7)
             with contextlib.suppress(ArithmeticError):  # unreadable: the result alone is still shown
                 outcome.value = Decimal(value)
-        for key, name in (("determination_ts", "determined_at"), ("settled_ts", "settled_at")):
-            ts = detail.get(key)
+        for field_name, name in (("determination_ts", "determined_at"), ("settled_ts", "settled_at")):
+            ts = detail.get(field_name)
             if isinstance(ts, int | float) and not isinstance(ts, bool):
                 setattr(outcome, name, float(ts))
+
+    def outcome(self, venue: Venue, market: str) -> Outcome | None:
+        """How a Kalshi market ended, watched or not (None while it has not)."""
+        state = self.markets.get((venue, market))
+        found = state.outcome if state is not None else None
+        return found or self._outcomes.get((venue, market))  # watched after it ended: the kept one
 
     def status(self, venue: Venue, market: str) -> str | None:
         state = self.markets.get((venue, market))

@@ -2,7 +2,7 @@
 Kalshi market's details for the window's header (its question, rules, close and result).
 
 Kalshi ``GET /markets`` (paged by cursor, open markets only), ``GET /markets/{ticker}``, and Kraken
-``GET /0/public/AssetPairs``.
+``GET /0/public/AssetPairs`` (with ``Ticker`` for every pair's 24 h volume, when it answers).
 Qt-free and async; the window runs it on the qasync loop and shows progress while it pages.
 """
 
@@ -39,6 +39,7 @@ class MarketInfo:
     subtitle: str = ""
     status: str = ""
     close_time: float | None = None  # epoch seconds
+    volume: Decimal | None = None  # traded in the last 24 h: Kalshi contracts, Kraken base currency
 
     def search_text(self) -> str:
         return f"{self.market} {self.title} {self.subtitle}".lower()
@@ -92,6 +93,7 @@ async def kalshi_markets(
                     str(m.get("yes_sub_title") or m.get("subtitle") or ""),
                     str(m.get("status") or ""),
                     epoch(m.get("close_time")),
+                    _count(m.get("volume_24h_fp"), m.get("volume_24h"), m.get("volume_fp"), m.get("volume")),
                 )
             )
         if progress is not None:
@@ -106,15 +108,46 @@ async def kraken_pairs(http: aiohttp.ClientSession, rest_url: str) -> list[Marke
     body = await get_json(http, rest_url.rstrip("/") + ASSET_PAIRS_PATH)
     if body.get("error"):
         raise CatalogError("Kraken refused: " + ", ".join(map(str, body["error"])))
+    volumes = await _kraken_volumes(http, rest_url)
     out = []
-    for info in (body.get("result") or {}).values():
+    for key, info in (body.get("result") or {}).items():
         wsname = info.get("wsname")
         if not wsname:
             continue  # dark-pool and other pairs without a WebSocket name
         symbol = v2_symbol(str(wsname))
-        out.append(MarketInfo(Venue.KRAKEN, symbol, symbol, "", str(info.get("status") or "online")))
+        status = str(info.get("status") or "online")
+        out.append(MarketInfo(Venue.KRAKEN, symbol, symbol, "", status, None, volumes.get(str(key))))
     out.sort(key=lambda m: m.market)
     return out
+
+
+async def _kraken_volumes(http: aiohttp.ClientSession, rest_url: str) -> dict[str, Decimal]:
+    """Every pair's 24 h volume by REST key (``Ticker`` without ``pair`` covers them all); the picker
+    only loses a column if this fails, so a failure is an empty answer."""
+    try:
+        body = await get_json(http, rest_url.rstrip("/") + "/0/public/Ticker")
+    except CatalogError:
+        return {}
+    result = body.get("result") if isinstance(body, dict) else None
+    out: dict[str, Decimal] = {}
+    for key, row in (result or {}).items():
+        volume = row.get("v") if isinstance(row, dict) else None
+        value = _count(volume[1]) if isinstance(volume, list) and len(volume) > 1 else None
+        if value is not None:
+            out[str(key)] = value
+    return out
+
+
+def _count(*values: Any) -> Decimal | None:
+    """The first of ``values`` that reads as a number (fixed-point text, or a legacy integer)."""
+    for value in values:
+        if isinstance(value, bool) or value is None or value == "":
+            continue
+        try:
+            return Decimal(str(value))
+        except ArithmeticError:
+            continue
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,13 +3,15 @@ shortcut table are all built from ``TABLE``, so none of them can name a key the 
 
 The window does the work: each action names a method of ``ActionHandlers``, which the window implements
 (this module never imports the window, so the window can import it). Entries whose items come from the
-user's data (the watchlists to switch to, the docks, the themes) are ``Listing`` rows in the same table,
-filled from the handlers when the menu is built or opened.
+user's data (the watchlists to switch to, the docks, the themes, the watchlist's columns, the flash
+modes) are ``Listing`` rows in the same table, filled from the handlers when the menu is built or opened.
+An action with a ``state`` is a toggle: its check mark shows what that handler says after every trigger.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol, runtime_checkable
@@ -33,6 +35,8 @@ class ListKind(Enum):
     WATCHLISTS = "watchlists"  # rebuilt each time the submenu opens: lists come and go
     DOCKS = "docks"  # Qt's own toggle per dock, which follows the dock's visibility
     THEMES = "themes"  # one checkable action per theme, exclusive
+    FLASH = "flash"  # how watchlist cells flash: off, subtle, full; exclusive
+    COLUMNS = "columns"  # the watchlist's columns, each shown or hidden; rebuilt each time it opens
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +49,7 @@ class Action:
     tip: str = ""  # the status-bar tip, and what the F1 list and the README say it does
     separator: bool = False  # a line above it in its menu
     checkable: bool = False  # a toggle (File → Record): the handler keeps its check mark true
+    state: str = ""  # a toggle: the ``ActionHandlers`` method that says whether it is on
 
     @property
     def label(self) -> str:
@@ -117,6 +122,11 @@ class ActionHandlers(Protocol):
     def import_watchlist(self) -> None: ...
     def export_watchlist(self) -> None: ...
     def reset_layout(self) -> None: ...
+    def clear_filter(self) -> None: ...
+    def toggle_hold_order(self) -> None: ...
+    def order_held_by_user(self) -> bool: ...
+    def toggle_compact(self) -> None: ...
+    def compact_on(self) -> bool: ...
     def zoom_in(self) -> None: ...
     def zoom_out(self) -> None: ...
     def zoom_reset(self) -> None: ...
@@ -142,6 +152,9 @@ class ActionHandlers(Protocol):
     def dock_toggles(self) -> list[QAction]: ...
     def theme_choices(self) -> list[Choice]: ...
     def set_theme(self, name: str) -> None: ...
+    def flash_choices(self) -> list[Choice]: ...
+    def set_flash(self, mode: str) -> None: ...
+    def fill_column_menu(self, menu: QMenu) -> None: ...
 
 
 F, W, A, R, V, H = Menu.FILE, Menu.WATCHLIST, Menu.ALERTS, Menu.REPLAY, Menu.VIEW, Menu.HELP
@@ -187,6 +200,8 @@ TABLE: tuple[Action | Listing, ...] = (
            tip="Select the next market in the list"),
     Action("previous",      W, "Pre&vious market",      "previous_market",  ("Ctrl+PgUp", "Ctrl+K"),
            tip="Select the previous market in the list"),
+    Action("clear_filter",  W, "&Clear filter",         "clear_filter",     ("Esc",),
+           tip="Show every market again (the filter box empties)"),
     Action("import",        W, "&Import…",              "import_watchlist", (),
            tip="Add a watchlist from a file (venue:market lines, or JSON)", separator=True),
     Action("export",        W, "&Export…",              "export_watchlist", (),
@@ -213,6 +228,13 @@ TABLE: tuple[Action | Listing, ...] = (
            tip="Stop replaying and connect the active profile again", separator=True),
     Listing("docks",        V, ListKind.DOCKS),
     Listing("theme",        V, ListKind.THEMES, "&Theme", separator=True),
+    Listing("flash",        V, ListKind.FLASH, "&Flashing"),
+    Listing("columns",      V, ListKind.COLUMNS, "Watchlist &columns", separator=True),
+    Action("compact",       V, "Co&mpact watchlist",    "toggle_compact",   (),
+           tip="Only the key columns (the state stays beside each name)", state="compact_on"),
+    Action("hold_order",    V, "&Hold order",           "toggle_hold_order", ("Ctrl+H",),
+           tip="Keep the sorted rows where they are while prices change (also while the mouse is over "
+               "the list)", state="order_held_by_user"),
     Action("zoom_in",       V, "Zoom &in",              "zoom_in",          ("Ctrl++", "Ctrl+="),
            tip="Larger text everywhere in the window (kept for next time)", separator=True),
     Action("zoom_out",      V, "Zoom &out",             "zoom_out",         ("Ctrl+-",),
@@ -268,8 +290,19 @@ def _action(window: QMainWindow, menu: QMenu, entry: Action, handlers: ActionHan
     action.setObjectName(entry.id)
     action.setShortcuts([QKeySequence(k) for k in entry.shortcuts])
     action.setStatusTip(entry.tip)
-    action.setCheckable(entry.checkable)
-    action.triggered.connect(lambda _checked=False: run())
+    if entry.state:
+        on = getattr(handlers, entry.state)
+        action.setCheckable(True)
+        action.setChecked(bool(on()))
+
+        def toggle(_checked: bool = False) -> None:
+            run()
+            action.setChecked(bool(on()))  # the handler's word, not Qt's own flip
+
+        action.triggered.connect(toggle)
+    else:
+        action.setCheckable(entry.checkable)
+        action.triggered.connect(lambda _checked=False: run())
     menu.addAction(action)
     window.addAction(action)  # shortcuts work wherever focus is, even with the menu bar hidden
     return action
@@ -287,17 +320,31 @@ def _listing(
     if entry.kind is ListKind.WATCHLISTS:
         sub.aboutToShow.connect(lambda: _fill_watchlists(sub, handlers))
         return {}
+    if entry.kind is ListKind.COLUMNS:
+        sub.aboutToShow.connect(lambda: _fill_columns(sub, handlers))
+        return {}
     made: dict[str, QAction] = {}
     group = QActionGroup(window)
-    for choice in handlers.theme_choices():
+    choose: Callable[[str], None]
+    if entry.kind is ListKind.THEMES:
+        choices, choose = handlers.theme_choices(), handlers.set_theme
+    else:
+        choices, choose = handlers.flash_choices(), handlers.set_flash
+    for choice in choices:
         action = QAction(choice.label, window, checkable=True)
         action.setObjectName(f"{entry.id}_{choice.key}")
         action.setChecked(choice.checked)
-        action.triggered.connect(lambda _checked=False, key=choice.key: handlers.set_theme(key))
+        action.triggered.connect(lambda _checked=False, key=choice.key, pick=choose: pick(key))
         group.addAction(action)
         sub.addAction(action)
         made[action.objectName()] = action
     return made
+
+
+def _fill_columns(menu: QMenu, handlers: ActionHandlers) -> None:
+    """The same chooser as the watchlist header's context menu."""
+    menu.clear()
+    handlers.fill_column_menu(menu)
 
 
 def _fill_watchlists(menu: QMenu, handlers: ActionHandlers) -> None:

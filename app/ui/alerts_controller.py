@@ -101,7 +101,10 @@ class AlertsHost(Protocol):
     config_dir: Path
     selected: MarketRef | None
     docks: dict[str, QDockWidget]
-    table: QTableView
+
+    @property
+    def table(self) -> QTableView: ...  # read-only here: the window's may be a QTableView subclass
+
     watch_model: Any  # WatchlistModel: ref_at(row)
     ladder: Any  # DepthLadder: its .table
     chart: Any  # PriceChart: its .plot and .view

@@ -199,7 +199,14 @@ class CredentialsDialog(QDialog):
         )
         hint.setWordWrap(True)
         hint.setStyleSheet(f"color: {theme.current().dim_text};")
+        # Save stays off until the pair is one Kraken could accept; this line says what is wrong, as typed.
+        self.kraken_check_label = QLabel()
+        self.kraken_check_label.setObjectName("krakenCheck")
+        self.kraken_check_label.setWordWrap(True)
+        rform.addRow(self._row_label(""), self.kraken_check_label)
         rform.addRow(self._row_label(""), hint)
+        for edit in (self.api_key_edit, self.secret_edit):
+            edit.textChanged.connect(self._update_buttons)
 
         self.pages = QStackedWidget()
         self.pages.addWidget(kalshi)
@@ -313,16 +320,34 @@ class CredentialsDialog(QDialog):
         can_store = backend is not None and (backend.usable or self.session_only_box.isChecked())
         state = self._saved_state
         has_saved = state is not None and (state.ident is not None or state.has_secret)
+        problem = self.kraken_problem()
         self.target_box.setEnabled(idle)
         self.import_button.setEnabled(idle)
         self.test_button.setEnabled(idle)
-        self.save_button.setEnabled(idle and can_store)
+        self.save_button.setEnabled(idle and can_store and problem is None)
         self.save_button.setToolTip(
-            ""
-            if can_store or not known
-            else "No OS keyring: tick “Keep for this session only” to use these credentials until you quit"
+            problem
+            or (
+                ""
+                if can_store or not known
+                else "No OS keyring: tick “Keep for this session only” to use these credentials until "
+                "you quit"
+            )
         )
         self.delete_button.setEnabled(idle and has_saved)
+        typed = bool(self.api_key_edit.text().strip() or self.secret_edit.text().strip())
+        shown = problem if typed and problem is not None else ""
+        self._set_label(self.kraken_check_label, False, shown)
+
+    def kraken_problem(self) -> str | None:
+        """Why the Kraken fields cannot be saved (None when they can, or when Kalshi is shown)."""
+        if self.target().venue is not Venue.KRAKEN:
+            return None
+        try:
+            kraken_pair(self.api_key_edit.text(), self.secret_edit.text())
+        except CredentialInputError as exc:
+            return str(exc)
+        return None
 
     def _clear_inputs(self) -> None:
         self._pem_timer.stop()

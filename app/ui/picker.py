@@ -1,44 +1,109 @@
-"""Watchlist → Add market…: a searchable list of what the venues list, filled as the lists arrive."""
+"""Watchlist → Add market…: a searchable table of what the venues list (title, close time, 24 h volume,
+state), filled as the lists arrive. A market that has closed or settled since the list was read says so,
+with its result (from the lifecycle feed, through ``state_of``); a search that matches nothing says so.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractListModel,
+    QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
 )
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
-    QListView,
+    QStackedWidget,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from app.core.instruments import Venue
 from app.launch.catalog import MarketInfo
+from app.ui import format as fmt
+from app.ui import theme
 from app.user.settings import MarketRef
 
 SEARCH_ROLE = Qt.ItemDataRole.UserRole + 1
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+COLUMNS = ("Venue", "Market", "Title", "Closes", "24 h volume", "State")
+P_VENUE, P_MARKET, P_TITLE, P_CLOSES, P_VOLUME, P_STATE = range(len(COLUMNS))
+OPEN_WORDS = frozenset({"", "open", "active", "initialized", "online"})  # trading as usual: no state shown
+ENDED_WORDS = frozenset({"closed", "determined", "settled", "finalized"})
+
+# (venue, market) -> the market's state as the live feeds know it now ("" when they know nothing new).
+StateOf = Callable[[Venue, str], str]
 
 
-class MarketListModel(QAbstractListModel):
+def _no_news(_venue: Venue, _market: str) -> str:
+    return ""
+
+
+class MarketListModel(QAbstractTableModel):
     def __init__(self) -> None:
         super().__init__()
         self.items: list[MarketInfo] = []
         self.watched: set[tuple[Venue, str]] = set()
+        self.state_of: StateOf = _no_news
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self.items)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(  # noqa: N802
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.TextAlignmentRole:
+            return _RIGHT if section == P_VOLUME else _LEFT
+        return None
+
+    def state(self, info: MarketInfo) -> str:
+        """The live word first (it is newer than the list), else what the list said, if not plain open."""
+        live = self.state_of(info.venue, info.market)
+        if live:
+            return live
+        status = info.status.lower()
+        return "" if status in OPEN_WORDS else status.replace("_", " ")
+
+    def ended(self, info: MarketInfo) -> bool:
+        return self.state(info).split(" ", 1)[0] in ENDED_WORDS
+
+    def cell(self, info: MarketInfo, col: int) -> str:
+        if col == P_VENUE:
+            return fmt.venue_name(info.venue)
+        if col == P_MARKET:
+            return info.market
+        if col == P_TITLE:
+            detail = " — ".join(t for t in (info.title, info.subtitle) if t and t != info.market)
+            return detail + ("   ✓ in watchlist" if (info.venue, info.market) in self.watched else "")
+        if col == P_CLOSES:
+            if info.close_time is None:
+                return ""
+            if self.ended(info):
+                return fmt.when(info.close_time)
+            return f"{fmt.when(info.close_time)} (in {fmt.countdown(info.close_time - time.time())})"
+        if col == P_VOLUME:
+            return "" if info.volume is None else fmt.volume(info.volume)
+        return self.state(info)
 
     def data(
         self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
@@ -46,14 +111,24 @@ class MarketListModel(QAbstractListModel):
         if not index.isValid():
             return None
         info = self.items[index.row()]
+        col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            on = "  ✓ in watchlist" if (info.venue, info.market) in self.watched else ""
-            detail = " — ".join(t for t in (info.title, info.subtitle) if t and t != info.market)
-            return f"{info.venue.value.capitalize():7} {info.market}{'   ' + detail if detail else ''}{on}"
+            return self.cell(info, col)
         if role == SEARCH_ROLE:
             return f"{info.venue.value} {info.search_text()}"
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _RIGHT if col == P_VOLUME else _LEFT
+        if role == Qt.ItemDataRole.ForegroundRole:
+            t = theme.current()
+            if self.ended(info):  # no more trading: the whole row steps back, its state stands out
+                return QColor(t.warn) if col == P_STATE else QColor(t.dim_text)
+            if col == P_STATE and self.state(info):
+                return QColor(t.warn)
+            return QColor(t.dim_text) if col in (P_VENUE, P_CLOSES) else None
         if role == Qt.ItemDataRole.ToolTipRole:
-            return info.title or info.market
+            text = info.title or info.market
+            state = self.state(info)
+            return f"{text}\n{state.capitalize()}" if state else text
         return None
 
     def extend(self, items: list[MarketInfo]) -> None:
@@ -87,19 +162,26 @@ class _Search(QSortFilterProxyModel):
             return False
         if not self.words:
             return True
-        text = model.data(model.index(row), SEARCH_ROLE)
+        text = model.data(model.index(row, 0), SEARCH_ROLE)
         return all(w in text for w in self.words)
 
 
 class MarketPicker(QDialog):
     """Choose one or more markets. ``chosen()`` gives them after ``exec()`` returns Accepted."""
 
-    def __init__(self, watched: set[tuple[Venue, str]], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        watched: set[tuple[Venue, str]],
+        parent: QWidget | None = None,
+        *,
+        state_of: StateOf = _no_news,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Add market")
-        self.resize(720, 520)
+        self.resize(900, 540)
         self.model = MarketListModel()
         self.model.watched = watched
+        self.model.state_of = state_of
         self.proxy = _Search()
         self.proxy.setSourceModel(self.model)
 
@@ -110,11 +192,41 @@ class MarketPicker(QDialog):
         self.venue.addItem("Both venues", None)
         for v in Venue:
             self.venue.addItem(v.value.capitalize(), v)
-        self.view = QListView()
+        self.view = QTableView()
+        self.view.setObjectName("pickerTable")
         self.view.setModel(self.proxy)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.view.setUniformItemSizes(True)  # fast with tens of thousands of rows
+        self.view.setShowGrid(False)
+        self.view.setWordWrap(False)
+        self.view.setAlternatingRowColors(True)
+        self.view.verticalHeader().hide()
+        rows = self.view.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # fast with tens of thousands of rows
+        rows.setDefaultSectionSize(self.view.fontMetrics().height() + 6)
+        header = self.view.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        metrics = self.view.fontMetrics()
+        for col, sample in enumerate(
+            (
+                "Kraken",
+                "KXBTCD-26DEC03-T97500",
+                "Bitcoin above $97,500 at 5pm? — ",
+                "2026-12-03 17:00 UTC (in 23h 59m)",
+                "1,234,567",
+            )
+        ):
+            self.view.setColumnWidth(col, metrics.horizontalAdvance(sample) + 18)
         self.view.doubleClicked.connect(lambda _ix: self.accept())
+        self.nothing = QLabel()
+        self.nothing.setObjectName("pickerNothing")
+        self.nothing.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.nothing.setWordWrap(True)
+        self.results = QStackedWidget()
+        self.results.addWidget(self.view)
+        self.results.addWidget(self.nothing)
         self.status = QLabel("Loading the venues' market lists…")
         self.status.setObjectName("pickerStatus")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
@@ -128,7 +240,7 @@ class MarketPicker(QDialog):
         top.addWidget(self.venue)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.results, 1)
         layout.addWidget(self.status)
         layout.addWidget(buttons)
 
@@ -137,6 +249,7 @@ class MarketPicker(QDialog):
         self.view.selectionModel().selectionChanged.connect(self._selection)
         self.search.returnPressed.connect(self._enter)
         self._counts: dict[Venue, str] = {}
+        self._show_results()
         self.search.setFocus()
 
     def add_markets(self, venue: Venue, items: list[MarketInfo], *, done: bool = True) -> None:
@@ -151,11 +264,30 @@ class MarketPicker(QDialog):
 
     def _show_status(self) -> None:
         self.status.setText("Markets listed: " + "   ".join(self._counts.values()))
+        self._show_results()
 
     def _filter(self) -> None:
         self.proxy.set_query(self.search.text(), self.venue.currentData())
         if self.proxy.rowCount() and not self.view.selectionModel().hasSelection():
             self.view.setCurrentIndex(self.proxy.index(0, 0))
+        self._show_results()
+
+    def _show_results(self) -> None:
+        """The table, or a sentence saying why it is empty (nothing matches, or nothing listed yet)."""
+        if self.proxy.rowCount():
+            self.results.setCurrentWidget(self.view)
+            return
+        query = self.search.text().strip()
+        venue = self.venue.currentData()
+        where = f"on {fmt.venue_name(venue)}" if isinstance(venue, Venue) else "on either venue"
+        if not self.model.items:
+            text = "No markets listed yet." if self._counts else "Loading the venues' market lists…"
+        elif query:
+            text = f"No market {where} matches “{query}”.\nTry fewer words, part of a ticker, or both venues."
+        else:
+            text = f"No markets listed {where}."
+        self.nothing.setText(text)
+        self.results.setCurrentWidget(self.nothing)
 
     def _selection(self) -> None:
         self.add_button.setEnabled(self.view.selectionModel().hasSelection())

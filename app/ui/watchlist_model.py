@@ -1,7 +1,10 @@
 """The watchlist table: one row per watched market, rebuilt only for markets the store says changed.
 
 Each row's cells are computed once per change into display text plus a sort key, so painting and
-sorting never touch the store. Cells whose value moved flash for a moment (green up, red down).
+sorting never touch the store. Cells whose value moved flash for a moment (green up, red down; off,
+subtle or full). Every row carries its state as a mark (``Mark``: a coloured dot beside the market's
+name, and a short word such as STALE or SETTLED), so the state shows whatever columns fit. A sorted
+view can be held still (``hold``): rows keep their places while values change under them.
 """
 
 from __future__ import annotations
@@ -9,10 +12,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
 
 from app.core.instruments import Venue
 from app.core.store import ENDED, MarketStore
@@ -37,18 +41,48 @@ COLUMNS = (
 )
 C_VENUE, C_MARKET, C_BID, C_ASK, C_LAST, C_CHG, C_VOL, C_SPREAD, C_PROB, C_CLOSE, C_AGE, C_STATUS = range(12)
 NUMERIC = frozenset({C_BID, C_ASK, C_LAST, C_CHG, C_VOL, C_SPREAD, C_PROB, C_CLOSE, C_AGE})
+COMPACT = (C_MARKET, C_BID, C_ASK, C_LAST, C_CHG, C_SPREAD)  # compact mode: the state rides on the name
 FLASHING = (C_BID, C_ASK, C_LAST)
-FLASH_S = 0.6
+FLASH_S = {"subtle": 0.4, "full": 0.6}  # how long a cell stays lit, by flash mode ("off": never)
+SUBTLE_ALPHA = 0.45  # a subtle flash is the full colour this opaque over the row
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+MARK_ROLE = Qt.ItemDataRole.UserRole + 2  # the row's Mark
+WORD_ROLE = Qt.ItemDataRole.UserRole + 3  # the mark's word, which the market cell's delegate paints
 AGE_STALE_S = 30.0  # a row with no update for this long is dimmed (a quiet market, or a dead feed)
 
 Key = tuple[Venue, str]
+
+
+class Mark(Enum):
+    """A row's state at a glance: a dot in its tone (``TONES``) beside the name, and for most a word."""
+
+    LIVE = "live"
+    WAITING = "waiting"
+    PAUSED = "paused"
+    STALE = "stale"
+    ENDED = "ended"
+    DOWN = "down"
+    UNLISTED = "unlisted"
+
+
+TONES = {
+    Mark.LIVE: "bid",
+    Mark.WAITING: "dim_text",
+    Mark.PAUSED: "warn",
+    Mark.STALE: "warn",
+    Mark.ENDED: "mid",
+    Mark.DOWN: "ask",
+    Mark.UNLISTED: "ask",
+}
+
+
 _DISPLAY = Qt.ItemDataRole.DisplayRole
 _FOREGROUND = Qt.ItemDataRole.ForegroundRole
 _BACKGROUND = Qt.ItemDataRole.BackgroundRole
 _ALIGN = Qt.ItemDataRole.TextAlignmentRole
 _FONT = Qt.ItemDataRole.FontRole
 _TOOLTIP = Qt.ItemDataRole.ToolTipRole
+_DECORATION = Qt.ItemDataRole.DecorationRole
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 _ALIGNMENTS = [_RIGHT if col in NUMERIC else _LEFT for col in range(len(COLUMNS))]
@@ -63,6 +97,9 @@ class Row:
     warn: bool = False  # stale book, not listed, feed down: the status cell says why
     updated: float | None = None  # monotonic time of the last change seen
     fg: list[QColor | None] = field(default_factory=list)  # per-column text colour, set with the row
+    mark: Mark = Mark.WAITING
+    word: str = ""  # the mark's short word beside the name (STALE, SETTLED ...); none when live
+    spread_bps: float | None = None  # the spread over the mid: what the spread column sorts by
 
 
 class WatchlistModel(QAbstractTableModel):
@@ -80,11 +117,14 @@ class WatchlistModel(QAbstractTableModel):
         self._sort: tuple[int, bool] | None = None  # column, descending; None: the watchlist's order
         self._filter = ""
         self._flash: dict[tuple[Key, int], tuple[float, bool]] = {}
+        self.flash_mode = "subtle"  # off, subtle or full (app.user.settings.FLASH_MODES)
+        self._held: set[str] = set()  # who holds the sorted order still ("user", "pointer"); empty: live
         self._mono = time.monotonic
         self._bold = QFont()
         self._bold.setBold(True)
         self._flash_up = self._flash_down = QColor()
         self._colours: dict[str, QColor] = {}
+        self._dots: dict[Mark, QPixmap] = {}
         self.apply_theme()
 
     # ------------------------------------------------------------------ Qt model API
@@ -125,21 +165,74 @@ class WatchlistModel(QAbstractTableModel):
             return None
         if role == _FONT:
             return self._bold if col == C_MARKET else None
+        if role == _DECORATION:
+            return self._dots[row.mark] if col == C_MARKET else None
+        if role == WORD_ROLE:
+            return row.word if col == C_MARKET else None
+        if role == MARK_ROLE:
+            return row.mark
         if role == SORT_ROLE:
             return row.sort[col]
         if role == _TOOLTIP:
-            info = self.info.get((row.ref.venue, row.ref.market))
-            if col == C_MARKET and info is not None and info.title:
-                return f"{info.title}\n{info.subtitle}".strip()
-            if col == C_STATUS:
-                return row.text[C_STATUS]
+            return self._tooltip(row, col)
         return None
+
+    def _tooltip(self, row: Row, col: int) -> str | None:
+        if col == C_MARKET:
+            info = self.info.get((row.ref.venue, row.ref.market))
+            title = f"{info.title}\n{info.subtitle}".strip() if info is not None else ""
+            return "\n".join(t for t in (title, row.text[C_STATUS].capitalize()) if t)
+        if col == C_STATUS:
+            return row.text[C_STATUS]
+        if col == C_SPREAD and row.spread_bps is not None:
+            return f"{row.spread_bps:,.0f} bps of the mid (the column sorts by this, so venues compare)"
+        return None
+
+    def set_flash_mode(self, mode: str) -> None:
+        self.flash_mode = mode
+        self.apply_theme()
+        if mode == "off" and self._flash:
+            self._flash.clear()
+            if self.rows:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, len(COLUMNS) - 1))
+
+    # ------------------------------------------------------------------ holding the order
+
+    def hold(self, who: str, on: bool) -> None:
+        """``who`` ("user": View → Hold order; "pointer": the mouse is over the list) holds the sorted
+        order still, or lets it go; once nobody holds it, the rows take their sorted places at once."""
+        if on:
+            self._held.add(who)
+            return
+        self._held.discard(who)
+        if not self._held and self._sort is not None:
+            self._resort()
+
+    @property
+    def held(self) -> bool:
+        return bool(self._held)
+
+    @property
+    def holders(self) -> frozenset[str]:
+        return frozenset(self._held)
+
+    @property
+    def sorted(self) -> bool:
+        return self._sort is not None
+
+    def counts(self) -> tuple[int, int]:
+        """Rows shown (after the filter), markets in the watchlist."""
+        return len(self.rows), len(self._all)
 
     def apply_theme(self) -> None:
         """Colours are computed with each row: recompute them all."""
         t = theme.current()
-        self._flash_up, self._flash_down = QColor(t.flash_up), QColor(t.flash_down)
-        self._colours = {name: QColor(getattr(t, name)) for name in ("bid", "ask", "warn", "dim_text")}
+        self._flash_up, self._flash_down = theme.qcolor(t.flash_up), theme.qcolor(t.flash_down)
+        if self.flash_mode == "subtle":
+            for colour in (self._flash_up, self._flash_down):
+                colour.setAlphaF(colour.alphaF() * SUBTLE_ALPHA)
+        self._colours = {name: QColor(getattr(t, name)) for name in ("bid", "ask", "warn", "dim_text", "mid")}
+        self._dots = {mark: _dot(self._colours[TONES[mark]]) for mark in Mark}
         for row in self.rows:
             row.fg = self._foreground(row)
         if self.rows:
@@ -236,10 +329,11 @@ class WatchlistModel(QAbstractTableModel):
                 continue
             old = self._all[j]
             new = self._all[j] = self._build(old.ref, store, now, now)
+            lit = FLASH_S.get(self.flash_mode)
             for n, col in enumerate(FLASHING):
                 before, after = old.values[n], new.values[n]
-                if before is not None and after is not None and before != after:
-                    self._flash[(key, col)] = (now + FLASH_S, after > before)
+                if lit is not None and before is not None and after is not None and before != after:
+                    self._flash[(key, col)] = (now + lit, after > before)
             i = self._index.get(key)
             if i is not None:
                 self.rows[i] = new
@@ -252,7 +346,7 @@ class WatchlistModel(QAbstractTableModel):
                 if i is not None:
                     touched.append(i)
         self._emit_rows(touched)
-        if touched and self._sort is not None:
+        if touched and self._sort is not None and not self._held:
             self._resort()
         return len(touched)
 
@@ -263,8 +357,8 @@ class WatchlistModel(QAbstractTableModel):
         by_key = {(r.ref.venue, r.ref.market): r for r in self._all}
         self.rows = [by_key[(r.ref.venue, r.ref.market)] for r in self.rows]
         if self.rows:
-            self.dataChanged.emit(self.index(0, C_CLOSE), self.index(len(self.rows) - 1, C_STATUS))
-        if self._sort is not None:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, C_STATUS))  # marks too
+        if self._sort is not None and not self._held:
             self._resort()
 
     def _emit_rows(self, rows: list[int]) -> None:
@@ -299,10 +393,13 @@ class WatchlistModel(QAbstractTableModel):
         volume = state.volume if state is not None else None
         spread = ask - bid if bid is not None and ask is not None else None
         prob = (bid + ask) / 2 if kalshi and bid is not None and ask is not None else None
+        # Cents against dollars mean nothing: the spread sorts by its share of the mid, in basis points.
+        mid = (bid + ask) / 2 if bid is not None and ask is not None else None
+        bps = float(spread / mid * 10_000) if spread is not None and mid else None
         info = self.info.get(key)
         closes = None if info is None or info.close_time is None else info.close_time - time.time()
         venue = ref.venue
-        status, warn = self._status(ref, store, book)
+        status, warn, mark = self._status(ref, store, book)
         ended = (store.status(ref.venue, ref.market) or (info.status if info else "")) in ENDED
         age = None if updated is None else now - updated
         text = [
@@ -327,40 +424,63 @@ class WatchlistModel(QAbstractTableModel):
             last,
             change,
             volume,
-            spread,
+            bps,
             prob,
             closes,
             age,
             status,
         ]
         row = Row(ref, text, [_sortable(v) for v in sort], [bid, ask, last], warn, updated)
+        row.mark, row.spread_bps = mark, bps
+        result = state.outcome.result if state is not None and state.outcome is not None else None
+        row.word = _word(mark, store.status(ref.venue, ref.market) or "", result)
         row.fg = self._foreground(row)
         return row
 
-    def _status(self, ref: MarketRef, store: MarketStore, book: Any) -> tuple[str, bool]:
+    def _status(self, ref: MarketRef, store: MarketStore, book: Any) -> tuple[str, bool, Mark]:
         refused = self.refused.get((ref.venue, ref.market))
         if refused is not None:
-            return f"not listed by {fmt.venue_name(ref.venue)}: {refused}", True
+            return f"not listed by {fmt.venue_name(ref.venue)}: {refused}", True, Mark.UNLISTED
         if self.listed is not None and ref.venue in self.listed and ref.market not in self.listed[ref.venue]:
-            return "not listed by the venue", True
+            return "not listed by the venue", True, Mark.UNLISTED
         if ref.venue in self.down:
-            return self.down[ref.venue], True
+            return self.down[ref.venue], True, Mark.DOWN
         status = store.status(ref.venue, ref.market)
         if status in ENDED:  # before STALE: an ended market's book no longer matters, its result does
             state = store.markets.get((ref.venue, ref.market))
             out = state.outcome if state is not None else None
-            return fmt.outcome(status, out), out is None and status == "closed"
+            return fmt.outcome(status, out), out is None and status == "closed", Mark.ENDED
         if book is not None and book.stale:
             note = self.repairs.get((ref.venue, ref.market))
-            return f"STALE: {book.stale_reason}" + (f"; {note}" if note else ""), True
+            return f"STALE: {book.stale_reason}" + (f"; {note}" if note else ""), True, Mark.STALE
         if status not in (None, "open"):
-            return str(status), status == "paused"
+            return str(status), status == "paused", Mark.PAUSED if status == "paused" else Mark.WAITING
         if book is None:
-            return "waiting for data", False
-        return "live", False
+            return "waiting for data", False, Mark.WAITING
+        return "live", False, Mark.LIVE
 
 
 _NONE = float("-inf")
+_WORDS = {Mark.PAUSED: "PAUSED", Mark.STALE: "STALE", Mark.DOWN: "DOWN", Mark.UNLISTED: "NOT LISTED"}
+
+
+def _word(mark: Mark, status: str, result: str | None) -> str:
+    """The mark's word beside the name: none while live or waiting, how it ended once ended."""
+    if mark is Mark.ENDED:
+        return f"{status} {result}".upper() if result else status.upper()  # SETTLED YES, CLOSED
+    return _WORDS.get(mark, "")
+
+
+def _dot(colour: QColor, size: int = 10) -> QPixmap:
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(colour)
+    painter.drawEllipse(QRectF(1, 1, size - 2, size - 2))
+    painter.end()
+    return pixmap
 
 
 def _sortable(value: Any) -> Any:

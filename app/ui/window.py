@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import math
 import time
 from collections.abc import Callable, Coroutine
@@ -20,18 +21,16 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
     QDockWidget,
     QFileDialog,
-    QHeaderView,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QTableView,
     QVBoxLayout,
@@ -40,7 +39,7 @@ from PySide6.QtWidgets import (
 
 from app.core.export import COLUMNS, ExportError, fill_row, trade_row, write_table
 from app.core.instruments import Venue
-from app.core.store import MarketStore
+from app.core.store import ENDED, MarketStore
 from app.launch.catalog import (
     KALSHI_MAX,
     CatalogError,
@@ -55,13 +54,16 @@ from app.launch.launcher import Launch, launch
 from app.launch.marks import kalshi_marks, kraken_marks
 from app.stream.state import ConnState
 from app.ui import actions, alerts_controller, record_controller, replay_controller, theme, zoom
+from app.ui import format as fmt
 from app.ui.actions import Choice
 from app.ui.ladder import DepthLadder
+from app.ui.name_dialog import ask_name
 from app.ui.price_chart import PriceChart
 from app.ui.statusbar import VenueStatus
 from app.ui.table_base import ROW_HEIGHT, table_font
 from app.ui.tables import FillsModel, HealthModel, PositionsModel, TradeTapeModel, make_table_view
 from app.ui.watchlist_model import C_MARKET, WatchlistModel
+from app.ui.watchlist_view import WatchlistView, on_rows_menu
 from app.user import settings as settings_mod
 from app.user.secret_store import SecretStore
 from app.user.settings import MarketRef, Settings
@@ -146,34 +148,24 @@ class MainWindow(QMainWindow):
 
     def _build_central(self) -> None:
         self.watch_model = WatchlistModel()
-        self.table = QTableView()
-        self.table.setObjectName("watchlistTable")
-        self.table.setModel(self.watch_model)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # watchlist order until a header is clicked
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(22)
-        header = self.table.horizontalHeader()
-        header.setSectionsMovable(True)
-        header.setStretchLastSection(True)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setHighlightSections(False)
-        for col, width in enumerate((56, 196, 80, 80, 80, 78, 84, 64, 58, 74, 50)):
-            self.table.setColumnWidth(col, width)
+        self.watch_model.set_flash_mode(self.settings.flash)
+        self.table = WatchlistView(self.watch_model)
+        self._default_header = self.table.horizontalHeader().saveState()
         self.table.selectionModel().currentRowChanged.connect(self._row_selected)
+        self.table.columns_changed.connect(self._columns_chosen)
+        self.table.compact_toggled.connect(self._set_compact)
+        self.table.hold_changed.connect(self._show_title)
+        self.table.horizontalHeader().sortIndicatorChanged.connect(lambda *_: self._show_title())
+        on_rows_menu(self.table, self._fill_row_menu)
 
         self.title = QLabel()
         self.title.setObjectName("watchlistTitle")
         self.filter = QLineEdit()
         self.filter.setObjectName("watchlistFilter")
-        self.filter.setPlaceholderText("Filter markets (Ctrl+F)")
+        self.filter.setPlaceholderText("Filter markets (Ctrl+F; Esc clears)")
         self.filter.setClearButtonEnabled(True)
-        self.filter.textChanged.connect(self.watch_model.set_filter)
+        self.filter.textChanged.connect(self._filter_changed)
+        self.filter.installEventFilter(self)  # Esc in the box clears it, even where no action sees it
         box = QWidget()
         layout = QVBoxLayout(box)
         layout.setContentsMargins(4, 4, 4, 0)
@@ -258,6 +250,8 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
         if isinstance(header, QByteArray):
             self.table.horizontalHeader().restoreState(header)
+        # What shows is the settings' word (kept with the watchlists), whatever the header state held.
+        self.table.set_columns(set(self.settings.hidden_columns), self.settings.compact)
 
     def save_layout(self) -> None:
         qs = self._qsettings()
@@ -270,7 +264,10 @@ class MainWindow(QMainWindow):
         self.restoreState(self._default_state)
         for dock in self.docks.values():
             dock.show()
-        self.table.horizontalHeader().reset()
+        self.table.horizontalHeader().restoreState(self._default_header)
+        self.settings.hidden_columns, self.settings.compact = [], False
+        self.table.set_columns(set(), False)
+        self.save_settings()
 
     def save_settings(self) -> None:
         try:
@@ -467,18 +464,50 @@ class MainWindow(QMainWindow):
         wl = self.settings.watchlist()
         keep = self.selected
         self.watch_model.set_markets(list(wl.markets), self.store)
-        replaying = self.replay.path if self.replay.active else None
-        source = f"replaying {replaying.name}" if replaying else f"profile {self.settings.active_profile}"
-        self.title.setText(
-            f"<b>{wl.name}</b> &nbsp; <span style='color:gray'>{len(wl.markets)} markets · {source}</span>"
-        )
-        self.setWindowTitle(f"Market Monitor — {wl.name} — {source}")
+        self._show_title()
+        self.setWindowTitle(f"Market Monitor — {wl.name} — {self._source_words()}")
         if keep is not None and self.select(keep):
             return
         if wl.markets:
             self.select(wl.markets[0])
         else:
             self._set_selected(None)
+
+    def _show_title(self) -> None:
+        """The list's name, how many of its markets the filter shows ("3 of 13"), and whether a sorted
+        order is being held still."""
+        wl = self.settings.watchlist()
+        shown, total = self.watch_model.counts()
+        count = f"{shown} of {total} markets" if self.filter.text().strip() else f"{total} markets"
+        held = ""
+        if self.watch_model.sorted and self.watch_model.held:
+            why = "Ctrl+H to let go" if self.order_held_by_user() else "while the mouse is over the list"
+            held = f" · <span style='color:{theme.current().warn}'>order held ({why})</span>"
+        self.title.setText(
+            f"<b>{html.escape(wl.name)}</b> &nbsp; <span style='color:gray'>{count}"
+            f" · {html.escape(self._source_words())}</span>{held}"
+        )
+
+    def _source_words(self) -> str:
+        """Where the rows come from: the recording being replayed, or the active profile."""
+        if self.replay.active and self.replay.path is not None:
+            return f"replaying {self.replay.path.name}"
+        return f"profile {self.settings.active_profile}"
+
+    def _filter_changed(self, text: str) -> None:
+        self.watch_model.set_filter(text)
+        self._show_title()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if (
+            watched is self.filter
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+        ):
+            self.clear_filter()
+            return True
+        return super().eventFilter(watched, event)
 
     # ------------------------------------------------------------------ selection
 
@@ -590,15 +619,29 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(done.message, 8_000)
 
     def new_watchlist(self) -> None:
-        name, ok = QInputDialog.getText(self, "New watchlist", "Name:")
-        if ok:
+        name = ask_name(self, "New watchlist", "Name:", "", self._name_problem(None))
+        if name is not None:
             self._edit("New watchlist", lambda: self.watchlists.new(name))
 
     def rename_watchlist(self) -> None:
         old = self.settings.active_watchlist
-        name, ok = QInputDialog.getText(self, "Rename watchlist", "New name:", text=old)
-        if ok:
+        name = ask_name(self, "Rename watchlist", "New name:", old, self._name_problem(old))
+        if name is not None:
             self._edit("Rename watchlist", lambda: self.watchlists.rename(name))
+
+    def _name_problem(self, current: str | None) -> Callable[[str], str | None]:
+        """What is wrong with a watchlist name as typed (the dialog stays open and says so), or None."""
+
+        def problem(text: str) -> str | None:
+            try:
+                name = settings_mod.clean_name(text)
+            except ValueError as exc:
+                return str(exc).capitalize()
+            if name != current and any(w.name == name for w in self.settings.watchlists):
+                return f"A watchlist named “{name}” already exists"
+            return None
+
+        return problem
 
     def delete_watchlist(self) -> None:
         wl = self.watchlists.current
@@ -624,7 +667,8 @@ class MainWindow(QMainWindow):
     def add_market(self) -> None:
         from app.ui.picker import MarketPicker
 
-        picker = MarketPicker({(r.venue, r.market) for r in self.watchlists.current.markets}, self)
+        watched = {(r.venue, r.market) for r in self.watchlists.current.markets}
+        picker = MarketPicker(watched, self, state_of=self.market_state)
         picker.setObjectName("marketPicker")
         for venue, items in self.catalog.items():
             picker.add_markets(venue, items)
@@ -648,6 +692,15 @@ class MainWindow(QMainWindow):
         if accepted:
             self._edit("Add market", lambda: self.watchlists.add(picker.chosen()))
 
+    def market_state(self, venue: Venue, market: str) -> str:
+        """What the live feeds say of a market now, when it is not plain open: its result once ended."""
+        status = self.store.status(venue, market)
+        if status is None or status == "open":
+            return ""
+        if status in ENDED:
+            return fmt.outcome(status, self.store.outcome(venue, market))
+        return status
+
     def remove_market(self) -> None:
         ref = self.selected
         if ref is not None:
@@ -667,6 +720,88 @@ class MainWindow(QMainWindow):
     def find_market(self) -> None:
         self.filter.setFocus()
         self.filter.selectAll()
+
+    def clear_filter(self) -> None:
+        """Esc: every market shows again, and the keys go back to the list."""
+        if self.filter.text():
+            self.filter.clear()
+        if self.filter.hasFocus():
+            self.table.setFocus()
+
+    # ------------------------------------------------------------------ View: columns, compact, flash, hold
+
+    def fill_column_menu(self, menu: QMenu) -> None:
+        self.table.fill_column_menu(menu)
+
+    def _columns_chosen(self, hidden: list[str]) -> None:
+        self.settings.hidden_columns = list(hidden)
+        self.save_settings()
+
+    def toggle_compact(self) -> None:
+        self._set_compact(not self.settings.compact)
+
+    def compact_on(self) -> bool:
+        return self.settings.compact
+
+    def _set_compact(self, on: bool) -> None:
+        self.settings.compact = on
+        self.table.set_columns(set(self.settings.hidden_columns), on)
+        action = self.actions_by_name.get("compact") if hasattr(self, "actions_by_name") else None
+        if action is not None:
+            action.setChecked(on)
+        self.save_settings()
+
+    def flash_choices(self) -> list[Choice]:
+        labels = {"off": "Off", "subtle": "Subtle", "full": "Full"}
+        return [Choice(m, labels[m], m == self.settings.flash) for m in settings_mod.FLASH_MODES]
+
+    def set_flash(self, mode: str) -> None:
+        if mode not in settings_mod.FLASH_MODES:
+            return
+        self.settings.flash = mode
+        self.watch_model.set_flash_mode(mode)
+        for key in settings_mod.FLASH_MODES:
+            action = self.actions_by_name.get(f"flash_{key}")
+            if action is not None:
+                action.setChecked(key == mode)
+        self.save_settings()
+
+    def toggle_hold_order(self) -> None:
+        self.watch_model.hold("user", not self.order_held_by_user())
+        self._show_title()
+
+    def order_held_by_user(self) -> bool:
+        return "user" in self.watch_model.holders
+
+    # ------------------------------------------------------------------ the watchlist row's menu
+
+    def _fill_row_menu(self, row: int, menu: QMenu) -> None:
+        ref = self.watch_model.ref_at(row)
+        if ref is None:
+            return
+        menu.addAction("Open depth and chart", lambda: self.open_market(ref)).setObjectName("row_open")
+        menu.addAction(f"Copy “{ref.text()}”", lambda: self.copy_market(ref)).setObjectName("row_copy")
+        last = self.watch_model.rows[row].values[2]  # the last price, else the rule starts from the mid
+        alert = menu.addAction("Alert at price…", lambda: self.alerts.new_alert(last))
+        alert.setObjectName("row_alert")
+        menu.addSeparator()
+        remove = menu.addAction("Remove from watchlist", lambda: self._remove(ref))
+        remove.setObjectName("row_remove")
+
+    def _remove(self, ref: MarketRef) -> None:
+        self._edit("Remove market", lambda: self.watchlists.remove(ref))
+
+    def open_market(self, ref: MarketRef) -> None:
+        """Select the market and bring its depth and price to the front."""
+        self.select(ref)
+        for name in ("ladder", "chart"):
+            dock = self.docks[name]
+            dock.show()
+            dock.raise_()
+
+    def copy_market(self, ref: MarketRef) -> None:
+        _app().clipboard().setText(ref.text())
+        self.statusBar().showMessage(f"Copied {ref.text()}", 4_000)
 
     def next_market(self) -> None:
         self.step_selection(1)
@@ -755,7 +890,16 @@ class MainWindow(QMainWindow):
 
         from app.about import facts
 
-        found = await asyncio.to_thread(facts)  # the keyring probe may wait on D-Bus: not on the Qt thread
+        # The keyring probes may wait on D-Bus: not on the Qt thread.
+        found, backend = await asyncio.gather(asyncio.to_thread(facts), asyncio.to_thread(_keyring_or_none))
+        if backend is not None and backend.usable:
+            keeping = f"Credentials are kept in your OS keyring ({html.escape(backend.name)}) only."
+        else:
+            why = html.escape(backend.reason) if backend is not None else "the keyring could not be asked"
+            keeping = (
+                f"No OS keyring is available ({why}): credentials can be kept for one session only, "
+                "in memory, and are never written to a file."
+            )
         box = QMessageBox(self)
         box.setObjectName("aboutBox")
         box.setWindowTitle("About Market Monitor")
@@ -764,7 +908,7 @@ class MainWindow(QMainWindow):
             f"<h3>Market Monitor {found['version']}</h3>"
             "<p>Live Kalshi event contracts and Kraken spot crypto in one window.</p>"
             f"<p>Qt {found['qt']}<br>Python {platform.python_version()} · {found['build']}</p>"
-            "<p>Credentials are kept in your OS keyring only.</p>"
+            f"<p>{keeping}</p>"
         )
         box.setDetailedText("\n".join(f"{key}: {value}" for key, value in found.items()))  # for bug reports
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -957,6 +1101,16 @@ class MainWindow(QMainWindow):
     def has_market_data(self) -> bool:
         rows, levels = self.data_counts()
         return rows > 0 and levels > 0
+
+
+def _keyring_or_none() -> Any:
+    """The keyring backend's facts, or None when asking raised (About must open all the same)."""
+    from app.user.secret_store import backend_info
+
+    try:
+        return backend_info()
+    except Exception:  # a broken keyring configuration: About says it could not ask
+        return None
 
 
 def _app() -> QApplication:

@@ -1,5 +1,5 @@
-"""What the user keeps between runs: named watchlists, connection profiles, the active choices, the theme
-and the font zoom.
+"""What the user keeps between runs: named watchlists, connection profiles, the active choices, the theme,
+the font zoom and how the watchlist looks (hidden columns, compact mode, flashing).
 
 Qt-free JSON in the user's config directory (alert rules too, each read on its own: one damaged rule is
 set aside with its reason and the rest load) (window geometry and dock state are Qt's own business and
@@ -28,6 +28,8 @@ FORMAT = 1
 SIM_PROFILE = "Simulator"
 DEFAULT_WATCHLIST = "Default"
 DEFAULT_KRAKEN = ("BTC/USD", "ETH/USD", "SOL/USD", "XRP/USD")
+FLASH_MODES = ("off", "subtle", "full")  # how the watchlist's cells flash as they tick (View → Flashing)
+DEFAULT_FLASH = "subtle"
 
 
 def config_dir() -> Path:
@@ -150,6 +152,9 @@ class Settings:
     active_profile: str = SIM_PROFILE
     theme: str = "dark"
     zoom: int = 100  # the window's font size, percent of the system's (View → Zoom)
+    hidden_columns: list[str] = field(default_factory=list)  # watchlist column titles the user hid
+    compact: bool = False  # the watchlist shows its few key columns only (View → Compact watchlist)
+    flash: str = DEFAULT_FLASH  # one of FLASH_MODES
     alerts: list[Rule] = field(default_factory=list)
     # Saved rules that could not be read, kept as found (with their "reason") so nothing is lost.
     alerts_aside: list[Aside] = field(default_factory=list)
@@ -221,6 +226,9 @@ class Settings:
             "active_profile": self.active_profile,
             "theme": self.theme,
             "zoom": self.zoom,
+            "hidden_columns": self.hidden_columns,
+            "compact": self.compact,
+            "flash": self.flash,
             "alerts": rules_to_json(self.alerts),
             "alerts_set_aside": self.alerts_aside,
         }
@@ -253,6 +261,11 @@ class Settings:
         s.theme = theme if isinstance(theme, str) and theme else "dark"  # an unknown name shows the default
         zoom = obj.get("zoom", 100)
         s.zoom = zoom if isinstance(zoom, int) and not isinstance(zoom, bool) and 50 <= zoom <= 300 else 100
+        hidden = obj.get("hidden_columns", [])
+        s.hidden_columns = [c for c in hidden if isinstance(c, str)] if isinstance(hidden, list) else []
+        s.compact = obj.get("compact") is True
+        flash = obj.get("flash")
+        s.flash = flash if flash in FLASH_MODES else DEFAULT_FLASH
         # A damaged rule is set aside with its reason; the rest load (never the whole file for one rule).
         s.alerts, fresh = rules_from_json(obj.get("alerts", []))
         kept = obj.get("alerts_set_aside")
