@@ -65,6 +65,7 @@ from app.ui.tables import FillsModel, HealthModel, PositionsModel, TradeTapeMode
 from app.ui.watchlist_model import C_MARKET, WatchlistModel
 from app.ui.watchlist_view import WatchlistView, on_rows_menu
 from app.user import settings as settings_mod
+from app.user.demand import WATCHLIST, MarketDemand
 from app.user.secret_store import SecretStore
 from app.user.settings import MarketRef, Settings
 from app.user.watchlists import Edit, WatchlistError, Watchlists
@@ -98,6 +99,7 @@ class MainWindow(QMainWindow):
         self.sim_options = sim_options
         self.sim_urls = sim_urls  # a simulator running elsewhere (the GUI benchmark)
         self.store = MarketStore()
+        self.demand = MarketDemand()  # what the watchlist and every open view need streamed
         self.running: Launch | None = None
         self.catalog: dict[Venue, list[MarketInfo]] = {}
         self.catalog_errors: dict[Venue, str] = {}
@@ -449,9 +451,15 @@ class MainWindow(QMainWindow):
             return
         wl = self.settings.watchlist()
         self.alerts.watch({v: wl.of(v) for v in Venue})
+        self.demand.hold(WATCHLIST, list(wl.markets))
         for venue in Venue:
             if running.engine.has(venue):
-                await running.engine.watch(venue, wl.of(venue))
+                await running.engine.watch(venue, self.demand.markets(venue))
+
+    def hold_markets(self, owner: str, refs: list[MarketRef], depth: int | None = None) -> None:
+        """A view (a pane, the strike board) shows ``refs``: keep them streamed while it does."""
+        if self.demand.hold(owner, refs, depth):
+            self.spawn(self.apply_watchlist(), "updating subscriptions")
 
     def watchlist_changed(self, *, resubscribe: bool = True) -> None:
         """Every watchlist edit goes through here: save, redraw, and tell the venues."""
