@@ -11,6 +11,11 @@ from app.ui import format as fmt
 
 
 class NumberAxis(pg.AxisItem):  # type: ignore[misc]  # pyqtgraph is untyped
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Plain units: pyqtgraph would relabel a low-priced coin's axis "USD (x0.001)" and its ticks 0.15.
+        self.enableAutoSIPrefix(False)
+
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
         if self.logMode:
             return list(super().tickStrings(values, scale, spacing))

@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor, QFont, QFontDatabase
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from app.ui import theme
+from app.ui.column_fit import keep_numbers_whole
 
 Index = QModelIndex | QPersistentModelIndex
 ROW_HEIGHT = 20
@@ -167,4 +168,5 @@ def make_table_view(model: TableModel, parent: QWidget | None = None) -> QTableV
         text = metrics.horizontalAdvance(column.sample) + 2 * CELL_PADDING + 10  # + the style's margins
         title = metrics.horizontalAdvance(column.title) + 16
         view.setColumnWidth(col, max(text, title))
+    keep_numbers_whole(view)
     return view

@@ -110,6 +110,7 @@ class WatchlistModel(QAbstractTableModel):
         self.info: dict[Key, MarketInfo] = {}
         self.listed: dict[Venue, set[str]] | None = None  # what the venues list, once known
         self.down: dict[Venue, str] = {}  # venues whose feed is not live, and why
+        self.down_detail: dict[Venue, str] = {}  # the technical text behind each (the tooltip shows it)
         self.repairs: dict[Key, str] = {}  # stale books being repaired: what each waits for
         self.refused: dict[Key, str] = {}  # markets the venue refused to stream, with its words
         self._all: list[Row] = []  # the watchlist's order; ``rows`` is what is shown (filtered, sorted)
@@ -183,7 +184,8 @@ class WatchlistModel(QAbstractTableModel):
             title = f"{info.title}\n{info.subtitle}".strip() if info is not None else ""
             return "\n".join(t for t in (title, row.text[C_STATUS].capitalize()) if t)
         if col == C_STATUS:
-            return row.text[C_STATUS]
+            detail = self.down_detail.get(row.ref.venue) if row.mark is Mark.DOWN else None
+            return f"{row.text[C_STATUS]}\n\nDetail: {detail}" if detail else row.text[C_STATUS]
         if col == C_SPREAD and row.spread_bps is not None:
             return f"{row.spread_bps:,.0f} bps of the mid (the column sorts by this, so venues compare)"
         return None

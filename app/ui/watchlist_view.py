@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui import theme
+from app.ui.column_fit import keep_numbers_whole
 from app.ui.table_base import Index
 from app.ui.watchlist_model import (
     C_MARKET,
@@ -114,6 +115,7 @@ class WatchlistView(QTableView):
         header.customContextMenuRequested.connect(self._header_menu)
         for col, width in enumerate(WIDTHS):
             self.setColumnWidth(col, width)
+        self.fit = keep_numbers_whole(self, skip=(C_MARKET,))  # the name cell also holds a mark and a word
 
     # ------------------------------------------------------------------ columns
 

@@ -918,9 +918,26 @@ class MainWindow(QMainWindow):
             f"<p>Qt {found['qt']}<br>Python {platform.python_version()} · {found['build']}</p>"
             f"<p>{keeping}</p>"
         )
-        box.setDetailedText("\n".join(f"{key}: {value}" for key, value in found.items()))  # for bug reports
+        lines = [f"{key}: {value}" for key, value in found.items()]
+        lines += self._connection_facts()
+        box.setDetailedText("\n".join(lines))  # for bug reports
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
+
+    def _connection_facts(self) -> list[str]:
+        """Each link's state, the reason, and its newest network error in full (Help → About's details)."""
+        running = self.running
+        if running is None:
+            return ["connections: none running"]
+        out = []
+        for link in running.engine.links:
+            reason = link.transitions[-1].reason if link.transitions else ""
+            said = f" ({reason})" if reason else ""
+            out.append(f"{link.venue.value} {link.url}: {link.state.value}{said}")
+            if link.last_error_detail:
+                out.append(f"  last network error: {link.last_error_detail}")
+        out += [f"{venue.value}: {why}" for venue, why in running.problems.items()]
+        return out
 
     # ------------------------------------------------------------------ the timer
 
@@ -967,6 +984,7 @@ class MainWindow(QMainWindow):
         now = time.monotonic()
         total = 0.0
         down: dict[Venue, str] = {}
+        detail: dict[Venue, str] = {}  # the technical text behind each, for the tooltip
         for venue, widget in self.venue_status.items():
             links = [link for link in running.engine.links if link.venue is venue] if running else []
             rate = sum(h.rate(now) for (v, _k), h in self.store.health.items() if v is venue)
@@ -981,12 +999,16 @@ class MainWindow(QMainWindow):
                 if link.state is ConnState.BACKING_OFF and link.retry_at is not None:
                     # What happened, and a countdown that stays true (the reason's own figure would not).
                     words = reason.rsplit("; retrying in ", 1)[0]
-                    down[venue] = f"{words}; retrying in {max(0, math.ceil(link.retry_at - now))} s"
+                    seconds = max(0, math.ceil(link.retry_at - now))
+                    down[venue] = f"{words[:1].upper()}{words[1:]} — retrying in {seconds} s"
                 else:
                     down[venue] = f"{link.state.value}: {reason}"
+                if link.last_error_detail:
+                    detail[venue] = link.last_error_detail
         model = self.watch_model
         repairs = running.engine.repairing(now) if running else {}
         refused = running.engine.refused() if running else {}
+        model.down_detail = detail
         if (down, repairs, refused) != (model.down, model.repairs, model.refused):
             model.down, model.repairs, model.refused = down, repairs, refused
             model.tick(self.store)
