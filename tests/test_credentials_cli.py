@@ -110,7 +110,9 @@ def cred(
 
 
 def error_line(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.stdout == ""
+    """The one line a failure prints on stderr; stdout stays empty unless ``--json`` asked for it there."""
+    if "--json" not in result.args:
+        assert result.stdout == ""
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     return lines[0]
@@ -207,6 +209,9 @@ def test_no_usable_keyring_is_one_clear_line_and_exit_1(tmp_path: Path, backend:
         assert line.startswith(f"{PROG}: error: no usable OS keyring ({backend}): "), line
         assert "no Secret Service, Keychain or Credential Locker was found" in line
         assert_no_secret(result, ED_PEM, KRAKEN_SECRET)
+        if "--json" in args:  # a script reading stdout gets the same failure as JSON, not nothing
+            report = json.loads(result.stdout)
+            assert report == {"error": line.removeprefix(f"{PROG}: error: "), "exit_status": 1}
 
 
 _GARBAGE_PEM = (

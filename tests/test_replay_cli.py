@@ -139,3 +139,29 @@ def test_unreadable_line(tmp_path: Path) -> None:
     assert proc.returncode == 1 and "line 4" in proc.stderr and "Traceback" not in proc.stderr
     proc = run("replay", str(path), "--venue", "kraken")
     assert "1 damaged lines skipped" in proc.stdout
+
+
+def test_a_venue_with_nothing_in_the_file_is_said_with_the_venue_it_holds(tmp_path: Path) -> None:
+    """Issue 19 (also): ``--venue kraken`` on a Kalshi recording says so, naming what the file holds."""
+    lines = (DATA / "kalshi.jsonl").read_text().splitlines()
+    path = tmp_path / "kalshi-only.jsonl"
+    # The fixture's lines as a recording keeps them: each frame with its venue.
+    recorded = [json.dumps({**json.loads(line), "venue": "kalshi"}) for line in lines if line]
+    path.write_text("\n".join(recorded) + "\n")
+    proc = run("replay", str(path), "--venue", "kraken")
+    assert proc.returncode == 1 and proc.stdout == ""
+    frames = sum(1 for line in lines if line)
+    assert proc.stderr.strip() == (
+        f"market-monitor replay: no kraken market data in {path} (it holds {frames:,} kalshi frames: "
+        "try --venue kalshi)"
+    )
+    assert run("replay", str(path), "--venue", "kalshi").returncode == 0
+
+
+def test_long_market_names_are_never_cut_in_the_table(tmp_path: Path) -> None:
+    proc = run("replay", str(DATA / "kalshi.jsonl"), "--venue", "kalshi")
+    assert proc.returncode == 0, proc.stderr
+    names = [json.loads(line)["market"] for line in run("replay", str(DATA / "kalshi.jsonl"), "--venue",
+                                                          "kalshi", "--json").stdout.splitlines()]
+    rows = proc.stdout.splitlines()[1:-1]
+    assert [row.split()[0] for row in rows] == names  # whole, however long

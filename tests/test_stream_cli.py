@@ -24,6 +24,7 @@ def test_live_view_shows_each_venue_live_with_quotes() -> None:
     assert result.returncode == 0, result.stderr
     last = result.stdout.strip().split("\n")[-4:]
     assert " live " in last[0] and "kalshi" in last[0]
+    assert " msg/s over 5 s " in last[0] and " msg/s over 5 s " in last[2]  # the rate says its window
     assert CPI in last[1] and " / " in last[1] and "STALE" not in last[1]
     assert " live " in last[2] and "kraken" in last[2]
     assert "BTC/USD" in last[3] and "STALE" not in last[3]

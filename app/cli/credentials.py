@@ -81,11 +81,17 @@ def run(args: argparse.Namespace) -> int:
     try:
         return actions[args.action](args)
     except CliError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return exc.status
+        return _fail(args, str(exc), exc.status)
     except KeyringUnavailable as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return _fail(args, str(exc), EXIT_FAILED)
+
+
+def _fail(args: argparse.Namespace, message: str, status: int) -> int:
+    """A failure in words on stderr; with ``--json`` also as one JSON object on stdout, for scripts."""
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    if getattr(args, "json", False):
+        print(json.dumps({"error": message, "exit_status": status}))
+    return status
 
 
 # ---------------------------------------------------------------------------------------- actions

@@ -92,6 +92,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     levels = args.depth if venue is Venue.KALSHI else None
     reports = result.reports(levels)
+    if not reports:
+        found = result.other_venues.most_common()
+        others = ", ".join(f"{n:,} {v}" for v, n in found)
+        hint = f" (it holds {others} frames: try --venue {found[0][0]})" if found else ""
+        print(f"market-monitor replay: no {venue.value} market data in {source}{hint}", file=sys.stderr)
+        return 1
     if args.json:
         for report in reports:
             print(json.dumps(report))
@@ -103,8 +109,9 @@ def run(args: argparse.Namespace) -> int:
 def _print_replay_table(
     reports: list[dict[str, object]], frames: int, bad_lines: int, errors: int, unknown: int
 ) -> None:
+    width = max([len("market")] + [len(str(r["market"])) for r in reports])  # names whole, never cut
     header = (
-        f"{'market':28} {'bid':>14} {'ask':>14} {'lvls':^9} {'msgs':>6} {'ck ok':>6} {'ck bad':>6} "
+        f"{'market':{width}} {'bid':>14} {'ask':>14} {'lvls':^9} {'msgs':>6} {'ck ok':>6} {'ck bad':>6} "
         f"{'gaps':>5} {'errs':>5} state"
     )
     print(header)
@@ -113,7 +120,7 @@ def _print_replay_table(
         assert isinstance(bids, list) and isinstance(asks, list)
         state = "crossed" if r["crossed"] else ("stale: " + str(r["stale_reason"]) if r["stale"] else "ok")
         print(
-            f"{str(r['market'])[:28]:28} {r['best_bid'] or '-':>14} {r['best_ask'] or '-':>14} "
+            f"{r['market']!s:{width}} {r['best_bid'] or '-':>14} {r['best_ask'] or '-':>14} "
             f"{len(bids):>4}/{len(asks):<4} {r['messages']:>6} {r['checksum_ok']:>6} "
             f"{r['checksum_failed']:>6} "
             f"{r['seq_gaps']:>5} {r['errors']:>5} {state}"

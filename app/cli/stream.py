@@ -19,7 +19,7 @@ from app.alerts.rules import Rule
 from app.alerts.ticks import Ticks
 from app.core.feeds import Feed
 from app.core.instruments import Environment, Venue
-from app.core.store import MarketStore
+from app.core.store import RATE_WINDOW_S, MarketStore
 from app.stream.engine import StreamEngine
 from app.stream.recorder import Recorder
 
@@ -213,16 +213,21 @@ def _live_view(engine: StreamEngine, out: IO[str]) -> None:
         conn = store.health_of(link.venue, Feed.CONNECTION)
         age = book.age(now)
         lines.append(
-            f"  {link.venue.value:6} {link.state.value:20} {book.rate(now):>8.0f} msg/s  "
+            f"  {link.venue.value:6} {link.state.value:20} "
+            f"{book.rate(now):>8.0f} msg/s over {RATE_WINDOW_S:g} s  "
             f"age {'-' if age is None else f'{age:.1f}s':>6}  gaps {book.gaps}  "
             f"ck-fail {book.checksum_failures}  resyncs {book.resyncs}  reconnects {conn.reconnects}"
         )
-        for market in link.markets[:8]:
+        shown = link.markets[:8]
+        width = max([30] + [len(m) for m in shown])  # names whole, however long
+        for market in shown:
             r = store.report(link.venue, market, 1)
             flag = " STALE: " + str(r["stale_reason"]) if r["stale"] else ""
             lines.append(
-                f"    {market[:30]:30} {r['best_bid'] or '-':>12} / {r['best_ask'] or '-':<12}{flag}"
+                f"    {market:{width}} {r['best_bid'] or '-':>12} / {r['best_ask'] or '-':<12}{flag}"
             )
+        if len(link.markets) > len(shown):
+            lines.append(f"    … and {len(link.markets) - len(shown)} more")
     print("\n".join(lines), file=out, flush=True)
 
 

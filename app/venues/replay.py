@@ -49,6 +49,7 @@ class ReplayResult:
     bad_lines: int = 0
     totals: MarketCounters = field(default_factory=MarketCounters)
     header: dict[str, Any] | None = None
+    other_venues: Counter[str] = field(default_factory=Counter)  # frames of venues not asked for
 
     @property
     def frames(self) -> int:
@@ -207,6 +208,8 @@ def replay(
             configured = True
         events = sessions.feed(entry)
         if events is None:
+            if entry.venue is not None and entry.venue != venue.value and not entry.sent:
+                result.other_venues[entry.venue] += 1
             continue
         if on_events is not None:
             on_events(entry, events)
