@@ -263,12 +263,12 @@ def test_window_exports_equal_the_headless_csv(
     ref = next(r for r in wl.markets if r.market == busiest)
     assert win.select(ref)
     out = tmp_path / "window-trades.csv"
-    assert win.export_trades(str(out)) is not None
+    assert win.tables.export_trades(str(out)) is not None
     header, *body = rows(out)
     assert header == ["time", "market", "price", "size", "side", "trade_id"]
     assert body and body == [r for r in headless["trades"] if r[1] == busiest]
     out = tmp_path / "window-fills.csv"
-    assert win.export_fills(str(out)) is not None
+    assert win.tables.export_fills(str(out)) is not None
     header, *body = rows(out)
     assert header[0] == "time" and sorted(body) == sorted(headless["fills"]) and body
     assert "rows written to" in win.statusBar().currentMessage()

@@ -101,6 +101,17 @@ class AlertActions(Protocol):
     def export_rules(self) -> None: ...
 
 
+class TableActions(Protocol):
+    """File → Export's handlers (``ui.table_export.TableExports``)."""
+
+    def export_trades(self) -> object: ...
+    def export_fills(self) -> object: ...
+    def export_watchlist_table(self) -> object: ...
+    def export_positions(self) -> object: ...
+    def export_health(self) -> object: ...
+    def export_alerts_log(self) -> object: ...
+
+
 @runtime_checkable
 class ActionHandlers(Protocol):
     """What the actions call: the window implements every method."""
@@ -143,8 +154,9 @@ class ActionHandlers(Protocol):
     def replay(self) -> ReplayActions: ...
 
     def open_recording(self) -> None: ...
-    def export_trades(self) -> object: ...
-    def export_fills(self) -> object: ...
+
+    @property
+    def tables(self) -> TableActions: ...
 
     # the listings
     def watchlist_choices(self) -> list[Choice]: ...
@@ -171,10 +183,18 @@ TABLE: tuple[Action | Listing, ...] = (
            tip="Play a recording in the window, through every pane and alert", separator=True),
     Action("record",        F, "&Record",               "recording.toggle", ("Ctrl+R",),
            tip="Record every frame into the data folder (again to stop)", checkable=True),
-    Action("export_trades", F, "Export &trades…",       "export_trades",    (),
+    Action("export_trades", F, "Export &trades…",       "tables.export_trades", (),
            tip="Save the selected market's trades as CSV: exact prices, ISO 8601 times", separator=True),
-    Action("export_fills",  F, "Export &fills…",        "export_fills",     (),
+    Action("export_fills",  F, "Export &fills…",        "tables.export_fills", (),
            tip="Save your fills as CSV: exact prices, ISO 8601 times"),
+    Action("export_table",  F, "Export &watchlist table…", "tables.export_watchlist_table", (),
+           tip="Save the watchlist's rows as CSV: exact bid, ask, last, change and volume, as on screen"),
+    Action("export_positions", F, "Export &positions…", "tables.export_positions", (),
+           tip="Save positions, balances and the account total as CSV, every digit"),
+    Action("export_health", F, "Export &health…",       "tables.export_health", (),
+           tip="Save the Health tab as CSV: each feed's state, rate, age and counters"),
+    Action("export_alerts", F, "Export &alerts log…",   "tables.export_alerts_log", (),
+           tip="Save the Alerts log as CSV: when, market, rule, exact value, acknowledged"),
     Action("quit",          F, "&Quit",                 "close",            ("Ctrl+Q",),
            tip="Close the window and disconnect", separator=True),
     Action("wl_new",        W, "&New watchlist…",       "new_watchlist",    ("Ctrl+Shift+N",),

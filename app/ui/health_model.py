@@ -65,10 +65,10 @@ class HealthModel(KeyedTableModel):
         self.min_interval_s = min_interval_s  # ages tick constantly; a few refreshes a second suffice
         self._last = -1e9
 
-    def refresh(self, store: MarketStore, engine: StreamEngine | None = None) -> bool:
-        """Rebuild the rows (at most every ``min_interval_s``). Returns whether it did."""
+    def refresh(self, store: MarketStore, engine: StreamEngine | None = None, *, force: bool = False) -> bool:
+        """Rebuild the rows (at most every ``min_interval_s`` unless forced). Returns whether it did."""
         now = time.monotonic()
-        if now - self._last < self.min_interval_s:
+        if not force and now - self._last < self.min_interval_s:
             return False
         self._last = now
         rows = _collect(store, list(engine.links) if engine is not None else [])
@@ -172,7 +172,16 @@ def _view(row: _Row, rows: dict[tuple[str, str], _Row], now: float) -> RowView:
         tips.append(f"last problem: {health['last_problem']}")
     if health.get("messages") is not None:
         tips.append(f"{fmt.count(int(health['messages']))} messages")
-    return RowView(cells=cells, tones=tuple(tones), tip="\n".join(tips) or None)
+    export = (
+        cells[0],
+        row.kind,
+        state,
+        "" if rate is None else f"{float(rate):.1f}",
+        "" if age is None else f"{float(age):.3f}",
+        *(str(counters[name]) for name in COUNTERS),
+        sync_text,
+    )  # plain numbers for a spreadsheet: no grouping, no unit
+    return RowView(cells=cells, tones=tuple(tones), tip="\n".join(tips) or None, export=export)
 
 
 def _sync(kind: str, channels: dict[str, dict[str, Any]]) -> tuple[str, bool, str]:

@@ -21,6 +21,7 @@ class RowView:
     tones: tuple[str | None, ...] = ()  # per column; shorter means no colour for the rest
     tip: str | None = None
     raw: object = None
+    export: tuple[str, ...] = ()  # the exact values File → Export writes (empty: the cells as shown)
 
 
 class KeyedTableModel(TableModel):
@@ -77,6 +78,10 @@ class KeyedTableModel(TableModel):
                 last_changed = i
         if first >= 0:
             self.dataChanged.emit(self.index(first, 0), self.index(last_changed, len(self.columns) - 1))
+
+    def views(self) -> list[RowView]:
+        """The rows as shown, top to bottom (exports read their exact values)."""
+        return list(self._views)
 
     def row_count(self) -> int:
         return len(self._views)

@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from app.core.events import Balance, Position
 from app.core.instruments import Venue
+from app.core.numbers import format_decimal
 from app.core.store import MarketStore
 from app.ui import format as fmt
 from app.ui.keyed_model import KeyedTableModel, RowView
@@ -226,6 +227,10 @@ def _position_view(p: Position, m: Marked) -> RowView:
         ),
         tip="\n".join(tip),
         raw=p,
+        export=(
+            p.venue.value, p.market, _exact(p.position), _exact(m.mark), _exact(m.value), _exact(p.cost),
+            _exact(m.unrealized), _exact(p.realized_pnl), _exact(p.fees_paid),
+        ),
     )
 
 
@@ -253,7 +258,13 @@ def _balance_view(b: Balance, m: Marked) -> RowView:
         tones=(None, None, DIM if b.balance == 0 else None, None if m.mark is not None else DIM),
         tip=tip,
         raw=b,
+        export=(b.venue.value, b.asset, _exact(b.balance), _exact(m.mark), _exact(m.value), "", "", "", ""),
     )
+
+
+def _exact(value: Decimal | None) -> str:
+    """A value as File → Export writes it: every digit, no grouping, no symbol ("" when unknown)."""
+    return "" if value is None else format_decimal(value)
 
 
 def _total_view(items: dict[Key, object], priced: dict[Key, Marked]) -> RowView:
@@ -298,6 +309,10 @@ def _total_view(items: dict[Key, object], priced: dict[Key, Marked]) -> RowView:
         ),
         tip=tip,
         raw=None,
+        export=(
+            "", "account total (USD)", "", "", _exact(value), _exact(total([i.cost for i in kalshi])),
+            _exact(unrealized), _exact(realized), _exact(total([i.fees_paid for i in kalshi])),
+        ),
     )
 
 

@@ -37,7 +37,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.export import COLUMNS, ExportError, fill_row, trade_row, write_table
 from app.core.instruments import Venue
 from app.core.store import ENDED, MarketStore
 from app.launch.catalog import (
@@ -53,7 +52,7 @@ from app.launch.history import History, market_history
 from app.launch.launcher import Launch, launch
 from app.launch.marks import kalshi_marks, kraken_marks
 from app.stream.state import ConnState
-from app.ui import actions, alerts_controller, record_controller, replay_controller, theme, zoom
+from app.ui import actions, alerts_controller, record_controller, replay_controller, table_export, theme, zoom
 from app.ui import format as fmt
 from app.ui.actions import Choice
 from app.ui.ladder import DepthLadder
@@ -126,13 +125,13 @@ class MainWindow(QMainWindow):
         self.actions_by_name: dict[str, QAction] = {}
         self.recording = record_controller.install(self)  # File → Record and the REC mark
         self.replay = replay_controller.install(self)  # File → Open recording…, the transport bar
+        self.tables = table_export.install(self)  # File → Export, and each table's right-click
         self.actions_by_name = actions.install(self, self)
         for name in actions.REPLAY_ONLY:
             self.actions_by_name[name].setEnabled(False)  # until a recording plays
-        for dock, action in (("tape", "export_trades"), ("fills", "export_fills")):  # right-click: export
-            view = self.docks[dock].widget()
-            view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-            view.addAction(self.actions_by_name[action])
+        for dock, action in table_export.DOCK_EXPORTS.items():  # right-click on a table: export it
+            table_export.on_right_click(self.docks[dock].widget(), self.actions_by_name[action])
+        table_export.on_right_click(self.alerts.panel.view, self.actions_by_name["export_alerts"])
         self._default_state = self.saveState()
         self._restore_layout()
         self._apply_theme()
@@ -361,41 +360,6 @@ class MainWindow(QMainWindow):
 
     def open_recording(self) -> None:
         self.replay.open_dialog()
-
-    # ------------------------------------------------------------------ table exports (File → Export)
-
-    def export_trades(self, path: str | None = None) -> int | None:
-        """The selected market's tape, oldest first, in the shape of ``replay --csv trades``."""
-        ref = self.selected
-        if ref is None:
-            self.statusBar().showMessage("Select a market to export its trades", 8_000)
-            return None
-        state = self.store.markets.get((ref.venue, ref.market))
-        rows = [trade_row(t) for t in (state.tape if state is not None else [])]
-        name = f"{ref.venue.value}-{ref.market.replace('/', '-')}-trades.csv"
-        return self._export("Export trades", name, COLUMNS["trades"], rows, path)
-
-    def export_fills(self, path: str | None = None) -> int | None:
-        """Your fills, oldest first, in the shape of ``replay --csv fills``."""
-        rows = [fill_row(f) for f in self.store.fills.values()]
-        return self._export("Export fills", "fills.csv", COLUMNS["fills"], rows, path)
-
-    def _export(
-        self, title: str, name: str, columns: tuple[str, ...], rows: list[tuple[str, ...]], path: str | None
-    ) -> int | None:
-        if path is None:
-            path, _ = QFileDialog.getSaveFileName(
-                self, title, str(Path.home() / name), "CSV (*.csv);;Parquet (*.parquet)"
-            )
-            if not path:
-                return None
-        try:
-            count = write_table(path, columns, rows)
-        except ExportError as exc:
-            QMessageBox.warning(self, title, str(exc))
-            return None
-        self.statusBar().showMessage(f"{count:,} rows written to {path}", 8_000)
-        return count
 
     async def _load_catalog(self, running: Launch) -> None:
         if self._http is None or self._http.closed:
@@ -795,6 +759,8 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         remove = menu.addAction("Remove from watchlist", lambda: self._remove(ref))
         remove.setObjectName("row_remove")
+        menu.addSeparator()
+        menu.addAction(self.actions_by_name["export_table"])
 
     def _remove(self, ref: MarketRef) -> None:
         self._edit("Remove market", lambda: self.watchlists.remove(ref))
