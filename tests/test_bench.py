@@ -42,3 +42,24 @@ def test_stream_bench_with_armed_alert_rules_runs_each_case_twice() -> None:
     assert all(c["books_live"] and c["gaps"] == 0 and c["checksum_failures"] == 0 for c in cases)
     assert all(c["vs_no_rules"] is not None for c in cases[1::2])
     assert sum(c["alerts_fired"] for c in cases) > 0
+
+
+def test_replay_bench_opens_and_plays_a_recording_it_makes_and_prints_figures() -> None:
+    """``bench --replay``, short: a recording made from the simulator opens in the window (checkpoints built,
+    then loaded) and plays to its end at max; every figure issue 16 names is there (not asserted on)."""
+    import json
+    import os
+    import subprocess
+
+    from tests.command import COMMAND
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    proc = subprocess.run(
+        [COMMAND, "bench", "--replay", "--seconds", "3", "--target", "800", "--json"],
+        capture_output=True, text=True, check=False, timeout=240, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    figures = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert figures["frames"] > 500
+    for key in ("first_open_s", "open_again_s", "max_frames_per_s", "loop_lag_p99_ms", "hour_first_open_s"):
+        assert figures[key] is not None and figures[key] >= 0, key

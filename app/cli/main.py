@@ -34,7 +34,12 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(found))
         return 1 if found["unhandled"] else 0
-    if args.gui:
+    if args.replay is not None:
+        from app.cli.bench.replay import run as run_replay
+
+        file = args.replay or None
+        figures = run_replay(file, args.seconds or 20.0, args.target or 3000, echo=not args.json)
+    elif args.gui:
         from app.cli.bench.gui import run as run_gui
 
         figures = run_gui(

@@ -145,6 +145,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="instead: the real window (offscreen) under a paced simulator feed over --markets markets",
     )
     bp.add_argument(
+        "--replay",
+        nargs="?",
+        const="",
+        metavar="FILE",
+        help="instead: a recording in the window offscreen (open time, frames/s at max, loop lag); without "
+        "FILE one is recorded from the simulator for --seconds (default 20) at --target msg/s (default 3000)",
+    )
+    bp.add_argument(
         "--chaos",
         action="store_true",
         help="instead: the engine against the simulator with every fault kind at once, then every fault "

@@ -136,12 +136,26 @@ def _scaled_slow(text: str, scale: int) -> int:
     return -units if sign else units
 
 
+# Prices and sizes repeat (the same few hundred levels, round lots): text already checked and converted
+# is looked up instead of parsed again. Decimals are immutable, so sharing one is safe; the cache is
+# emptied when full rather than kept in LRU order, which costs nothing per hit.
+_DECIMALS: dict[str, Decimal] = {}
+_DECIMALS_MAX = 1 << 16
+
+
 def to_decimal(value: object) -> Decimal:
     """Exact Decimal from decimal text or a JSON int; NumberError otherwise."""
     if type(value) is str:
+        known = _DECIMALS.get(value)
+        if known is not None:
+            return known
         if len(value) > MAX_TEXT:
             raise NumberError(f"a number of {len(value):,} characters")
-        return _to_decimal(value)
+        d = _to_decimal(value)
+        if len(_DECIMALS) >= _DECIMALS_MAX:
+            _DECIMALS.clear()
+        _DECIMALS[value] = d
+        return d
     if type(value) is int:
         return Decimal(value)
     raise NumberError(f"not a decimal number: {value!r}")

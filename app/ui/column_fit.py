@@ -2,7 +2,7 @@
 
 Qt elides a cell that does not fit (``15,250.960…``), which for a number is a wrong number. Measuring every
 row at every repaint (``ResizeToContents``) is too slow for a live table, so a light timer measures only
-the rows on screen, about twice a second, and only ever widens: a column never jumps narrower under the
+the rows on screen, once a second, and only ever widens: a column never jumps narrower under the
 pointer. The user's own narrowing of a column wins until a value no longer fits again.
 """
 
@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QTableView
 
-CHECK_MS = 500
+CHECK_MS = 1000
 MARGIN = 14  # the style's cell margins and padding, both sides (CELL_PADDING plus the frame)
 
 
@@ -43,13 +43,18 @@ class ColumnFit(QObject):
                 continue
             if header.stretchLastSection() and header.visualIndex(col) == header.count() - 1:
                 continue  # the stretching column takes what is left already
+            # Digits are equal-width (tabular figures), so the longest texts are the widest: only those
+            # few are measured, not every cell.
+            cells = ((row, model.index(row, col).data()) for row in range(first, last + 1))
+            texts = [(len(str(t)), row, str(t)) for row, t in cells if t]
+            if not texts:
+                continue
+            longest = max(n for n, _, _ in texts)
             need = 0
-            for row in range(first, last + 1):
-                index = model.index(row, col)
-                text = index.data(Qt.ItemDataRole.DisplayRole)
-                if not text:
+            for n, row, text in texts:
+                if n < longest - 1:
                     continue
-                font = index.data(Qt.ItemDataRole.FontRole)
+                font = model.index(row, col).data(Qt.ItemDataRole.FontRole)
                 key = font.key() if isinstance(font, QFont) else ""
                 metrics = fonts.get(key)
                 if metrics is None:
