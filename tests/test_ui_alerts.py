@@ -185,6 +185,7 @@ def test_without_a_notification_service_the_log_alone_serves(make_window: Factor
     notifier = win.alerts.notifier
     assert notifier.channel is Channel.LOG  # no service on the bus, and offscreen Qt has no tray
     assert "no desktop notification service" in (notifier.problem or "")
+    assert "Error" not in (notifier.problem or ""), notifier.problem  # in words, not a class name
     assert "Alerts log only" in win.alerts.panel.channel.text()
     _type_rule("kalshi fill")
     win.actions_by_name["alert_new"].trigger()

@@ -53,7 +53,35 @@ def make_window(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path) 
 
 
 def _visible(win: MainWindow) -> list[str]:
-    return [t for c, t in enumerate(COLUMNS) if not win.table.isColumnHidden(c)]
+    """The columns the user's choices show (a narrow list may squeeze some out: see below)."""
+    return [t for c, t in enumerate(COLUMNS) if win.table.column_chosen(c)]
+
+
+def test_a_narrow_list_squeezes_the_least_read_columns_out_never_the_prices(make_window: Factory) -> None:
+    win = make_window()
+    view = win.table
+
+    def shown() -> list[str]:
+        return [t for c, t in enumerate(COLUMNS) if not view.isColumnHidden(c)]
+
+    win.resize(1024, 700)
+    QApplication.processEvents()
+    narrow = shown()
+    assert {"Market", "Bid", "Ask", "Last"} <= set(narrow) and "Venue" not in narrow
+    prices = sum(view.columnWidth(c) for c, t in enumerate(COLUMNS) if t in ("Market", "Bid", "Ask", "Last"))
+    optional = {"Venue", "Age", "Closes in", "Prob", "Volume", "Status"}
+    # The name and its prices on screen, or (a very narrow list) everything else given way first.
+    assert prices <= view.viewport().width() or view.squeezed == optional
+    menu = QMenu()
+    view.fill_column_menu(menu)
+    assert any(a.text() == "Venue (no room: widen the list)" for a in menu.actions())
+    win.resize(2400, 1000)
+    QApplication.processEvents()
+    widths = [view.columnWidth(c) for c in range(len(COLUMNS))]
+    before = shown()
+    view._fit_width()
+    assert before == list(COLUMNS), (view.viewport().width(), widths, shown(), view.squeezed)
+    assert shown() == list(COLUMNS) and not view.squeezed  # room again: every column back
 
 
 def test_columns_and_compact_mode_are_kept_and_the_name_always_shows(

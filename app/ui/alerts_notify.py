@@ -141,17 +141,30 @@ class Notifier:
             self._tray.hide()
 
 
+class ServiceRefusedError(Exception):
+    """The bus or the service answered with an error; its text says which."""
+
+
 def _reply_body(reply: Any) -> tuple[Any, ...]:
     from jeepney import MessageType
 
     if reply.header.message_type is MessageType.error:
-        raise RuntimeError(f"the service answered {reply.body[0] if reply.body else 'an error'}")
+        raise ServiceRefusedError(str(reply.body[0]) if reply.body else "an error")
     return tuple(reply.body)
 
 
 def _words(exc: BaseException) -> str:
+    """Why the desktop service cannot be used, as a sentence (jeepney says ``KeyError: 'DBUS_SESSION…'``)."""
     if isinstance(exc, TimeoutError):
         return "it did not answer"
+    if isinstance(exc, KeyError) and "DBUS_SESSION_BUS_ADDRESS" in str(exc):
+        return "no D-Bus session bus in this session"
+    if isinstance(exc, FileNotFoundError | ConnectionRefusedError):
+        return "the D-Bus session bus cannot be reached"
+    if isinstance(exc, ServiceRefusedError):
+        if "not provided by any .service files" in str(exc) or "ServiceUnknown" in str(exc):
+            return "no notification daemon is running"
+        return f"the service refused: {exc}"[:120]
     return f"{type(exc).__name__}: {exc}"[:120]
 
 

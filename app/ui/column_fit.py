@@ -1,4 +1,4 @@
-"""Numbers are never cut off: a table's columns widen to the widest text its visible rows show.
+"""Numbers and names are never cut off: a table's columns widen to the widest text its visible rows show.
 
 Qt elides a cell that does not fit (``15,250.960…``), which for a number is a wrong number. Measuring every
 row at every repaint (``ResizeToContents``) is too slow for a live table, so a light timer measures only
@@ -8,19 +8,29 @@ pointer. The user's own narrowing of a column wins until a value no longer fits 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from collections.abc import Callable
+
+from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QTableView
 
 CHECK_MS = 1000
+Measure = Callable[[QModelIndex], int]  # a cell's full width, for a column a delegate draws
 MARGIN = 14  # the style's cell margins and padding, both sides (CELL_PADDING plus the frame)
 
 
 class ColumnFit(QObject):
-    def __init__(self, view: QTableView, *, skip: tuple[int, ...] = ()) -> None:
+    def __init__(
+        self,
+        view: QTableView,
+        *,
+        measure: dict[int, Measure] | None = None,
+        on_widened: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__(view)
         self.view = view
-        self.skip = set(skip)  # columns drawn by a delegate that measures itself (the watchlist's name)
+        self.on_widened = on_widened  # e.g. the watchlist then checks what still fits
+        self.measure = measure or {}  # columns whose delegate draws more than text (the watchlist's name)
         self.timer = QTimer(self)
         self.timer.setInterval(CHECK_MS)
         self.timer.timeout.connect(self.fit)
@@ -39,7 +49,7 @@ class ColumnFit(QObject):
         fonts: dict[str, QFontMetrics] = {}
         widened = 0
         for col in range(model.columnCount()):
-            if col in self.skip or header.isSectionHidden(col):
+            if header.isSectionHidden(col):
                 continue
             if header.stretchLastSection() and header.visualIndex(col) == header.count() - 1:
                 continue  # the stretching column takes what is left already
@@ -51,8 +61,12 @@ class ColumnFit(QObject):
                 continue
             longest = max(n for n, _, _ in texts)
             need = 0
+            special = self.measure.get(col)
             for n, row, text in texts:
                 if n < longest - 1:
+                    continue
+                if special is not None:
+                    need = max(need, special(model.index(row, col)) - MARGIN)
                     continue
                 font = model.index(row, col).data(Qt.ItemDataRole.FontRole)
                 key = font.key() if isinstance(font, QFont) else ""
@@ -63,9 +77,16 @@ class ColumnFit(QObject):
             if need and need + MARGIN > view.columnWidth(col):
                 view.setColumnWidth(col, need + MARGIN)
                 widened += 1
+        if widened and self.on_widened is not None:
+            self.on_widened()
         return widened
 
 
-def keep_numbers_whole(view: QTableView, *, skip: tuple[int, ...] = ()) -> ColumnFit:
+def keep_numbers_whole(
+    view: QTableView,
+    *,
+    measure: dict[int, Measure] | None = None,
+    on_widened: Callable[[], None] | None = None,
+) -> ColumnFit:
     """Install the fit on ``view`` (it lives as the view's child)."""
-    return ColumnFit(view, skip=skip)
+    return ColumnFit(view, measure=measure, on_widened=on_widened)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QPoint, QRect, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -24,7 +24,13 @@ from app.ui import theme
 from app.ui.column_fit import keep_numbers_whole
 from app.ui.table_base import Index
 from app.ui.watchlist_model import (
+    C_AGE,
+    C_CLOSE,
     C_MARKET,
+    C_PROB,
+    C_STATUS,
+    C_VENUE,
+    C_VOL,
     COLUMNS,
     COMPACT,
     MARK_ROLE,
@@ -36,11 +42,28 @@ from app.ui.watchlist_model import (
 
 ALERT_MARGIN = 12  # px kept free at the cell's right edge for the armed-alert mark (alerts_controller)
 WIDTHS = (56, 196, 80, 80, 80, 78, 84, 64, 58, 74, 50)  # the columns' starting widths, Status stretches
+STRETCH_MIN = 120  # the stretching last column needs at least this to say anything
+# Narrow list: the first of these give way so the prices stay on screen (the state rides on the name).
+SQUEEZE_ORDER = (C_VENUE, C_AGE, C_CLOSE, C_PROB, C_VOL, C_STATUS)
 
 
 class WordDelegate(QStyledItemDelegate):
     """The market cell: the name (with its state dot), then the state's word in a small coloured tag right
     after it; when both do not fit, the name is elided, never the word."""
+
+    def width_needed(self, view: QTableView, index: Index) -> int:
+        """The cell's width with nothing elided: the dot, the name, its word's tag, the alert mark."""
+        opt = QStyleOptionViewItem()
+        view.initViewItemOption(opt)
+        self.initStyleOption(opt, index)
+        width = opt.decorationSize.width() + 8 + QFontMetrics(opt.font).horizontalAdvance(opt.text) + 6
+        word = index.data(WORD_ROLE)
+        if word:
+            tag_font = QFont(opt.font)
+            tag_font.setBold(True)
+            tag_font.setPointSizeF(max(6.0, opt.font.pointSizeF() * 0.78))
+            width += QFontMetrics(tag_font).horizontalAdvance(word) + 8 + 6
+        return width + ALERT_MARGIN
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         word = index.data(WORD_ROLE)
@@ -95,6 +118,8 @@ class WatchlistView(QTableView):
         self.watch_model = model
         self.hidden: set[str] = set()
         self.compact = False
+        self.squeezed: set[str] = set()  # chosen columns left out for want of room (narrow window)
+        self._natural: dict[int, int] = {}  # each column's width when last shown, not stretched
         self.setSortingEnabled(True)
         self.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # watchlist order until a header is clicked
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -104,7 +129,8 @@ class WatchlistView(QTableView):
         self.setWordWrap(False)
         self.verticalHeader().hide()
         self.verticalHeader().setDefaultSectionSize(22)
-        self.setItemDelegateForColumn(C_MARKET, WordDelegate(self))
+        self.names = WordDelegate(self)
+        self.setItemDelegateForColumn(C_MARKET, self.names)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)  # the window's row menu
         header = self.horizontalHeader()
         header.setSectionsMovable(True)
@@ -115,19 +141,62 @@ class WatchlistView(QTableView):
         header.customContextMenuRequested.connect(self._header_menu)
         for col, width in enumerate(WIDTHS):
             self.setColumnWidth(col, width)
-        self.fit = keep_numbers_whole(self, skip=(C_MARKET,))  # the name cell also holds a mark and a word
+        # The name cell also holds a dot, a word and the alert mark: its delegate measures it.
+        self.fit = keep_numbers_whole(
+            self, measure={C_MARKET: lambda ix: self.names.width_needed(self, ix)}, on_widened=self._fit_width
+        )
 
     # ------------------------------------------------------------------ columns
 
-    def column_visible(self, col: int) -> bool:
+    def column_chosen(self, col: int) -> bool:
+        """Shown by the user's choice (the column chooser and compact mode), room permitting."""
         if col == C_MARKET:
             return True  # the name carries the state: it is never hidden
         return COLUMNS[col] not in self.hidden and (not self.compact or col in COMPACT)
 
+    def column_visible(self, col: int) -> bool:
+        return self.column_chosen(col) and COLUMNS[col] not in self.squeezed
+
     def set_columns(self, hidden: set[str], compact: bool) -> None:
         self.hidden, self.compact = set(hidden) - {COLUMNS[C_MARKET]}, compact
+        self._fit_width()
+
+    def _fit_width(self) -> None:
+        """Where the chosen columns do not all fit, the least read give way (``SQUEEZE_ORDER``) rather
+        than pushing the prices off-screen; they come back when the list is wide enough again."""
+        room = self.viewport().width()
+        chosen = [c for c in range(len(COLUMNS)) if self.column_chosen(c)]
+        header = self.horizontalHeader()
+        shown = [c for c in range(len(COLUMNS)) if not self.isColumnHidden(c)]
+        stretched = max(shown, key=header.visualIndex) if shown else -1
+
+        def width(col: int) -> int:
+            # A hidden column measures 0 and the stretching one takes the room left: count what each
+            # needs, as last seen while shown (the fit may have widened it).
+            now = self.columnWidth(col)
+            if now > 0 and col != stretched:
+                self._natural[col] = now
+            if col == stretched:
+                return max(STRETCH_MIN, self._natural.get(col, 0))
+            return self._natural.get(col, WIDTHS[col] if col < len(WIDTHS) else STRETCH_MIN)
+
+        squeezed: set[str] = set()
+        total = sum(width(c) for c in chosen)
+        for col in SQUEEZE_ORDER:
+            if total <= room or room <= 0:
+                break
+            if col in chosen:
+                squeezed.add(COLUMNS[col])
+                total -= width(col)
+        self.squeezed = squeezed
         for col in range(len(COLUMNS)):
-            self.setColumnHidden(col, not self.column_visible(col))
+            hide = not self.column_visible(col)
+            if self.isColumnHidden(col) != hide:
+                self.setColumnHidden(col, hide)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._fit_width()
 
     def toggle_column(self, title: str) -> None:
         if title in self.hidden:
@@ -142,7 +211,7 @@ class WatchlistView(QTableView):
         for col, title in enumerate(COLUMNS):
             if col == C_MARKET:
                 continue
-            action = menu.addAction(title)
+            action = menu.addAction(f"{title} (no room: widen the list)" if title in self.squeezed else title)
             action.setObjectName(f"column_{title}")
             action.setCheckable(True)
             action.setChecked(title not in self.hidden)
