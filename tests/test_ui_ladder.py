@@ -100,9 +100,11 @@ def test_kraken_ladder_equals_book(qtbot, qloop, qtmodeltester, qapp: QApplicati
         ladder.resize(560, 860)
         ladder.show()
         resets: list[int] = []
-        ladder.model.modelReset.connect(lambda: resets.append(1))
         ladder.set_market(Venue.KRAKEN, "BTC/USD")
         book = live_book(run, Venue.KRAKEN, "BTC/USD")
+        ladder.refresh(store)
+        pump_until(lambda: ladder.levels == max(ladder.fitting_levels(), 10))  # laid out: rows fit the height
+        ladder.model.modelReset.connect(lambda: resets.append(1))
         ladder.refresh(store)
         assert_rows_equal_book(ladder, book)
         bids, asks = book.levels_as_decimals(ladder.levels)
@@ -143,7 +145,7 @@ def test_kraken_ladder_equals_book(qtbot, qloop, qtmodeltester, qapp: QApplicati
         assert_rows_equal_book(ladder, book)
         assert ladder.level_count() == 10
         qtmodeltester.check(ladder.model)
-        ladder.levels = 15
+        ladder.levels = None  # back to following the height
 
         # theme switch recolours the rows
         before = cell(ladder, ladder.model.bid_row(0), PRICE, Qt.ItemDataRole.ForegroundRole)
@@ -274,3 +276,58 @@ def test_an_ended_market_shows_how_it_ended_in_its_row_and_depth_pane(qtbot, qlo
         assert ladder.placeholder.isVisible() or ladder._stack.currentWidget() is ladder.placeholder
         assert f"settled {result.upper()} at {value}" in ladder.placeholder.text()
         assert "Trading has ended" in ladder.placeholder.text()
+
+
+def spread_offset(ladder: DepthLadder) -> int:
+    """Pixels between the spread row's centre and the table's middle."""
+    table, row = ladder.table, ladder.model.spread_row
+    centre = table.rowViewportPosition(row) + table.rowHeight(row) // 2
+    return abs(centre - table.viewport().height() // 2)
+
+
+def test_levels_follow_the_height_the_spread_stays_centred_and_a_click_copies(qtbot, qloop) -> None:
+    with running(qloop, {Venue.KALSHI: [], Venue.KRAKEN: ["BTC/USD"]}) as run:
+        store = run.engine.store
+        ladder = DepthLadder()
+        qtbot.addWidget(ladder)
+        ladder.resize(560, 1200)
+        ladder.show()
+        ladder.set_market(Venue.KRAKEN, "BTC/USD")
+        book = live_book(run, Venue.KRAKEN, "BTC/USD")
+        ladder.refresh(store)
+        assert book.depth == 10
+        # Tall: more rows fit than the book's ten levels a side, and every one of them is used.
+        pump_until(lambda: ladder.levels == ladder.fitting_levels() > 10)
+        row_h = ladder.table.rowHeight(0)
+        height = ladder.table.viewport().height()
+        assert (2 * ladder.levels + 1) * row_h <= height < (2 * ladder.levels + 3) * row_h
+        assert spread_offset(ladder) <= row_h
+        ladder.refresh(store)
+        assert_rows_equal_book(ladder, book)  # rows beyond the book's ten are blank
+
+        # Short: fewer fit than the book holds: the ten levels stay, scrolled so the spread is mid-table.
+        ladder.resize(560, 430)
+        pump_until(lambda: ladder.fitting_levels() < 10 and ladder.levels == 10)
+        pump_until(lambda: spread_offset(ladder) <= row_h)
+        bar = ladder.table.verticalScrollBar()
+        assert bar.maximum() > 0
+        for key in (Qt.Key.Key_C, Qt.Key.Key_Home):
+            bar.setValue(0)  # the user scrolled to the deepest asks
+            assert spread_offset(ladder) > row_h
+            ladder.table.setFocus()
+            qtbot.keyClick(ladder.table, key)
+            assert spread_offset(ladder) <= row_h, key
+
+        # A click on a level copies its exact price and says so; the spread row copies nothing.
+        ladder.refresh(store)
+        row = ladder.model.bid_row(0)
+        price = cell(ladder, row, PRICE, RAW_ROLE)
+        assert isinstance(price, Decimal)
+        notes: list[str] = []
+        ladder.copied.connect(notes.append)
+        rect = ladder.table.visualRect(ladder.model.index(row, PRICE))
+        qtbot.mouseClick(ladder.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        assert QApplication.clipboard().text() == f"{price:f}" and "," not in f"{price:f}"
+        assert notes and notes[0].startswith(f"Copied {price:f}") and ladder.note_label.text() == notes[0]
+        assert ladder.copy_level(ladder.model.spread_row) is None
+        assert len(notes) == 1

@@ -1,8 +1,10 @@
 """The depth ladder: a classic vertical price ladder (asks above, bids below) and a cumulative depth chart.
 
-The table has a fixed ``2 * levels + 1`` rows: the asks, one row saying the spread, the bids; the best
-ask just above the spread row and the best bid just below it, so the spread stays in one place on screen
-and a refresh only ever emits ``dataChanged`` (a reset happens only when ``levels`` changes). Kalshi
+The table has ``2 * levels + 1`` rows: the asks, one row saying the spread, the bids; the best ask just
+above the spread row and the best bid just below it, so the spread stays in one place on screen and a
+refresh only ever emits ``dataChanged`` (a reset happens only when ``levels`` changes). ``levels`` follows
+the table's height (as many rows as fit, and at least the book's depth, which then scrolls), so the spread
+row sits mid-table; C or Home puts it back there after scrolling. Clicking a level copies its price. Kalshi
 prices are YES prices shown in cents; Kraken prices keep their wire precision. Every number's text comes
 from app/ui/format.py, so the ladder reads like the watchlist.
 """
@@ -23,11 +25,13 @@ from PySide6.QtCore import (
     QRect,
     Qt,
     QTimer,
+    Signal,
 )
-from PySide6.QtGui import QBrush, QFontDatabase, QPainter
+from PySide6.QtGui import QBrush, QFontDatabase, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QSplitter,
@@ -36,6 +40,7 @@ from PySide6.QtWidgets import (
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -59,6 +64,9 @@ RAW_ROLE = Qt.ItemDataRole.UserRole  # the exact Decimal behind a cell (None whe
 BAR_ROLE = Qt.ItemDataRole.UserRole + 1  # a size cell's share of the largest visible level, 0..1
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _CENTRE = int(Qt.AlignmentFlag.AlignCenter)
+CENTRE_KEYS = ("C", "Home")  # re-centre on the spread (widget shortcuts: each ladder its own)
+SCROLL_LEVELS = 25  # a book without a subscribed depth (Kalshi): levels kept below the fold to scroll to
+NOTE_MS = 2_500  # how long "Copied …" shows
 
 
 def _cumulative(levels: Levels) -> list[Decimal]:
@@ -314,13 +322,17 @@ def _step_edges(prices: np.ndarray, ascending: bool) -> np.ndarray:
 class DepthLadder(QWidget):
     """Header (market, best bid/ask, spread), stale banner, the ladder table and the depth chart."""
 
-    def __init__(self, parent: QWidget | None = None, levels: int = 15) -> None:
+    copied = Signal(str)  # a level's price went to the clipboard: the status note, for a window to show
+
+    def __init__(self, parent: QWidget | None = None, levels: int | None = None) -> None:
         super().__init__(parent)
         self._venue: Venue | None = None
         self._market: str | None = None
         self._theme = themes.current()
         self._centred = False  # scrolled so the spread is in view, once per market
-        self.model = LadderModel(levels, self)
+        self._fixed_levels = levels  # None: as many as fit (and the book's depth, to scroll through)
+        self._store: MarketStore | None = None  # the last refresh's, to redraw at once after a refit
+        self.model = LadderModel(levels or 10, self)
 
         self.header = MarketHeader(self)
         self.stale_label = QLabel(self)
@@ -336,7 +348,8 @@ class DepthLadder(QWidget):
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.table.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # a click gives the ladder its keys
+        self.table.clicked.connect(self._copy_price)
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -372,10 +385,31 @@ class DepthLadder(QWidget):
         self._stack.addWidget(self.placeholder)
         self._stack.addWidget(splitter)
 
+        self.centre_button = QToolButton(self)
+        self.centre_button.setObjectName("ladderCentre")
+        self.centre_button.setText("⌖ Centre")
+        self.centre_button.setToolTip("Scroll the spread back to the middle (C or Home)")
+        self.centre_button.clicked.connect(self.recentre)
+        self.note_label = QLabel(self)  # "Copied …": brief, beside the controls
+        self.note_label.setObjectName("ladderNote")
+        self._note_timer = QTimer(self)
+        self._note_timer.setSingleShot(True)
+        self._note_timer.timeout.connect(self.note_label.clear)
+        self.controls = QHBoxLayout()
+        self.controls.setContentsMargins(0, 0, 0, 0)
+        self.controls.addWidget(self.note_label, 1)
+        self.controls.addWidget(self.centre_button)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        for key in CENTRE_KEYS:
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(self.recentre)
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
         layout.addWidget(self.header)
+        layout.addLayout(self.controls)
         layout.addWidget(self.stale_label)
         layout.addWidget(self._stack, 1)
         self.apply_theme(self._theme)
@@ -389,9 +423,34 @@ class DepthLadder(QWidget):
         return self.model.levels
 
     @levels.setter
-    def levels(self, n: int) -> None:
-        self.model.set_levels(max(1, n))
-        self._centred = False
+    def levels(self, n: int | None) -> None:
+        """A fixed number of levels a side; None: follow the table's height."""
+        self._fixed_levels = None if n is None else max(1, n)
+        self._refit()
+
+    def fitting_levels(self) -> int:
+        """Levels a side that fit the table's height with the spread row between them (at least 1)."""
+        row = max(1, self.table.verticalHeader().defaultSectionSize())
+        return max(1, (self.table.viewport().height() // row - 1) // 2)
+
+    def recentre(self) -> None:
+        """Scroll the spread row back to the middle of the table."""
+        self._centre()
+
+    def copy_level(self, row: int) -> str | None:
+        """Copy the price of the level in ``row`` (its exact text, in the venue's own units: Kraken at
+        the pair's precision, Kalshi in dollars) and say so briefly. None for a row with no level."""
+        price = self.model.index(row, PRICE).data(RAW_ROLE)
+        if not isinstance(price, Decimal) or self._venue is None:
+            return None
+        text = f"{price:f}"
+        _app().clipboard().setText(text)
+        shown = self.model.index(row, PRICE).data(Qt.ItemDataRole.DisplayRole)
+        note = f"Copied {text}" + (f" ({shown})" if shown and shown != text else "")
+        self.note_label.setText(note)
+        self._note_timer.start(NOTE_MS)
+        self.copied.emit(note)
+        return text
 
     def level_count(self) -> int:
         """Price levels on screen, both sides (0 with no market or no book yet): the window's smoke check."""
@@ -417,6 +476,7 @@ class DepthLadder(QWidget):
             self._show_placeholder(f"Waiting for the order book of {market}…")
 
     def refresh(self, store: MarketStore) -> None:
+        self._store = store
         venue, market = self._venue, self._market
         if venue is None or market is None:
             return
@@ -435,9 +495,10 @@ class DepthLadder(QWidget):
                 f"Waiting for the order book of {market}…" + (f"\n({reason})" if reason else "")
             )
             return
+        self._stack.setCurrentIndex(1)
+        self._set_levels(self._wanted_levels(book.depth))
         bids, asks = book.levels_as_decimals(self.model.levels)
         stale = book.stale
-        self._stack.setCurrentIndex(1)
         self.model.set_book(venue, bids, asks, stale)
         self._set_stale(book.stale_reason if stale else None)
         self.header.refresh(store, bids[0][0] if bids else None, asks[0][0] if asks else None)
@@ -472,10 +533,37 @@ class DepthLadder(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if event.type() == QEvent.Type.Resize and watched is self.table.viewport():
-            QTimer.singleShot(0, self._centre)  # after the view has laid out its new size
+            QTimer.singleShot(0, self._refit)  # after the view has laid out its new size
         return False
 
     # ------------------------------------------------------------------ internals
+
+    def _wanted_levels(self, depth: int | None) -> int:
+        """As many levels as fit, and no fewer than the book holds (those scroll), unless fixed."""
+        if self._fixed_levels is not None:
+            return self._fixed_levels
+        fit = self.fitting_levels() if self.table.isVisible() else self.model.levels
+        return max(fit, depth or SCROLL_LEVELS)
+
+    def _set_levels(self, n: int) -> bool:
+        if n == self.model.levels:
+            return False
+        self.model.set_levels(n)
+        self._centred = False
+        return True
+
+    def _refit(self) -> None:
+        """The table's height (or the fixed count) changed: rows to match, redrawn at once, centred."""
+        book = None
+        if self._store is not None and self._venue is not None and self._market is not None:
+            book = self._store.book(self._venue, self._market)
+        changed = self._set_levels(self._wanted_levels(book.depth if book is not None else None))
+        if changed and self._store is not None:
+            self.refresh(self._store)
+        self._centre()
+
+    def _copy_price(self, index: QModelIndex) -> None:
+        self.copy_level(index.row())
 
     def _centre(self) -> None:
         """Keep the spread row mid-table when the ladder is taller than the view (by pixels: Qt's own

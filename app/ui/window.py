@@ -192,6 +192,7 @@ class MainWindow(QMainWindow):
     def _build_docks(self) -> None:
         right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
         self.ladder = DepthLadder()
+        self.ladder.copied.connect(lambda note: self.statusBar().showMessage(note, 4_000))
         self.chart = PriceChart()
         self.tape_model = TradeTapeModel()
         self.fills_model = FillsModel()
