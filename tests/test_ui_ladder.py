@@ -331,3 +331,68 @@ def test_levels_follow_the_height_the_spread_stays_centred_and_a_click_copies(qt
         assert notes and notes[0].startswith(f"Copied {price:f}") and ladder.note_label.text() == notes[0]
         assert ladder.copy_level(ladder.model.spread_row) is None
         assert len(notes) == 1
+
+
+def test_kraken_price_grouping_sums_exactly_and_is_kept_in_options(qtbot, qloop) -> None:
+    from app.core.grouping import group_side, step_units
+    from app.core.numbers import from_scaled
+
+    with running(qloop, {Venue.KALSHI: [SUB_CENT], Venue.KRAKEN: ["BTC/USD"]}) as run:
+        store = run.engine.store
+        ladder = DepthLadder()
+        qtbot.addWidget(ladder)
+        ladder.resize(560, 1000)
+        ladder.show()
+        ladder.set_market(Venue.KRAKEN, "BTC/USD")
+        book = live_book(run, Venue.KRAKEN, "BTC/USD")
+        ladder.refresh(store)
+        assert [str(c) for c in ladder.group_choices()] == ["0.1", "1", "10", "100"]  # from the pair's tick
+        combo = ladder.group_combo
+        assert combo.isVisible() and combo.currentText() == "0.1 (none)" and ladder.group is None
+        combo.setCurrentIndex(2)  # the user picks 10
+        combo.activated.emit(2)
+        assert ladder.group == Decimal("10") and ladder.options() == {"group": "10"}
+        for _ in range(3):
+            seen = store.health_of(Venue.KRAKEN, "book").messages
+            pump_until(lambda seen=seen: store.health_of(Venue.KRAKEN, "book").messages > seen)
+            ladder.refresh(store)
+            model, pd, sd = ladder.model, book.price_decimals, book.size_decimals
+            step = step_units(Decimal("10"), pd)
+            for side, is_bid, row_of, size_col, cum_col in (
+                (book.top_bids(), True, model.bid_row, BID_SIZE, BID_CUM),
+                (book.top_asks(), False, model.ask_row, ASK_SIZE, ASK_CUM),
+            ):
+                buckets = group_side(side, step, is_bid)
+                assert len(buckets) <= ladder.levels  # ten levels make few 10-dollar buckets: all shown
+                for k, (price, size) in enumerate(buckets):
+                    row = row_of(k)
+                    assert cell(ladder, row, PRICE, RAW_ROLE) == from_scaled(price, pd)
+                    assert from_scaled(price, pd) % 10 == 0
+                    assert cell(ladder, row, size_col, RAW_ROLE) == from_scaled(size, sd)
+                # the grouped sizes add up exactly to the book's side
+                total = cell(ladder, row_of(len(buckets) - 1), cum_col, RAW_ROLE)
+                assert total == sum(from_scaled(q, sd) for _, q in side)
+            best_bid = cell(ladder, model.bid_row(0), PRICE, RAW_ROLE)
+            best_ask = cell(ladder, model.ask_row(0), PRICE, RAW_ROLE)
+            assert isinstance(best_bid, Decimal) and isinstance(best_ask, Decimal) and best_bid < best_ask
+        ladder.grab().save("/tmp/ladder_grouped.png")
+
+        # A second ladder restored from the first's options groups alike; ungrouped again on "none".
+        other = DepthLadder()
+        qtbot.addWidget(other)
+        other.set_options(ladder.options())
+        other.set_market(Venue.KRAKEN, "BTC/USD")
+        other.refresh(store)
+        assert other.group == Decimal("10") and other.group_combo.currentIndex() == 2
+        other.set_options({"group": "not a number"})
+        assert other.group is None
+        ladder.set_group(None)
+        ladder.refresh(store)
+        assert_rows_equal_book(ladder, book)
+
+        # Kalshi has no grouping: no selector.
+        ladder.set_group(Decimal("10"))
+        ladder.set_market(Venue.KALSHI, SUB_CENT)
+        live_book(run, Venue.KALSHI, SUB_CENT)
+        ladder.refresh(store)
+        assert not combo.isVisible() and ladder.group is None and ladder.group_choices() == []

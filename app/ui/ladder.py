@@ -4,7 +4,8 @@ The table has ``2 * levels + 1`` rows: the asks, one row saying the spread, the 
 above the spread row and the best bid just below it, so the spread stays in one place on screen and a
 refresh only ever emits ``dataChanged`` (a reset happens only when ``levels`` changes). ``levels`` follows
 the table's height (as many rows as fit, and at least the book's depth, which then scrolls), so the spread
-row sits mid-table; C or Home puts it back there after scrolling. Clicking a level copies its price. Kalshi
+row sits mid-table; C or Home puts it back there after scrolling. Clicking a level copies its price.
+Kraken levels can be grouped into buckets of 10, 100, ... ticks (app/core/grouping.py, exact sums). Kalshi
 prices are YES prices shown in cents; Kraken prices keep their wire precision. Every number's text comes
 from app/ui/format.py, so the ladder reads like the watchlist.
 """
@@ -31,6 +32,7 @@ from PySide6.QtGui import QBrush, QFontDatabase, QKeySequence, QPainter, QShortc
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -45,7 +47,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.book import OrderBook
+from app.core.grouping import group_choices, group_side, step_units
 from app.core.instruments import Venue
+from app.core.numbers import from_scaled
 from app.core.store import ENDED, MarketStore
 from app.launch.catalog import MarketInfo
 from app.ui import format as fmt
@@ -332,6 +337,9 @@ class DepthLadder(QWidget):
         self._centred = False  # scrolled so the spread is in view, once per market
         self._fixed_levels = levels  # None: as many as fit (and the book's depth, to scroll through)
         self._store: MarketStore | None = None  # the last refresh's, to redraw at once after a refit
+        self._group: Decimal | None = None  # the price group asked for (None: each level as the book has it)
+        self._tick: Decimal | None = None  # the pair's price increment, when a caller knows it
+        self._choices: list[Decimal] = []
         self.model = LadderModel(levels or 10, self)
 
         self.header = MarketHeader(self)
@@ -387,7 +395,7 @@ class DepthLadder(QWidget):
 
         self.centre_button = QToolButton(self)
         self.centre_button.setObjectName("ladderCentre")
-        self.centre_button.setText("⌖ Centre")
+        self.centre_button.setText("Centre")
         self.centre_button.setToolTip("Scroll the spread back to the middle (C or Home)")
         self.centre_button.clicked.connect(self.recentre)
         self.note_label = QLabel(self)  # "Copied …": brief, beside the controls
@@ -395,8 +403,18 @@ class DepthLadder(QWidget):
         self._note_timer = QTimer(self)
         self._note_timer.setSingleShot(True)
         self._note_timer.timeout.connect(self.note_label.clear)
+        self.group_label = QLabel("Group", self)
+        self.group_combo = QComboBox(self)
+        self.group_combo.setObjectName("ladderGroup")
+        self.group_combo.setToolTip(
+            "Sum levels into price buckets this wide (bids down to the bucket's floor, asks up to its "
+            "ceiling)"
+        )
+        self.group_combo.activated.connect(lambda _: self._group_picked())
         self.controls = QHBoxLayout()
         self.controls.setContentsMargins(0, 0, 0, 0)
+        self.controls.addWidget(self.group_label)
+        self.controls.addWidget(self.group_combo)
         self.controls.addWidget(self.note_label, 1)
         self.controls.addWidget(self.centre_button)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
@@ -433,6 +451,40 @@ class DepthLadder(QWidget):
         row = max(1, self.table.verticalHeader().defaultSectionSize())
         return max(1, (self.table.viewport().height() // row - 1) // 2)
 
+    @property
+    def group(self) -> Decimal | None:
+        """The price group in force (None: ungrouped, or grouping does not apply to this market)."""
+        return self._group if self._group in self._choices[1:] else None
+
+    def set_group(self, step: Decimal | None) -> None:
+        """Group Kraken levels into buckets ``step`` wide (a multiple of the pair's tick); None or the
+        tick itself: ungrouped. A width this market does not offer is kept, and applies to one that does."""
+        self._group = step
+        self._select_group()
+        self._redraw()
+
+    def options(self) -> dict[str, Any]:
+        """What a pane saves of this ladder (plain JSON: the group as exact decimal text)."""
+        return {"group": None if self._group is None else str(self._group)}
+
+    def set_options(self, options: dict[str, Any]) -> None:
+        """Restore ``options()``; anything unreadable is left at its default."""
+        group = options.get("group")
+        try:
+            step = Decimal(str(group)) if group not in (None, "") else None
+        except ArithmeticError:
+            step = None
+        self.set_group(step if step is None or (step.is_finite() and step > 0) else None)
+
+    def group_choices(self) -> list[Decimal]:
+        """The widths offered for this market (the tick first, meaning ungrouped); empty for Kalshi."""
+        return list(self._choices)
+
+    def set_tick(self, tick: Decimal | None) -> None:
+        """The pair's price increment, where known (else one unit of the book's price precision)."""
+        self._tick = tick
+        self._choices = []
+
     def recentre(self) -> None:
         """Scroll the spread row back to the middle of the table."""
         self._centre()
@@ -463,6 +515,9 @@ class DepthLadder(QWidget):
             return
         self._venue, self._market = venue, market
         self._centred = False
+        self._choices, self._tick = [], None
+        self.group_combo.clear()
+        self._show_group_controls()
         self.header.set_market(venue, market, info)
         self.model.set_book(venue, [], [], stale=False)
         self.bid_curve.clear()
@@ -496,12 +551,17 @@ class DepthLadder(QWidget):
             )
             return
         self._stack.setCurrentIndex(1)
-        self._set_levels(self._wanted_levels(book.depth))
-        bids, asks = book.levels_as_decimals(self.model.levels)
+        self._offer_groups(book)
+        step = self._group_units(book)
+        self._set_levels(self._wanted_levels(0 if step else book.depth))
+        bids, asks = self._levels_of(book, step)
         stale = book.stale
         self.model.set_book(venue, bids, asks, stale)
         self._set_stale(book.stale_reason if stale else None)
-        self.header.refresh(store, bids[0][0] if bids else None, asks[0][0] if asks else None)
+        if step:  # the header names the real touch, not a bucket's edge
+            self.header.refresh(store, book.best_bid_price(), book.best_ask_price())
+        else:
+            self.header.refresh(store, bids[0][0] if bids else None, asks[0][0] if asks else None)
         self._update_depth(bids, asks)
         if not self._centred:
             self._centred = True
@@ -539,11 +599,68 @@ class DepthLadder(QWidget):
     # ------------------------------------------------------------------ internals
 
     def _wanted_levels(self, depth: int | None) -> int:
-        """As many levels as fit, and no fewer than the book holds (those scroll), unless fixed."""
+        """As many levels as fit, and no fewer than the book holds (those scroll), unless fixed. A grouped
+        ladder (``depth`` 0) shows what fits: its buckets are few."""
         if self._fixed_levels is not None:
             return self._fixed_levels
         fit = self.fitting_levels() if self.table.isVisible() else self.model.levels
-        return max(fit, depth or SCROLL_LEVELS)
+        return fit if depth == 0 else max(fit, depth or SCROLL_LEVELS)
+
+    def _levels_of(self, book: OrderBook, step: int | None) -> tuple[Levels, Levels]:
+        """The top ``levels`` a side as decimals: the book's own, or summed into ``step``-unit buckets."""
+        n = self.model.levels
+        if not step:
+            bids, asks = book.levels_as_decimals(n)
+            return bids, asks
+        pd, sd = book.price_decimals, book.size_decimals
+
+        def grouped(levels: list[tuple[int, int]], is_bid: bool) -> Levels:
+            return [(from_scaled(p, pd), from_scaled(q, sd)) for p, q in group_side(levels, step, is_bid)[:n]]
+
+        return grouped(book.top_bids(), True), grouped(book.top_asks(), False)
+
+    def _group_units(self, book: OrderBook) -> int | None:
+        group = self.group
+        if group is None:
+            return None
+        try:
+            return step_units(group, book.price_decimals)
+        except ValueError:
+            return None  # finer than this book's precision: shown ungrouped
+
+    def _offer_groups(self, book: OrderBook) -> None:
+        """Fill the group selector from the pair's tick, once per market (Kalshi: none)."""
+        if self._choices or self._venue is not Venue.KRAKEN:
+            return
+        tick = self._tick or Decimal(1).scaleb(-book.price_decimals)
+        best = book.best_bid_price()
+        self._choices = group_choices(tick, best)
+        self.group_combo.clear()
+        for k, step in enumerate(self._choices):
+            text = fmt.price(Venue.KRAKEN, step)
+            self.group_combo.addItem(f"{text} (none)" if k == 0 else text, str(step))
+        self._select_group()
+        self._show_group_controls()
+
+    def _select_group(self) -> None:
+        group = self.group
+        k = 0 if group is None else self._choices.index(group)
+        if self.group_combo.count() > k:
+            self.group_combo.setCurrentIndex(k)
+
+    def _show_group_controls(self) -> None:
+        shown = bool(self._choices)
+        self.group_label.setVisible(shown)
+        self.group_combo.setVisible(shown)
+
+    def _group_picked(self) -> None:
+        k = self.group_combo.currentIndex()
+        self.set_group(self._choices[k] if 0 < k < len(self._choices) else None)
+
+    def _redraw(self) -> None:
+        self._centred = False
+        if self._store is not None:
+            self.refresh(self._store)
 
     def _set_levels(self, n: int) -> bool:
         if n == self.model.levels:
@@ -557,7 +674,10 @@ class DepthLadder(QWidget):
         book = None
         if self._store is not None and self._venue is not None and self._market is not None:
             book = self._store.book(self._venue, self._market)
-        changed = self._set_levels(self._wanted_levels(book.depth if book is not None else None))
+        depth = None
+        if book is not None:
+            depth = 0 if self._group_units(book) else book.depth
+        changed = self._set_levels(self._wanted_levels(depth))
         if changed and self._store is not None:
             self.refresh(self._store)
         self._centre()
