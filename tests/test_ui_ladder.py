@@ -73,7 +73,8 @@ def assert_rows_equal_book(ladder: DepthLadder, book: OrderBook) -> None:
             assert cell(ladder, row, cum_col, RAW_ROLE) == total, (side, k)
         for k in range(len(levels), ladder.levels):  # rows beyond the book are blank
             assert cell(ladder, row_of(k), PRICE) == ""
-    # the depth chart draws the same cumulative sums (bids stored outermost first)
+    # the depth chart draws the whole book's cumulative sums, however few rows show (bids outermost first)
+    bids, asks = book.levels_as_decimals()
     bid_y = ladder.bid_curve.getOriginalDataset()[1]
     ask_y = ladder.ask_curve.getOriginalDataset()[1]
     np.testing.assert_allclose(bid_y, np.cumsum([float(s) for _, s in bids])[::-1])
@@ -351,7 +352,7 @@ def test_kraken_price_grouping_sums_exactly_and_is_kept_in_options(qtbot, qloop)
         assert combo.isVisible() and combo.currentText() == "0.1 (none)" and ladder.group is None
         combo.setCurrentIndex(2)  # the user picks 10
         combo.activated.emit(2)
-        assert ladder.group == Decimal("10") and ladder.options() == {"group": "10"}
+        assert ladder.group == Decimal("10") and ladder.options() == {"group": "10", "depth": 10}
         for _ in range(3):
             seen = store.health_of(Venue.KRAKEN, "book").messages
             pump_until(lambda seen=seen: store.health_of(Venue.KRAKEN, "book").messages > seen)
@@ -396,3 +397,31 @@ def test_kraken_price_grouping_sums_exactly_and_is_kept_in_options(qtbot, qloop)
         live_book(run, Venue.KALSHI, SUB_CENT)
         ladder.refresh(store)
         assert not combo.isVisible() and ladder.group is None and ladder.group_choices() == []
+
+
+def test_the_depth_choice_is_announced_per_ladder_and_kept_in_options(qtbot) -> None:
+    from app.user.settings import MarketRef
+
+    asked: list[tuple[list[MarketRef], int | None]] = []
+    ladder = DepthLadder()
+    qtbot.addWidget(ladder)
+    ladder.show()
+    ladder.on_demand = lambda refs, depth: asked.append((refs, depth))
+    ladder.set_market(Venue.KRAKEN, "ETH/USD")
+    btc_free = DepthLadder()  # another instance keeps its own choice
+    qtbot.addWidget(btc_free)
+    assert asked == [([MarketRef(Venue.KRAKEN, "ETH/USD")], None)]  # the default depth holds nothing extra
+    assert ladder.depth_combo.isVisible()
+    ladder.set_depth(500)
+    assert asked[-1] == ([MarketRef(Venue.KRAKEN, "ETH/USD")], 500) and btc_free.book_depth == 10
+    assert ladder.depth_combo.currentText() == "500" and ladder.options() == {"group": None, "depth": 500}
+    with pytest.raises(ValueError, match="book depth 50 is not offered; use one of 10, 25, 100, 500, 1000"):
+        ladder.set_depth(50)
+    ladder.set_market(Venue.KALSHI, SUB_CENT)  # Kalshi books come whole: no depth to ask for
+    assert asked[-1] == ([MarketRef(Venue.KALSHI, SUB_CENT)], None) and not ladder.depth_combo.isVisible()
+    btc_free.set_options({"depth": 1000, "group": "1"})
+    assert btc_free.book_depth == 1000 and btc_free.options() == {"group": "1", "depth": 1000}
+    btc_free.set_options({"depth": "deep"})  # unreadable: the default
+    assert btc_free.book_depth == 10
+    ladder.set_market(None, None)
+    assert asked[-1] == ([], None)

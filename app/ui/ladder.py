@@ -5,13 +5,16 @@ above the spread row and the best bid just below it, so the spread stays in one 
 refresh only ever emits ``dataChanged`` (a reset happens only when ``levels`` changes). ``levels`` follows
 the table's height (as many rows as fit, and at least the book's depth, which then scrolls), so the spread
 row sits mid-table; C or Home puts it back there after scrolling. Clicking a level copies its price.
-Kraken levels can be grouped into buckets of 10, 100, ... ticks (app/core/grouping.py, exact sums). Kalshi
+Kraken levels can be grouped into buckets of 10, 100, ... ticks (app/core/grouping.py, exact sums), and
+the Kraken book's depth is a choice (10 to 1000): the ladder says what it wants through ``on_demand``, which
+whoever shows it (the window, a pane) connects to the window's ``hold_markets``. Kalshi
 prices are YES prices shown in cents; Kraken prices keep their wire precision. Every number's text comes
 from app/ui/format.py, so the ladder reads like the watchlist.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -59,6 +62,8 @@ from app.ui import zoom
 from app.ui.axes import NumberAxis
 from app.ui.market_header import MarketHeader
 from app.ui.theme import Theme
+from app.user.settings import MarketRef
+from app.venues.kraken.commands import BOOK_DEPTHS
 
 Levels = list[tuple[Decimal, Decimal]]
 Index = QModelIndex | QPersistentModelIndex
@@ -71,6 +76,8 @@ _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _CENTRE = int(Qt.AlignmentFlag.AlignCenter)
 CENTRE_KEYS = ("C", "Home")  # re-centre on the spread (widget shortcuts: each ladder its own)
 SCROLL_LEVELS = 25  # a book without a subscribed depth (Kalshi): levels kept below the fold to scroll to
+SCROLL_CAP = 100  # rows a side at most: a deeper book shows in the depth chart and through grouping
+DEFAULT_DEPTH = 10  # the Kraken link's own depth: asking for it holds nothing extra
 NOTE_MS = 2_500  # how long "Copied …" shows
 
 
@@ -340,6 +347,10 @@ class DepthLadder(QWidget):
         self._group: Decimal | None = None  # the price group asked for (None: each level as the book has it)
         self._tick: Decimal | None = None  # the pair's price increment, when a caller knows it
         self._choices: list[Decimal] = []
+        self._depth = DEFAULT_DEPTH
+        # Called with (markets shown, Kraken depth or None) whenever either changes: connect it to the
+        # window's hold_markets so the market streams at that depth while this ladder shows it.
+        self.on_demand: Callable[[list[MarketRef], int | None], None] | None = None
         self.model = LadderModel(levels or 10, self)
 
         self.header = MarketHeader(self)
@@ -411,10 +422,19 @@ class DepthLadder(QWidget):
             "ceiling)"
         )
         self.group_combo.activated.connect(lambda _: self._group_picked())
+        self.depth_label = QLabel("Depth", self)
+        self.depth_combo = QComboBox(self)
+        self.depth_combo.setObjectName("ladderDepth")
+        self.depth_combo.setToolTip("Levels a side Kraken sends for this market (its checksum covers 10)")
+        for depth in BOOK_DEPTHS:
+            self.depth_combo.addItem(str(depth), depth)
+        self.depth_combo.activated.connect(lambda k: self.set_depth(BOOK_DEPTHS[k]))
         self.controls = QHBoxLayout()
         self.controls.setContentsMargins(0, 0, 0, 0)
         self.controls.addWidget(self.group_label)
         self.controls.addWidget(self.group_combo)
+        self.controls.addWidget(self.depth_label)
+        self.controls.addWidget(self.depth_combo)
         self.controls.addWidget(self.note_label, 1)
         self.controls.addWidget(self.centre_button)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
@@ -463,12 +483,36 @@ class DepthLadder(QWidget):
         self._select_group()
         self._redraw()
 
+    @property
+    def book_depth(self) -> int:
+        """The Kraken book depth this ladder asks for (``depth`` is QPaintDevice's colour depth)."""
+        return self._depth
+
+    def set_depth(self, depth: int) -> None:
+        """Ask for ``depth`` levels a side of a Kraken book (one of 10, 25, 100, 500, 1000)."""
+        if depth not in BOOK_DEPTHS:
+            offered = ", ".join(map(str, BOOK_DEPTHS))
+            raise ValueError(f"book depth {depth} is not offered; use one of {offered}")
+        self.depth_combo.setCurrentIndex(BOOK_DEPTHS.index(depth))
+        if depth != self._depth:
+            self._depth = depth
+            self._announce()
+
+    def demand(self) -> tuple[list[MarketRef], int | None]:
+        """What this ladder needs streamed: its market, and the Kraken depth when more than the default."""
+        if self._venue is None or self._market is None:
+            return [], None
+        deeper = self._venue is Venue.KRAKEN and self._depth != DEFAULT_DEPTH
+        return [MarketRef(self._venue, self._market)], self._depth if deeper else None
+
     def options(self) -> dict[str, Any]:
-        """What a pane saves of this ladder (plain JSON: the group as exact decimal text)."""
-        return {"group": None if self._group is None else str(self._group)}
+        """What a pane saves of this ladder (plain JSON: the group as exact decimal text, the depth)."""
+        return {"group": None if self._group is None else str(self._group), "depth": self._depth}
 
     def set_options(self, options: dict[str, Any]) -> None:
         """Restore ``options()``; anything unreadable is left at its default."""
+        depth = options.get("depth", DEFAULT_DEPTH)
+        self.set_depth(depth if depth in BOOK_DEPTHS else DEFAULT_DEPTH)
         group = options.get("group")
         try:
             step = Decimal(str(group)) if group not in (None, "") else None
@@ -519,6 +563,7 @@ class DepthLadder(QWidget):
         self.group_combo.clear()
         self._show_group_controls()
         self.header.set_market(venue, market, info)
+        self._announce()
         self.model.set_book(venue, [], [], stale=False)
         self.bid_curve.clear()
         self.ask_curve.clear()
@@ -554,7 +599,7 @@ class DepthLadder(QWidget):
         self._offer_groups(book)
         step = self._group_units(book)
         self._set_levels(self._wanted_levels(0 if step else book.depth))
-        bids, asks = self._levels_of(book, step)
+        bids, asks = self._levels_of(book, step, self.model.levels)
         stale = book.stale
         self.model.set_book(venue, bids, asks, stale)
         self._set_stale(book.stale_reason if stale else None)
@@ -562,7 +607,10 @@ class DepthLadder(QWidget):
             self.header.refresh(store, book.best_bid_price(), book.best_ask_price())
         else:
             self.header.refresh(store, bids[0][0] if bids else None, asks[0][0] if asks else None)
-        self._update_depth(bids, asks)
+        if step or max(len(book.bids), len(book.asks)) > len(bids):  # the chart shows all of a deep book
+            self._update_depth(*self._levels_of(book, step, None))
+        else:
+            self._update_depth(bids, asks)
         if not self._centred:
             self._centred = True
             self._centre()
@@ -604,11 +652,10 @@ class DepthLadder(QWidget):
         if self._fixed_levels is not None:
             return self._fixed_levels
         fit = self.fitting_levels() if self.table.isVisible() else self.model.levels
-        return fit if depth == 0 else max(fit, depth or SCROLL_LEVELS)
+        return fit if depth == 0 else max(fit, min(depth or SCROLL_LEVELS, SCROLL_CAP))
 
-    def _levels_of(self, book: OrderBook, step: int | None) -> tuple[Levels, Levels]:
-        """The top ``levels`` a side as decimals: the book's own, or summed into ``step``-unit buckets."""
-        n = self.model.levels
+    def _levels_of(self, book: OrderBook, step: int | None, n: int | None) -> tuple[Levels, Levels]:
+        """The top ``n`` levels a side as decimals: the book's own, or summed into ``step``-unit buckets."""
         if not step:
             bids, asks = book.levels_as_decimals(n)
             return bids, asks
@@ -652,6 +699,13 @@ class DepthLadder(QWidget):
         shown = bool(self._choices)
         self.group_label.setVisible(shown)
         self.group_combo.setVisible(shown)
+        kraken = self._venue is Venue.KRAKEN
+        self.depth_label.setVisible(kraken)
+        self.depth_combo.setVisible(kraken)
+
+    def _announce(self) -> None:
+        if self.on_demand is not None:
+            self.on_demand(*self.demand())
 
     def _group_picked(self) -> None:
         k = self.group_combo.currentIndex()
