@@ -69,9 +69,11 @@ async def test_each_symbol_streams_at_its_own_depth_and_switches_back() -> None:
             # The simulator's frozen book holds a little under 1000 a side after trading: all of it comes.
             for symbol in (BTC, ETH):
                 await until(
-                    lambda symbol=symbol: books[symbol].depth == 1000
-                    and not books[symbol].stale
-                    and books[symbol].levels_as_decimals() == kraken_truth(sim, symbol, 1000)
+                    lambda symbol=symbol: (
+                        books[symbol].depth == 1000
+                        and not books[symbol].stale
+                        and books[symbol].levels_as_decimals() == kraken_truth(sim, symbol, 1000)
+                    )
                 )
                 assert len(books[symbol].bids) > 900
             assert engine.store.health_of(Venue.KRAKEN, "book").checksum_failures == 0
