@@ -376,6 +376,11 @@ def test_kraken_price_grouping_sums_exactly_and_is_kept_in_options(qtbot, qloop)
             best_bid = cell(ladder, model.bid_row(0), PRICE, RAW_ROLE)
             best_ask = cell(ladder, model.ask_row(0), PRICE, RAW_ROLE)
             assert isinstance(best_bid, Decimal) and isinstance(best_ask, Decimal) and best_bid < best_ask
+            real_bid, real_ask = book.best_bid_price(), book.best_ask_price()
+            assert real_bid is not None and real_ask is not None
+            assert best_bid <= real_bid < real_ask <= best_ask  # buckets floor the bids, ceil the asks
+            # the spread row names the market's real spread, not the gap between two buckets
+            assert cell(ladder, model.spread_row, PRICE) == fmt.price(Venue.KRAKEN, real_ask - real_bid)
         ladder.grab().save("/tmp/ladder_grouped.png")
 
         # A second ladder restored from the first's options groups alike; ungrouped again on "none".

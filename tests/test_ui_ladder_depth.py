@@ -9,6 +9,7 @@ from app.core.instruments import Venue
 from app.ui.window import MainWindow
 from app.user.settings import MarketRef
 from tests.qtsupport import pump_until
+from tests.test_ui_ladder import spread_offset
 from tests.test_ui_window import Factory, make_window  # noqa: F401  # the window fixture
 
 BTC = MarketRef(Venue.KRAKEN, "BTC/USD")
@@ -43,6 +44,8 @@ def test_the_ladders_depth_choice_streams_that_depth(make_window: Factory) -> No
     assert book is not None
     pump_until(lambda: sim_depth(win, "BTC/USD") == 100 and not book.stale and len(book.bids) == 100, 15)
     pump_until(lambda: ladder.levels == 100 and ladder.level_count() == 200, 10)  # every level has a row
+    row_h = ladder.table.rowHeight(0)
+    assert spread_offset(ladder) <= row_h  # a hundred levels a side to scroll through, the spread mid-view
     failures = win.store.health_of(Venue.KRAKEN, "book").checksum_failures
     seen = link.session.checksum_ok["BTC/USD"]  # type: ignore[attr-defined]
     pump_until(lambda: link.session.checksum_ok["BTC/USD"] > seen + 10, 15)  # type: ignore[attr-defined]

@@ -79,6 +79,7 @@ SCROLL_LEVELS = 25  # a book without a subscribed depth (Kalshi): levels kept be
 SCROLL_CAP = 100  # rows a side at most: a deeper book shows in the depth chart and through grouping
 DEFAULT_DEPTH = 10  # the Kraken link's own depth: asking for it holds nothing extra
 NOTE_MS = 2_500  # how long "Copied …" shows
+DEPTH_CHART_FROM_PX = 340  # below this height (table and chart) the depth chart is hidden
 
 
 def _cumulative(levels: Levels) -> list[Decimal]:
@@ -151,8 +152,16 @@ class LadderModel(QAbstractTableModel):
         self._bg_spread = q(t.alt_base)
         self._changed_all()
 
-    def set_book(self, venue: Venue | None, bids: Levels, asks: Levels, stale: bool) -> None:
-        """New levels (best first); emits one ranged ``dataChanged`` over the rows that differ."""
+    def set_book(
+        self,
+        venue: Venue | None,
+        bids: Levels,
+        asks: Levels,
+        stale: bool,
+        touch: tuple[Decimal, Decimal] | None = None,
+    ) -> None:
+        """New levels (best first); emits one ranged ``dataChanged`` over the rows that differ. ``touch``:
+        the real best bid and ask for the spread row when the levels are grouped buckets."""
         n = self._levels
         bids, asks = bids[:n], asks[:n]
         rows = 2 * n + 1
@@ -175,7 +184,9 @@ class LadderModel(QAbstractTableModel):
                 text[row] = ("", "", shown, size_s, cum_s)
                 raw[row] = (None, None, price, size, cum)
                 tips[row] = _tip(venue, price)
-            if bids and asks:
+            if touch is not None:
+                text[n], tips[n] = _spread_cells(venue, touch[0], touch[1], pdec)
+            elif bids and asks:
                 text[n], tips[n] = _spread_cells(venue, bids[0][0], asks[0][0], pdec)
             for k, ((price, size), cum) in enumerate(zip(bids, _cumulative(bids), strict=True)):
                 row = n + 1 + k
@@ -403,6 +414,7 @@ class DepthLadder(QWidget):
         self._stack = QStackedWidget(self)
         self._stack.addWidget(self.placeholder)
         self._stack.addWidget(splitter)
+        self._stack.installEventFilter(self)  # hide the depth chart when the ladder is short
 
         self.centre_button = QToolButton(self)
         self.centre_button.setObjectName("ladderCentre")
@@ -601,7 +613,11 @@ class DepthLadder(QWidget):
         self._set_levels(self._wanted_levels(0 if step else book.depth))
         bids, asks = self._levels_of(book, step, self.model.levels)
         stale = book.stale
-        self.model.set_book(venue, bids, asks, stale)
+        touch = None
+        if step:  # buckets: the spread row still says the market's real spread
+            best_bid, best_ask = book.best_bid_price(), book.best_ask_price()
+            touch = (best_bid, best_ask) if best_bid is not None and best_ask is not None else None
+        self.model.set_book(venue, bids, asks, stale, touch)
         self._set_stale(book.stale_reason if stale else None)
         if step:  # the header names the real touch, not a bucket's edge
             self.header.refresh(store, book.best_bid_price(), book.best_ask_price())
@@ -640,8 +656,12 @@ class DepthLadder(QWidget):
         self._centre()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if event.type() == QEvent.Type.Resize and watched is self.table.viewport():
-            QTimer.singleShot(0, self._refit)  # after the view has laid out its new size
+        if event.type() == QEvent.Type.Resize:
+            if watched is self.table.viewport():
+                QTimer.singleShot(0, self._refit)  # after the view has laid out its new size
+            elif watched is self._stack:
+                # A short ladder gives the depth chart's room to rows: the levels are what is read.
+                self.plot.setVisible(self._stack.height() >= DEPTH_CHART_FROM_PX)
         return False
 
     # ------------------------------------------------------------------ internals
@@ -720,6 +740,7 @@ class DepthLadder(QWidget):
         if n == self.model.levels:
             return False
         self.model.set_levels(n)
+        self.table.doItemsLayout()  # the new scroll range now, not at the next event: centring needs it
         self._centred = False
         return True
 

@@ -639,8 +639,8 @@ class PriceChart(QWidget):
         down.setAlpha(200)
         self.candles.set_colors(up, down)
         vol_up, vol_down = q(t.bid), q(t.ask)
-        vol_up.setAlpha(90)  # quieter than the candles: volume is context, price is the subject
-        vol_down.setAlpha(90)
+        vol_up.setAlpha(70)  # quieter than the candles: volume is context, price is the subject
+        vol_down.setAlpha(70)
         self._volume_brushes = (pg.mkBrush(vol_up), pg.mkBrush(vol_down))
         self._show_volume()
         self.outlier_marks.setBrush(pg.mkBrush(t.warn))
