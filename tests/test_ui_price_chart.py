@@ -153,10 +153,11 @@ def test_kraken_trades_mid_and_candles(qtbot, qloop, qapp: QApplication) -> None
         np.testing.assert_allclose(x, chart.candles.t)  # each under its candle
         assert chart.volume_view.viewRange()[0] == pytest.approx(chart.view.viewRange()[0])  # x linked
         (x0, x1), (y0, y1) = chart.view.viewRange()
-        seen = (chart.candles.t >= x0) & (chart.candles.t <= x1)
+        begins = chart.candles.t - 30  # 1-minute bars, centred on their minute
+        seen = (begins + 60 >= x0) & (begins <= x1)  # every bar showing at all
         top = chart.volume_view.viewRange()[1][1]
         assert top == pytest.approx(max(np.asarray(height)[seen]) / VOLUME_BAND)  # the tallest: a fifth up
-        bodies = np.minimum(chart.candles.open, chart.candles.close)[seen]
+        bodies = np.minimum(chart.candles.open, chart.candles.close)[seen & (chart.candles.t <= x1)]
         assert bodies.min() >= y0 + (y1 - y0) * VOLUME_BAND * 0.9  # the prices sit above the band
         chart.volume_button.setChecked(False)
         assert not chart.volume_view.isVisible()
@@ -225,6 +226,12 @@ def test_kalshi_in_cents_with_live_candles_from_the_tape(qtbot, qloop, qapp: QAp
         x, height = chart.volume_bars.opts["x"], chart.volume_bars.opts["height"]
         shown = {float(b - 30): float(v) for b, v in zip(x, height, strict=True)}
         assert shown == pytest.approx(sizes) and sum(sizes.values()) > 0
+        chart.volume_button.setChecked(False)  # each toggle fits the price scale again
+        (_, _), (y0_off, y1_off) = chart.view.viewRange()
+        chart.volume_button.setChecked(True)
+        (_, _), (y0, y1) = chart.view.viewRange()
+        assert chart.volume_view.viewRange()[1][1] > 0  # the band is scaled to the bars in view
+        assert y0 < y0_off and y1 == pytest.approx(y1_off)  # the band is room made below the prices
         qtbot.wait(100)
         chart.grab().save("/tmp/price_chart_kalshi.png")
 

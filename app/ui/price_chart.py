@@ -849,8 +849,8 @@ class PriceChart(QWidget):
         bars = self._bars
         if not self.volume_shown or not len(bars):
             return False
-        centres = bars.t + bars.minutes * 30
-        seen = bars.v[(centres >= x0) & (centres <= x1)]
+        # Every bar that shows at all, the one still forming (its centre often past "now") included.
+        seen = bars.v[(bars.t + bars.minutes * 60 >= x0) & (bars.t <= x1)]
         top = float(seen.max()) if len(seen) else 0.0
         if top <= 0:
             return False
