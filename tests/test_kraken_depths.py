@@ -1,7 +1,8 @@
 """Kraken book depth per symbol, against the real simulator over real sockets: a symbol asked for at 100
 gets 100 levels a side (equal to the simulator's book) while the others stay at 10, its checksums keep
 verifying over the top 10 as the market moves, it goes back to 10 (and on to 1000) by unsubscribing at the
-old depth and subscribing at the new, and a depth Kraken does not offer is refused in words."""
+old depth and subscribing at the new, keeps its depth across a reconnect, and a depth Kraken does not
+offer is refused in words."""
 
 from __future__ import annotations
 
@@ -79,6 +80,19 @@ async def test_each_symbol_streams_at_its_own_depth_and_switches_back() -> None:
             assert engine.store.health_of(Venue.KRAKEN, "book").checksum_failures == 0
             assert sum(link.session.checksum_failed.values()) == 0
             assert link.registry()["book"]["in_sync"]
+
+            # After a reconnect every book is subscribed again at the depth it was wanted at.
+            connects = link.connects
+            assert link._ws is not None
+            await link._ws.close()  # the connection drops
+            await until(lambda: link.connects > connects and link.state.value == "live", 30)
+            for symbol in (BTC, ETH):
+                await until(
+                    lambda symbol=symbol: not books[symbol].stale
+                    and books[symbol].depth == 1000
+                    and books[symbol].levels_as_decimals() == kraken_truth(sim, symbol, 1000),
+                    30,
+                )
 
             with pytest.raises(ValueError, match="book depth 50 is not offered; use one of 10, 25, 100"):
                 await engine.watch(Venue.KRAKEN, [BTC, ETH], {BTC: 50})
