@@ -611,7 +611,12 @@ class DepthLadder(QWidget):
         self._offer_groups(book)
         step = self._group_units(book)
         self._set_levels(self._wanted_levels(0 if step else book.depth))
-        bids, asks = self._levels_of(book, step, self.model.levels)
+        n = self.model.levels
+        if step:  # buckets once, for the rows and the chart alike
+            all_bids, all_asks = self._levels_of(book, step, None)
+            bids, asks = all_bids[:n], all_asks[:n]
+        else:
+            bids, asks = self._levels_of(book, None, n)
         stale = book.stale
         touch = None
         if step:  # buckets: the spread row still says the market's real spread
@@ -623,8 +628,10 @@ class DepthLadder(QWidget):
             self.header.refresh(store, book.best_bid_price(), book.best_ask_price())
         else:
             self.header.refresh(store, bids[0][0] if bids else None, asks[0][0] if asks else None)
-        if step or max(len(book.bids), len(book.asks)) > len(bids):  # the chart shows all of a deep book
-            self._update_depth(*self._levels_of(book, step, None))
+        if step:
+            self._update_depth(all_bids, all_asks)
+        elif max(len(book.bids), len(book.asks)) > n:  # the chart shows all of a deep book
+            self._update_depth(*self._levels_of(book, None, None))
         else:
             self._update_depth(bids, asks)
         if not self._centred:
