@@ -73,7 +73,8 @@ def assert_rows_equal_book(ladder: DepthLadder, book: OrderBook) -> None:
             assert cell(ladder, row, cum_col, RAW_ROLE) == total, (side, k)
         for k in range(len(levels), ladder.levels):  # rows beyond the book are blank
             assert cell(ladder, row_of(k), PRICE) == ""
-    # the depth chart draws the same cumulative sums (bids stored outermost first)
+    # the depth chart draws the whole book's cumulative sums, however few rows show (bids outermost first)
+    bids, asks = book.levels_as_decimals()
     bid_y = ladder.bid_curve.getOriginalDataset()[1]
     ask_y = ladder.ask_curve.getOriginalDataset()[1]
     np.testing.assert_allclose(bid_y, np.cumsum([float(s) for _, s in bids])[::-1])
@@ -100,9 +101,11 @@ def test_kraken_ladder_equals_book(qtbot, qloop, qtmodeltester, qapp: QApplicati
         ladder.resize(560, 860)
         ladder.show()
         resets: list[int] = []
-        ladder.model.modelReset.connect(lambda: resets.append(1))
         ladder.set_market(Venue.KRAKEN, "BTC/USD")
         book = live_book(run, Venue.KRAKEN, "BTC/USD")
+        ladder.refresh(store)
+        pump_until(lambda: ladder.levels == max(ladder.fitting_levels(), 10))  # laid out: rows fit the height
+        ladder.model.modelReset.connect(lambda: resets.append(1))
         ladder.refresh(store)
         assert_rows_equal_book(ladder, book)
         bids, asks = book.levels_as_decimals(ladder.levels)
@@ -143,7 +146,7 @@ def test_kraken_ladder_equals_book(qtbot, qloop, qtmodeltester, qapp: QApplicati
         assert_rows_equal_book(ladder, book)
         assert ladder.level_count() == 10
         qtmodeltester.check(ladder.model)
-        ladder.levels = 15
+        ladder.levels = None  # back to following the height
 
         # theme switch recolours the rows
         before = cell(ladder, ladder.model.bid_row(0), PRICE, Qt.ItemDataRole.ForegroundRole)
@@ -274,3 +277,157 @@ def test_an_ended_market_shows_how_it_ended_in_its_row_and_depth_pane(qtbot, qlo
         assert ladder.placeholder.isVisible() or ladder._stack.currentWidget() is ladder.placeholder
         assert f"settled {result.upper()} at {value}" in ladder.placeholder.text()
         assert "Trading has ended" in ladder.placeholder.text()
+
+
+def spread_offset(ladder: DepthLadder) -> int:
+    """Pixels between the spread row's centre and the table's middle."""
+    table, row = ladder.table, ladder.model.spread_row
+    centre = table.rowViewportPosition(row) + table.rowHeight(row) // 2
+    return abs(centre - table.viewport().height() // 2)
+
+
+def test_levels_follow_the_height_the_spread_stays_centred_and_a_click_copies(qtbot, qloop) -> None:
+    with running(qloop, {Venue.KALSHI: [], Venue.KRAKEN: ["BTC/USD"]}) as run:
+        store = run.engine.store
+        ladder = DepthLadder()
+        qtbot.addWidget(ladder)
+        ladder.resize(560, 1200)
+        ladder.show()
+        ladder.set_market(Venue.KRAKEN, "BTC/USD")
+        book = live_book(run, Venue.KRAKEN, "BTC/USD")
+        ladder.refresh(store)
+        assert book.depth == 10
+        # Tall: more rows fit than the book's ten levels a side, and every one of them is used.
+        pump_until(lambda: ladder.levels == ladder.fitting_levels() > 10)
+        row_h = ladder.table.rowHeight(0)
+        height = ladder.table.viewport().height()
+        assert (2 * ladder.levels + 1) * row_h <= height < (2 * ladder.levels + 3) * row_h
+        assert spread_offset(ladder) <= row_h and ladder.plot.isVisible()
+        ladder.refresh(store)
+        assert_rows_equal_book(ladder, book)  # rows beyond the book's ten are blank
+
+        # Short: fewer fit than the book holds: the ten levels stay, scrolled so the spread is mid-table.
+        ladder.resize(560, 430)
+        pump_until(lambda: ladder.fitting_levels() < 10 and ladder.levels == 10)
+        pump_until(lambda: spread_offset(ladder) <= row_h)
+        assert not ladder.plot.isVisible()  # too short for the depth chart too: the rows get its room
+        bar = ladder.table.verticalScrollBar()
+        assert bar.maximum() > 0
+        for key in (Qt.Key.Key_C, Qt.Key.Key_Home):
+            bar.setValue(0)  # the user scrolled to the deepest asks
+            assert spread_offset(ladder) > row_h
+            ladder.table.setFocus()
+            qtbot.keyClick(ladder.table, key)
+            assert spread_offset(ladder) <= row_h, key
+
+        # A click on a level copies its exact price and says so; the spread row copies nothing.
+        ladder.refresh(store)
+        row = ladder.model.bid_row(0)
+        price = cell(ladder, row, PRICE, RAW_ROLE)
+        assert isinstance(price, Decimal)
+        notes: list[str] = []
+        ladder.copied.connect(notes.append)
+        rect = ladder.table.visualRect(ladder.model.index(row, PRICE))
+        qtbot.mouseClick(ladder.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        assert QApplication.clipboard().text() == f"{price:f}" and "," not in f"{price:f}"
+        assert notes and notes[0].startswith(f"Copied {price:f}") and ladder.note_label.text() == notes[0]
+        assert ladder.copy_level(ladder.model.spread_row) is None
+        assert len(notes) == 1
+
+
+def test_kraken_price_grouping_sums_exactly_and_is_kept_in_options(qtbot, qloop) -> None:
+    from app.core.grouping import group_side, step_units
+    from app.core.numbers import from_scaled
+
+    with running(qloop, {Venue.KALSHI: [SUB_CENT], Venue.KRAKEN: ["BTC/USD"]}) as run:
+        store = run.engine.store
+        ladder = DepthLadder()
+        qtbot.addWidget(ladder)
+        ladder.resize(560, 1000)
+        ladder.show()
+        ladder.set_market(Venue.KRAKEN, "BTC/USD")
+        book = live_book(run, Venue.KRAKEN, "BTC/USD")
+        ladder.refresh(store)
+        assert [str(c) for c in ladder.group_choices()] == ["0.1", "1", "10", "100"]  # from the pair's tick
+        combo = ladder.group_combo
+        assert combo.isVisible() and combo.currentText() == "0.1 (none)" and ladder.group is None
+        combo.setCurrentIndex(2)  # the user picks 10
+        combo.activated.emit(2)
+        assert ladder.group == Decimal("10") and ladder.options() == {"group": "10", "depth": 10}
+        for _ in range(3):
+            seen = store.health_of(Venue.KRAKEN, "book").messages
+            pump_until(lambda seen=seen: store.health_of(Venue.KRAKEN, "book").messages > seen)
+            ladder.refresh(store)
+            model, pd, sd = ladder.model, book.price_decimals, book.size_decimals
+            step = step_units(Decimal("10"), pd)
+            for side, is_bid, row_of, size_col, cum_col in (
+                (book.top_bids(), True, model.bid_row, BID_SIZE, BID_CUM),
+                (book.top_asks(), False, model.ask_row, ASK_SIZE, ASK_CUM),
+            ):
+                buckets = group_side(side, step, is_bid)
+                assert len(buckets) <= ladder.levels  # ten levels make few 10-dollar buckets: all shown
+                for k, (price, size) in enumerate(buckets):
+                    row = row_of(k)
+                    assert cell(ladder, row, PRICE, RAW_ROLE) == from_scaled(price, pd)
+                    assert from_scaled(price, pd) % 10 == 0
+                    assert cell(ladder, row, size_col, RAW_ROLE) == from_scaled(size, sd)
+                # the grouped sizes add up exactly to the book's side
+                total = cell(ladder, row_of(len(buckets) - 1), cum_col, RAW_ROLE)
+                assert total == sum(from_scaled(q, sd) for _, q in side)
+            best_bid = cell(ladder, model.bid_row(0), PRICE, RAW_ROLE)
+            best_ask = cell(ladder, model.ask_row(0), PRICE, RAW_ROLE)
+            assert isinstance(best_bid, Decimal) and isinstance(best_ask, Decimal) and best_bid < best_ask
+            real_bid, real_ask = book.best_bid_price(), book.best_ask_price()
+            assert real_bid is not None and real_ask is not None
+            assert best_bid <= real_bid < real_ask <= best_ask  # buckets floor the bids, ceil the asks
+            # the spread row names the market's real spread, not the gap between two buckets
+            assert cell(ladder, model.spread_row, PRICE) == fmt.price(Venue.KRAKEN, real_ask - real_bid)
+        ladder.grab().save("/tmp/ladder_grouped.png")
+
+        # A second ladder restored from the first's options groups alike; ungrouped again on "none".
+        other = DepthLadder()
+        qtbot.addWidget(other)
+        other.set_options(ladder.options())
+        other.set_market(Venue.KRAKEN, "BTC/USD")
+        other.refresh(store)
+        assert other.group == Decimal("10") and other.group_combo.currentIndex() == 2
+        other.set_options({"group": "not a number"})
+        assert other.group is None
+        ladder.set_group(None)
+        ladder.refresh(store)
+        assert_rows_equal_book(ladder, book)
+
+        # Kalshi has no grouping: no selector.
+        ladder.set_group(Decimal("10"))
+        ladder.set_market(Venue.KALSHI, SUB_CENT)
+        live_book(run, Venue.KALSHI, SUB_CENT)
+        ladder.refresh(store)
+        assert not combo.isVisible() and ladder.group is None and ladder.group_choices() == []
+
+
+def test_the_depth_choice_is_announced_per_ladder_and_kept_in_options(qtbot) -> None:
+    from app.user.settings import MarketRef
+
+    asked: list[tuple[list[MarketRef], int | None]] = []
+    ladder = DepthLadder()
+    qtbot.addWidget(ladder)
+    ladder.show()
+    ladder.on_demand = lambda refs, depth: asked.append((refs, depth))
+    ladder.set_market(Venue.KRAKEN, "ETH/USD")
+    btc_free = DepthLadder()  # another instance keeps its own choice
+    qtbot.addWidget(btc_free)
+    assert asked == [([MarketRef(Venue.KRAKEN, "ETH/USD")], None)]  # the default depth holds nothing extra
+    assert ladder.depth_combo.isVisible()
+    ladder.set_depth(500)
+    assert asked[-1] == ([MarketRef(Venue.KRAKEN, "ETH/USD")], 500) and btc_free.book_depth == 10
+    assert ladder.depth_combo.currentText() == "500" and ladder.options() == {"group": None, "depth": 500}
+    with pytest.raises(ValueError, match="book depth 50 is not offered; use one of 10, 25, 100, 500, 1000"):
+        ladder.set_depth(50)
+    ladder.set_market(Venue.KALSHI, SUB_CENT)  # Kalshi books come whole: no depth to ask for
+    assert asked[-1] == ([MarketRef(Venue.KALSHI, SUB_CENT)], None) and not ladder.depth_combo.isVisible()
+    btc_free.set_options({"depth": 1000, "group": "1"})
+    assert btc_free.book_depth == 1000 and btc_free.options() == {"group": "1", "depth": 1000}
+    btc_free.set_options({"depth": "deep"})  # unreadable: the default
+    assert btc_free.book_depth == 10
+    ladder.set_market(None, None)
+    assert asked[-1] == ([], None)

@@ -22,7 +22,16 @@ from app.core.store import MarketStore
 from app.launch.launcher import Launch, launch
 from app.sim.market import SimConfig, SimMarket
 from app.ui import theme
-from app.ui.price_chart import MAX_MARKETS, WINDOWS, PriceChart, Series
+from app.ui.price_chart import (
+    MAX_MARKETS,
+    VOLUME_BAND,
+    WINDOWS,
+    Bars,
+    PriceChart,
+    Series,
+    aggregated,
+    trade_bars,
+)
 from app.user.secret_store import SecretStore
 from app.user.settings import Profile
 from tests.qtsupport import pump_until, run_on
@@ -136,6 +145,25 @@ def test_kraken_trades_mid_and_candles(qtbot, qloop, qapp: QApplication) -> None
         (x0, x1), _ = chart.view.viewRange()
         assert x1 == pytest.approx(time.time(), abs=WINDOWS["5m"] * 0.05)
         assert x1 - x0 == pytest.approx(WINDOWS["5m"] * 1.02, rel=0.01)
+        # Volume bars under the prices: each candle's own volume, on a scale of their own in a bottom band.
+        assert chart.volume_shown and chart.volume_view.isVisible()
+        x, height = chart.volume_bars.opts["x"], chart.volume_bars.opts["height"]
+        ordered = sorted(candles, key=lambda c: c.begin)
+        assert list(height) == pytest.approx([float(c.volume) for c in ordered]) and max(height) > 0
+        np.testing.assert_allclose(x, chart.candles.t)  # each under its candle
+        assert chart.volume_view.viewRange()[0] == pytest.approx(chart.view.viewRange()[0])  # x linked
+        (x0, x1), (y0, y1) = chart.view.viewRange()
+        begins = chart.candles.t - 30  # 1-minute bars, centred on their minute
+        seen = (begins + 60 >= x0) & (begins <= x1)  # every bar showing at all
+        top = chart.volume_view.viewRange()[1][1]
+        assert top == pytest.approx(max(np.asarray(height)[seen]) / VOLUME_BAND)  # the tallest: a fifth up
+        bodies = np.minimum(chart.candles.open, chart.candles.close)[seen & (chart.candles.t <= x1)]
+        assert bodies.min() >= y0 + (y1 - y0) * VOLUME_BAND * 0.9  # the prices sit above the band
+        chart.volume_button.setChecked(False)
+        assert not chart.volume_view.isVisible()
+        _, (y0_off, _) = chart.view.viewRange()
+        assert y0_off > y0  # no band reserved without the bars
+        chart.volume_button.setChecked(True)
         qtbot.wait(100)  # let the axes lay out before the picture (cosmetic only)
         chart.grab().save("/tmp/price_chart.png")
 
@@ -190,6 +218,20 @@ def test_kalshi_in_cents_with_live_candles_from_the_tape(qtbot, qloop, qapp: QAp
         for begin, prices in minutes.items():
             _o, h, lo, c = bars[begin]
             assert (h, lo) == (max(prices), min(prices)) and c == prices[-1]
+        # ...and its volume bar is the sum of those prints' sizes, in contracts.
+        sizes: dict[float, float] = {}
+        for t in {t.trade_id: t for t in store.markets[(Venue.KALSHI, KALSHI)].tape}.values():
+            ts = (t.ts_ms or 0) / 1000
+            sizes[ts - ts % 60] = sizes.get(ts - ts % 60, 0.0) + float(t.size)
+        x, height = chart.volume_bars.opts["x"], chart.volume_bars.opts["height"]
+        shown = {float(b - 30): float(v) for b, v in zip(x, height, strict=True)}
+        assert shown == pytest.approx(sizes) and sum(sizes.values()) > 0
+        chart.volume_button.setChecked(False)  # each toggle fits the price scale again
+        (_, _), (y0_off, y1_off) = chart.view.viewRange()
+        chart.volume_button.setChecked(True)
+        (_, _), (y0, y1) = chart.view.viewRange()
+        assert chart.volume_view.viewRange()[1][1] > 0  # the band is scaled to the bars in view
+        assert y0 < y0_off and y1 == pytest.approx(y1_off)  # the band is room made below the prices
         qtbot.wait(100)
         chart.grab().save("/tmp/price_chart_kalshi.png")
 
@@ -367,3 +409,43 @@ def test_history_on_open_a_robust_range_a_day_window_and_a_visible_follow_state(
         assert sum(abs(a - b) for a, b in zip(on_colour, off_colour, strict=True)) > 120
         chart.follow_live = True
         chart.grab().save("/tmp/price_chart_day.png")
+
+
+def test_volume_is_summed_exactly_into_bars_and_wider_bars() -> None:
+    t = np.array([0.0, 10.0, 59.0, 60.0, 130.0, 299.0, 301.0])
+    y = np.array([5.0, 6.0, 4.0, 5.0, 7.0, 6.0, 6.5])
+    q = np.array([1.0, 2.0, 0.5, 3.0, 1.5, 2.5, 4.0])
+    bars = trade_bars(t, y, q)
+    assert bars.t.tolist() == [0.0, 60.0, 120.0, 240.0, 300.0]
+    assert bars.v.tolist() == [3.5, 3.0, 1.5, 2.5, 4.0]
+    five = aggregated(bars, 5)
+    assert five.t.tolist() == [0.0, 300.0] and five.v.tolist() == [10.5, 4.0]
+    assert five.v.sum() == q.sum()
+    assert Bars(t[:2], y[:2], y[:2], y[:2], y[:2]).v.tolist() == [0.0, 0.0]  # no volume given: none shown
+
+
+def test_each_chart_keeps_its_own_window_and_options(qtbot) -> None:
+    one, two = PriceChart(), PriceChart()
+    for chart in (one, two):
+        qtbot.addWidget(chart)
+        chart.resize(700, 400)
+        chart.show()
+    one.set_market(Venue.KRAKEN, "BTC/USD")
+    two.set_market(Venue.KRAKEN, "BTC/USD")
+    one.set_time_window("1h")
+    two.window_combo.setCurrentText("15m")  # as the user picks it
+    two.volume_button.setChecked(False)
+    assert one.time_window == "1h" and two.time_window == "15m"
+    for chart, window in ((one, "1h"), (two, "15m")):
+        (x0, x1), _ = chart.view.viewRange()
+        assert x1 - x0 == pytest.approx(WINDOWS[window] * 1.02, rel=0.01)
+    assert one.options() == {"window": "1h", "candles": True, "volume": True}
+    assert two.options() == {"window": "15m", "candles": True, "volume": False}
+    three = PriceChart()
+    qtbot.addWidget(three)
+    three.set_options(two.options())
+    assert three.options() == two.options() and three.bar_minutes == 1
+    three.set_options({"window": "1d", "volume": "yes please"})  # a bad value is left as it was
+    assert three.options() == {"window": "1d", "candles": True, "volume": False} and three.bar_minutes == 15
+    with pytest.raises(ValueError, match="chart window '2h' is not offered"):
+        one.set_time_window("2h")

@@ -49,9 +49,12 @@ class StreamEngine:
     def has(self, venue: Venue) -> bool:
         return any(link.venue is venue for link in self.links)
 
-    async def watch(self, venue: Venue, markets: list[str]) -> tuple[list[str], list[str]]:
-        """Change a venue's watched markets at run time, without reconnecting."""
-        return await self.link(venue).set_markets(markets)
+    async def watch(
+        self, venue: Venue, markets: list[str], depths: dict[str, int] | None = None
+    ) -> tuple[list[str], list[str]]:
+        """Change a venue's watched markets (and, for Kraken, their book depths) at run time, without
+        reconnecting."""
+        return await self.link(venue).set_markets(markets, depths)
 
     def refused(self) -> dict[tuple[Venue, str], str]:
         """Watched markets a venue said it does not list, with its words."""

@@ -1,11 +1,14 @@
-"""The Kraken link: instrument first (precisions), then book/ticker/trade/ohlc per symbol; a fresh token for
-every authenticated connect; app-level pings; checksum resyncs of one symbol, rate-limited; after five
-failed resyncs in a row a symbol is shown as "checksum unverified" instead of looping; fills beyond the
-executions snapshot over REST TradesHistory."""
+"""The Kraken link: instrument first (precisions), then book/ticker/trade/ohlc per symbol, each book at its
+own depth (what the views ask for, grouped into one subscribe per depth; a symbol whose depth changes is
+unsubscribed at the old one and subscribed at the new); a fresh token for every authenticated connect;
+app-level pings; checksum resyncs of one symbol, rate-limited; after five failed resyncs in a row a symbol
+is shown as "checksum unverified" instead of looping; fills beyond the executions snapshot over REST
+TradesHistory."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -19,7 +22,7 @@ from app.stream.connection import REST_TIMEOUT, AuthError
 from app.stream.link import UNVERIFIED_AFTER, VenueLink, registry_report
 from app.stream.state import ConnState
 from app.venues.kraken.auth import NonceSource, private_request, token_request
-from app.venues.kraken.commands import KrakenCommands
+from app.venues.kraken.commands import BOOK_DEPTHS, KrakenCommands
 from app.venues.kraken.endpoints import ASSET_PAIRS_PATH, TRADES_HISTORY_PATH
 from app.venues.kraken.session import KrakenSession
 
@@ -63,7 +66,9 @@ class KrakenLink(VenueLink):
         **kwargs: Any,
     ) -> None:
         super().__init__(url, rest_url, store, markets, **kwargs)
-        self.depth = depth
+        self.depth = depth  # the book depth of a symbol no view asks more of
+        self.depths: dict[str, int] = {}  # symbol -> the depth wanted where it is not ``depth``
+        self._book_depth: dict[str, int] = {}  # symbol -> its book's subscribed depth on this connection
         self.credentials = credentials
         self.nonces = NonceSource()
         self.session = KrakenSession(depth, store.books[Venue.KRAKEN])
@@ -100,6 +105,7 @@ class KrakenLink(VenueLink):
 
     async def opened(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         self._acked = {}  # subscriptions are per connection
+        self._book_depth = {}
         self.session = KrakenSession(self.depth, self.store.books[Venue.KRAKEN], self.session.instruments)
         self.commands = KrakenCommands()
         await self.send(self.commands.subscribe("instrument"), expect_ack=True)
@@ -112,8 +118,53 @@ class KrakenLink(VenueLink):
             self.start_fill_catch_up()
         self._last_ping = time.monotonic()
 
+    def depth_of(self, symbol: str) -> int:
+        """The book depth ``symbol`` is wanted at."""
+        return self.depths.get(symbol, self.depth)
+
+    def want_depths(self, depths: dict[str, int]) -> None:
+        """Book depths per symbol (the rest stay at ``depth``); a depth Kraken does not offer is refused
+        in words before anything changes."""
+        bad = sorted({d for d in depths.values() if d not in BOOK_DEPTHS})
+        if bad:
+            raise ValueError(
+                f"book depth {', '.join(map(str, bad))} is not offered; use one of "
+                f"{', '.join(map(str, BOOK_DEPTHS))}"
+            )
+        self.depths = {symbol: d for symbol, d in depths.items() if d != self.depth}
+
+    async def set_markets(
+        self, markets: list[str], depths: dict[str, int] | None = None
+    ) -> tuple[list[str], list[str]]:
+        if depths is not None:
+            self.want_depths(depths)
+        added, removed = await super().set_markets(markets)
+        if self._ws is not None:
+            at = self._book_depth
+            moved = [s for s in self.streamed if s in at and at[s] != self.depth_of(s)]
+            if moved:  # a repeat subscribe is refused: leave the old depth first
+                await self._unsubscribe_books(moved)
+                await self._subscribe_books(moved, snapshot=True)
+        return added, removed
+
+    async def _subscribe_books(self, symbols: list[str], snapshot: bool | None = None) -> None:
+        """One book subscribe per depth (Kraken takes one depth per request)."""
+        for depth, group in _by_depth(symbols, self.depth_of).items():
+            self._book_depth.update(dict.fromkeys(group, depth))
+            await self.send(
+                self.commands.subscribe("book", group, depth=depth, snapshot=snapshot), expect_ack=True
+            )
+
+    async def _unsubscribe_books(self, symbols: list[str]) -> None:
+        """Unsubscribe each book at the depth it was subscribed at (a subscription is keyed by it)."""
+        subscribed = self._book_depth
+        for depth, group in _by_depth(symbols, lambda s: subscribed.get(s, self.depth_of(s))).items():
+            await self.send(self.commands.unsubscribe("book", group, depth=depth))
+        for symbol in symbols:
+            subscribed.pop(symbol, None)
+
     async def _subscribe_market(self, symbols: list[str]) -> None:
-        await self.send(self.commands.subscribe("book", symbols, depth=self.depth), expect_ack=True)
+        await self._subscribe_books(symbols)
         for channel, params in CHANNEL_PARAMS.items():
             await self.send(self.commands.subscribe(channel, symbols, **params), expect_ack=True)
 
@@ -196,10 +247,8 @@ class KrakenLink(VenueLink):
 
     async def repair_books(self, markets: list[str]) -> None:
         # Kraken never re-snapshots by itself, and a repeat subscribe is refused: unsubscribe first.
-        await self.send(self.commands.unsubscribe("book", markets, depth=self.depth))
-        await self.send(
-            self.commands.subscribe("book", markets, depth=self.depth, snapshot=True), expect_ack=True
-        )
+        await self._unsubscribe_books(markets)
+        await self._subscribe_books(markets, snapshot=True)
 
     async def recover_channel(self, action: RecoveryAction) -> None:
         if action.channel in PRIVATE_CHANNELS and self.token is not None:  # a sequence gap
@@ -243,9 +292,16 @@ class KrakenLink(VenueLink):
         if added:
             await self._subscribe_market(added)
         if removed:
-            await self.send(self.commands.unsubscribe("book", removed, depth=self.depth))
+            await self._unsubscribe_books(removed)
             for channel, params in CHANNEL_PARAMS.items():
                 await self.send(self.commands.unsubscribe(channel, removed, **params))
+
+
+def _by_depth(symbols: list[str], depth_of: Callable[[str], int]) -> dict[int, list[str]]:
+    groups: dict[int, list[str]] = {}
+    for symbol in symbols:
+        groups.setdefault(depth_of(symbol), []).append(symbol)
+    return groups
 
 
 def v2_symbol(wsname: str) -> str:

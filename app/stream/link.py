@@ -174,8 +174,11 @@ class VenueLink(Connection):
     def watches(self, market: str) -> bool:
         return market in self._watched
 
-    async def set_markets(self, markets: list[str]) -> tuple[list[str], list[str]]:
-        """Change the watched markets without reconnecting; returns (added, removed)."""
+    async def set_markets(
+        self, markets: list[str], depths: dict[str, int] | None = None
+    ) -> tuple[list[str], list[str]]:
+        """Change the watched markets without reconnecting; returns (added, removed). ``depths``: the book
+        depth per market where the venue offers a choice (Kraken's link); a full-book venue ignores it."""
         wanted = list(dict.fromkeys(markets))
         added = [m for m in wanted if m not in self._watched]
         keep = frozenset(wanted)

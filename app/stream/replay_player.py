@@ -251,7 +251,9 @@ class ReplayLink(VenueLink):
         self._task = asyncio.create_task(idle(), name=f"{self.name}-replay")
         return self._task
 
-    async def set_markets(self, markets: list[str]) -> tuple[list[str], list[str]]:
+    async def set_markets(
+        self, markets: list[str], depths: dict[str, int] | None = None
+    ) -> tuple[list[str], list[str]]:
         added = [m for m in markets if m not in self.markets]
         removed = [m for m in self.markets if m not in markets]
         self.markets = list(dict.fromkeys(markets))

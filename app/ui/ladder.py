@@ -1,14 +1,20 @@
 """The depth ladder: a classic vertical price ladder (asks above, bids below) and a cumulative depth chart.
 
-The table has a fixed ``2 * levels + 1`` rows: the asks, one row saying the spread, the bids; the best
-ask just above the spread row and the best bid just below it, so the spread stays in one place on screen
-and a refresh only ever emits ``dataChanged`` (a reset happens only when ``levels`` changes). Kalshi
+The table has ``2 * levels + 1`` rows: the asks, one row saying the spread, the bids; the best ask just
+above the spread row and the best bid just below it, so the spread stays in one place on screen and a
+refresh only ever emits ``dataChanged`` (a reset happens only when ``levels`` changes). ``levels`` follows
+the table's height (as many rows as fit, and at least the book's depth, which then scrolls), so the spread
+row sits mid-table; C or Home puts it back there after scrolling. Clicking a level copies its price.
+Kraken levels can be grouped into buckets of 10, 100, ... ticks (app/core/grouping.py, exact sums), and
+the Kraken book's depth is a choice (10 to 1000): the ladder says what it wants through ``on_demand``, which
+whoever shows it (the window, a pane) connects to the window's ``hold_markets``. Kalshi
 prices are YES prices shown in cents; Kraken prices keep their wire precision. Every number's text comes
 from app/ui/format.py, so the ladder reads like the watchlist.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -23,11 +29,14 @@ from PySide6.QtCore import (
     QRect,
     Qt,
     QTimer,
+    Signal,
 )
-from PySide6.QtGui import QBrush, QFontDatabase, QPainter
+from PySide6.QtGui import QBrush, QFontDatabase, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QComboBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QSplitter,
@@ -36,11 +45,15 @@ from PySide6.QtWidgets import (
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from app.core.book import OrderBook
+from app.core.grouping import group_choices, group_side, step_units
 from app.core.instruments import Venue
+from app.core.numbers import from_scaled
 from app.core.store import ENDED, MarketStore
 from app.launch.catalog import MarketInfo
 from app.ui import format as fmt
@@ -49,6 +62,8 @@ from app.ui import zoom
 from app.ui.axes import NumberAxis
 from app.ui.market_header import MarketHeader
 from app.ui.theme import Theme
+from app.user.settings import MarketRef
+from app.venues.kraken.commands import BOOK_DEPTHS
 
 Levels = list[tuple[Decimal, Decimal]]
 Index = QModelIndex | QPersistentModelIndex
@@ -59,6 +74,12 @@ RAW_ROLE = Qt.ItemDataRole.UserRole  # the exact Decimal behind a cell (None whe
 BAR_ROLE = Qt.ItemDataRole.UserRole + 1  # a size cell's share of the largest visible level, 0..1
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _CENTRE = int(Qt.AlignmentFlag.AlignCenter)
+CENTRE_KEYS = ("C", "Home")  # re-centre on the spread (widget shortcuts: each ladder its own)
+SCROLL_LEVELS = 25  # a book without a subscribed depth (Kalshi): levels kept below the fold to scroll to
+SCROLL_CAP = 100  # rows a side at most: a deeper book shows in the depth chart and through grouping
+DEFAULT_DEPTH = 10  # the Kraken link's own depth: asking for it holds nothing extra
+NOTE_MS = 2_500  # how long "Copied …" shows
+DEPTH_CHART_FROM_PX = 340  # below this height (table and chart) the depth chart is hidden
 
 
 def _cumulative(levels: Levels) -> list[Decimal]:
@@ -131,8 +152,16 @@ class LadderModel(QAbstractTableModel):
         self._bg_spread = q(t.alt_base)
         self._changed_all()
 
-    def set_book(self, venue: Venue | None, bids: Levels, asks: Levels, stale: bool) -> None:
-        """New levels (best first); emits one ranged ``dataChanged`` over the rows that differ."""
+    def set_book(
+        self,
+        venue: Venue | None,
+        bids: Levels,
+        asks: Levels,
+        stale: bool,
+        touch: tuple[Decimal, Decimal] | None = None,
+    ) -> None:
+        """New levels (best first); emits one ranged ``dataChanged`` over the rows that differ. ``touch``:
+        the real best bid and ask for the spread row when the levels are grouped buckets."""
         n = self._levels
         bids, asks = bids[:n], asks[:n]
         rows = 2 * n + 1
@@ -155,7 +184,9 @@ class LadderModel(QAbstractTableModel):
                 text[row] = ("", "", shown, size_s, cum_s)
                 raw[row] = (None, None, price, size, cum)
                 tips[row] = _tip(venue, price)
-            if bids and asks:
+            if touch is not None:
+                text[n], tips[n] = _spread_cells(venue, touch[0], touch[1], pdec)
+            elif bids and asks:
                 text[n], tips[n] = _spread_cells(venue, bids[0][0], asks[0][0], pdec)
             for k, ((price, size), cum) in enumerate(zip(bids, _cumulative(bids), strict=True)):
                 row = n + 1 + k
@@ -314,13 +345,24 @@ def _step_edges(prices: np.ndarray, ascending: bool) -> np.ndarray:
 class DepthLadder(QWidget):
     """Header (market, best bid/ask, spread), stale banner, the ladder table and the depth chart."""
 
-    def __init__(self, parent: QWidget | None = None, levels: int = 15) -> None:
+    copied = Signal(str)  # a level's price went to the clipboard: the status note, for a window to show
+
+    def __init__(self, parent: QWidget | None = None, levels: int | None = None) -> None:
         super().__init__(parent)
         self._venue: Venue | None = None
         self._market: str | None = None
         self._theme = themes.current()
         self._centred = False  # scrolled so the spread is in view, once per market
-        self.model = LadderModel(levels, self)
+        self._fixed_levels = levels  # None: as many as fit (and the book's depth, to scroll through)
+        self._store: MarketStore | None = None  # the last refresh's, to redraw at once after a refit
+        self._group: Decimal | None = None  # the price group asked for (None: each level as the book has it)
+        self._tick: Decimal | None = None  # the pair's price increment, when a caller knows it
+        self._choices: list[Decimal] = []
+        self._depth = DEFAULT_DEPTH
+        # Called with (markets shown, Kraken depth or None) whenever either changes: connect it to the
+        # window's hold_markets so the market streams at that depth while this ladder shows it.
+        self.on_demand: Callable[[list[MarketRef], int | None], None] | None = None
+        self.model = LadderModel(levels or 10, self)
 
         self.header = MarketHeader(self)
         self.stale_label = QLabel(self)
@@ -336,7 +378,8 @@ class DepthLadder(QWidget):
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.table.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # a click gives the ladder its keys
+        self.table.clicked.connect(self._copy_price)
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -371,11 +414,52 @@ class DepthLadder(QWidget):
         self._stack = QStackedWidget(self)
         self._stack.addWidget(self.placeholder)
         self._stack.addWidget(splitter)
+        self._stack.installEventFilter(self)  # hide the depth chart when the ladder is short
+
+        self.centre_button = QToolButton(self)
+        self.centre_button.setObjectName("ladderCentre")
+        self.centre_button.setText("Centre")
+        self.centre_button.setToolTip("Scroll the spread back to the middle (C or Home)")
+        self.centre_button.clicked.connect(self.recentre)
+        self.note_label = QLabel(self)  # "Copied …": brief, beside the controls
+        self.note_label.setObjectName("ladderNote")
+        self._note_timer = QTimer(self)
+        self._note_timer.setSingleShot(True)
+        self._note_timer.timeout.connect(self.note_label.clear)
+        self.group_label = QLabel("Group", self)
+        self.group_combo = QComboBox(self)
+        self.group_combo.setObjectName("ladderGroup")
+        self.group_combo.setToolTip(
+            "Sum levels into price buckets this wide (bids down to the bucket's floor, asks up to its "
+            "ceiling)"
+        )
+        self.group_combo.activated.connect(lambda _: self._group_picked())
+        self.depth_label = QLabel("Depth", self)
+        self.depth_combo = QComboBox(self)
+        self.depth_combo.setObjectName("ladderDepth")
+        self.depth_combo.setToolTip("Levels a side Kraken sends for this market (its checksum covers 10)")
+        for depth in BOOK_DEPTHS:
+            self.depth_combo.addItem(str(depth), depth)
+        self.depth_combo.activated.connect(lambda k: self.set_depth(BOOK_DEPTHS[k]))
+        self.controls = QHBoxLayout()
+        self.controls.setContentsMargins(0, 0, 0, 0)
+        self.controls.addWidget(self.group_label)
+        self.controls.addWidget(self.group_combo)
+        self.controls.addWidget(self.depth_label)
+        self.controls.addWidget(self.depth_combo)
+        self.controls.addWidget(self.note_label, 1)
+        self.controls.addWidget(self.centre_button)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        for key in CENTRE_KEYS:
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(self.recentre)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
         layout.addWidget(self.header)
+        layout.addLayout(self.controls)
         layout.addWidget(self.stale_label)
         layout.addWidget(self._stack, 1)
         self.apply_theme(self._theme)
@@ -389,9 +473,92 @@ class DepthLadder(QWidget):
         return self.model.levels
 
     @levels.setter
-    def levels(self, n: int) -> None:
-        self.model.set_levels(max(1, n))
-        self._centred = False
+    def levels(self, n: int | None) -> None:
+        """A fixed number of levels a side; None: follow the table's height."""
+        self._fixed_levels = None if n is None else max(1, n)
+        self._refit()
+
+    def fitting_levels(self) -> int:
+        """Levels a side that fit the table's height with the spread row between them (at least 1)."""
+        row = max(1, self.table.verticalHeader().defaultSectionSize())
+        return max(1, (self.table.viewport().height() // row - 1) // 2)
+
+    @property
+    def group(self) -> Decimal | None:
+        """The price group in force (None: ungrouped, or grouping does not apply to this market)."""
+        return self._group if self._group in self._choices[1:] else None
+
+    def set_group(self, step: Decimal | None) -> None:
+        """Group Kraken levels into buckets ``step`` wide (a multiple of the pair's tick); None or the
+        tick itself: ungrouped. A width this market does not offer is kept, and applies to one that does."""
+        self._group = step
+        self._select_group()
+        self._redraw()
+
+    @property
+    def book_depth(self) -> int:
+        """The Kraken book depth this ladder asks for (``depth`` is QPaintDevice's colour depth)."""
+        return self._depth
+
+    def set_depth(self, depth: int) -> None:
+        """Ask for ``depth`` levels a side of a Kraken book (one of 10, 25, 100, 500, 1000)."""
+        if depth not in BOOK_DEPTHS:
+            offered = ", ".join(map(str, BOOK_DEPTHS))
+            raise ValueError(f"book depth {depth} is not offered; use one of {offered}")
+        self.depth_combo.setCurrentIndex(BOOK_DEPTHS.index(depth))
+        if depth != self._depth:
+            self._depth = depth
+            self._announce()
+
+    def demand(self) -> tuple[list[MarketRef], int | None]:
+        """What this ladder needs streamed: its market, and the Kraken depth when more than the default."""
+        if self._venue is None or self._market is None:
+            return [], None
+        deeper = self._venue is Venue.KRAKEN and self._depth != DEFAULT_DEPTH
+        return [MarketRef(self._venue, self._market)], self._depth if deeper else None
+
+    def options(self) -> dict[str, Any]:
+        """What a pane saves of this ladder (plain JSON: the group as exact decimal text, the depth)."""
+        return {"group": None if self._group is None else str(self._group), "depth": self._depth}
+
+    def set_options(self, options: dict[str, Any]) -> None:
+        """Restore ``options()``; anything unreadable is left at its default."""
+        depth = options.get("depth", DEFAULT_DEPTH)
+        self.set_depth(depth if depth in BOOK_DEPTHS else DEFAULT_DEPTH)
+        group = options.get("group")
+        try:
+            step = Decimal(str(group)) if group not in (None, "") else None
+        except ArithmeticError:
+            step = None
+        self.set_group(step if step is None or (step.is_finite() and step > 0) else None)
+
+    def group_choices(self) -> list[Decimal]:
+        """The widths offered for this market (the tick first, meaning ungrouped); empty for Kalshi."""
+        return list(self._choices)
+
+    def set_tick(self, tick: Decimal | None) -> None:
+        """The pair's price increment, where known (else one unit of the book's price precision)."""
+        self._tick = tick
+        self._choices = []
+
+    def recentre(self) -> None:
+        """Scroll the spread row back to the middle of the table."""
+        self._centre()
+
+    def copy_level(self, row: int) -> str | None:
+        """Copy the price of the level in ``row`` (its exact text, in the venue's own units: Kraken at
+        the pair's precision, Kalshi in dollars) and say so briefly. None for a row with no level."""
+        price = self.model.index(row, PRICE).data(RAW_ROLE)
+        if not isinstance(price, Decimal) or self._venue is None:
+            return None
+        text = f"{price:f}"
+        _app().clipboard().setText(text)
+        shown = self.model.index(row, PRICE).data(Qt.ItemDataRole.DisplayRole)
+        note = f"Copied {text}" + (f" ({shown})" if shown and shown != text else "")
+        self.note_label.setText(note)
+        self._note_timer.start(NOTE_MS)
+        self.copied.emit(note)
+        return text
 
     def level_count(self) -> int:
         """Price levels on screen, both sides (0 with no market or no book yet): the window's smoke check."""
@@ -404,7 +571,11 @@ class DepthLadder(QWidget):
             return
         self._venue, self._market = venue, market
         self._centred = False
+        self._choices, self._tick = [], None
+        self.group_combo.clear()
+        self._show_group_controls()
         self.header.set_market(venue, market, info)
+        self._announce()
         self.model.set_book(venue, [], [], stale=False)
         self.bid_curve.clear()
         self.ask_curve.clear()
@@ -417,6 +588,7 @@ class DepthLadder(QWidget):
             self._show_placeholder(f"Waiting for the order book of {market}…")
 
     def refresh(self, store: MarketStore) -> None:
+        self._store = store
         venue, market = self._venue, self._market
         if venue is None or market is None:
             return
@@ -435,13 +607,33 @@ class DepthLadder(QWidget):
                 f"Waiting for the order book of {market}…" + (f"\n({reason})" if reason else "")
             )
             return
-        bids, asks = book.levels_as_decimals(self.model.levels)
-        stale = book.stale
         self._stack.setCurrentIndex(1)
-        self.model.set_book(venue, bids, asks, stale)
+        self._offer_groups(book)
+        step = self._group_units(book)
+        self._set_levels(self._wanted_levels(0 if step else book.depth))
+        n = self.model.levels
+        if step:  # buckets once, for the rows and the chart alike
+            all_bids, all_asks = self._levels_of(book, step, None)
+            bids, asks = all_bids[:n], all_asks[:n]
+        else:
+            bids, asks = self._levels_of(book, None, n)
+        stale = book.stale
+        touch = None
+        if step:  # buckets: the spread row still says the market's real spread
+            best_bid, best_ask = book.best_bid_price(), book.best_ask_price()
+            touch = (best_bid, best_ask) if best_bid is not None and best_ask is not None else None
+        self.model.set_book(venue, bids, asks, stale, touch)
         self._set_stale(book.stale_reason if stale else None)
-        self.header.refresh(store, bids[0][0] if bids else None, asks[0][0] if asks else None)
-        self._update_depth(bids, asks)
+        if step:  # the header names the real touch, not a bucket's edge
+            self.header.refresh(store, book.best_bid_price(), book.best_ask_price())
+        else:
+            self.header.refresh(store, bids[0][0] if bids else None, asks[0][0] if asks else None)
+        if step:
+            self._update_depth(all_bids, all_asks)
+        elif max(len(book.bids), len(book.asks)) > n:  # the chart shows all of a deep book
+            self._update_depth(*self._levels_of(book, None, None))
+        else:
+            self._update_depth(bids, asks)
         if not self._centred:
             self._centred = True
             self._centre()
@@ -471,11 +663,109 @@ class DepthLadder(QWidget):
         self._centre()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if event.type() == QEvent.Type.Resize and watched is self.table.viewport():
-            QTimer.singleShot(0, self._centre)  # after the view has laid out its new size
+        if event.type() == QEvent.Type.Resize:
+            if watched is self.table.viewport():
+                QTimer.singleShot(0, self._refit)  # after the view has laid out its new size
+            elif watched is self._stack:
+                # A short ladder gives the depth chart's room to rows: the levels are what is read.
+                self.plot.setVisible(self._stack.height() >= DEPTH_CHART_FROM_PX)
         return False
 
     # ------------------------------------------------------------------ internals
+
+    def _wanted_levels(self, depth: int | None) -> int:
+        """As many levels as fit, and no fewer than the book holds (those scroll), unless fixed. A grouped
+        ladder (``depth`` 0) shows what fits: its buckets are few."""
+        if self._fixed_levels is not None:
+            return self._fixed_levels
+        fit = self.fitting_levels() if self.table.isVisible() else self.model.levels
+        return fit if depth == 0 else max(fit, min(depth or SCROLL_LEVELS, SCROLL_CAP))
+
+    def _levels_of(self, book: OrderBook, step: int | None, n: int | None) -> tuple[Levels, Levels]:
+        """The top ``n`` levels a side as decimals: the book's own, or summed into ``step``-unit buckets."""
+        if not step:
+            bids, asks = book.levels_as_decimals(n)
+            return bids, asks
+        pd, sd = book.price_decimals, book.size_decimals
+
+        def grouped(levels: list[tuple[int, int]], is_bid: bool) -> Levels:
+            return [(from_scaled(p, pd), from_scaled(q, sd)) for p, q in group_side(levels, step, is_bid)[:n]]
+
+        return grouped(book.top_bids(), True), grouped(book.top_asks(), False)
+
+    def _group_units(self, book: OrderBook) -> int | None:
+        group = self.group
+        if group is None:
+            return None
+        try:
+            return step_units(group, book.price_decimals)
+        except ValueError:
+            return None  # finer than this book's precision: shown ungrouped
+
+    def _offer_groups(self, book: OrderBook) -> None:
+        """Fill the group selector from the pair's tick, once per market (Kalshi: none)."""
+        if self._choices or self._venue is not Venue.KRAKEN:
+            return
+        tick = self._tick or Decimal(1).scaleb(-book.price_decimals)
+        best = book.best_bid_price()
+        self._choices = group_choices(tick, best)
+        self.group_combo.clear()
+        for k, step in enumerate(self._choices):
+            text = fmt.price(Venue.KRAKEN, step)
+            self.group_combo.addItem(f"{text} (none)" if k == 0 else text, str(step))
+        self._select_group()
+        self._show_group_controls()
+
+    def _select_group(self) -> None:
+        group = self.group
+        k = 0 if group is None else self._choices.index(group)
+        if self.group_combo.count() > k:
+            self.group_combo.setCurrentIndex(k)
+
+    def _show_group_controls(self) -> None:
+        shown = bool(self._choices)
+        self.group_label.setVisible(shown)
+        self.group_combo.setVisible(shown)
+        kraken = self._venue is Venue.KRAKEN
+        self.depth_label.setVisible(kraken)
+        self.depth_combo.setVisible(kraken)
+
+    def _announce(self) -> None:
+        if self.on_demand is not None:
+            self.on_demand(*self.demand())
+
+    def _group_picked(self) -> None:
+        k = self.group_combo.currentIndex()
+        self.set_group(self._choices[k] if 0 < k < len(self._choices) else None)
+
+    def _redraw(self) -> None:
+        self._centred = False
+        if self._store is not None:
+            self.refresh(self._store)
+
+    def _set_levels(self, n: int) -> bool:
+        if n == self.model.levels:
+            return False
+        self.model.set_levels(n)
+        self.table.doItemsLayout()  # the new scroll range now, not at the next event: centring needs it
+        self._centred = False
+        return True
+
+    def _refit(self) -> None:
+        """The table's height (or the fixed count) changed: rows to match, redrawn at once, centred."""
+        book = None
+        if self._store is not None and self._venue is not None and self._market is not None:
+            book = self._store.book(self._venue, self._market)
+        depth = None
+        if book is not None:
+            depth = 0 if self._group_units(book) else book.depth
+        changed = self._set_levels(self._wanted_levels(depth))
+        if changed and self._store is not None:
+            self.refresh(self._store)
+        self._centre()
+
+    def _copy_price(self, index: QModelIndex) -> None:
+        self.copy_level(index.row())
 
     def _centre(self) -> None:
         """Keep the spread row mid-table when the ladder is taller than the view (by pixels: Qt's own

@@ -3,6 +3,10 @@ candles: the venue's history fetched when the market opens (Kraken REST OHLC, Ka
 the live bars (Kraken's ohlc channel; for Kalshi, the tape folded into minutes). x is Unix time on a date
 axis that names the day on long windows; Kalshi prices are YES cents, Kraken prices quote currency.
 
+Volume bars (the candles' own volume: Kraken's in the base currency, Kalshi's in contracts, from the tape
+where bars are made from it) sit in a band along the bottom, under the prices, on their own scale. Each
+chart has its own time window; ``options()`` and ``set_options()`` are what a pane saves and restores.
+
 The y-range is the chart's own, not pyqtgraph's auto-range: robust to one bad print (``robust_range``),
 which is clipped and marked at the edge instead of flattening the real move. The legend sits beside the
 plot, never over the data.
@@ -16,9 +20,10 @@ from __future__ import annotations
 import time
 from collections import OrderedDict, deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -60,6 +65,8 @@ TRADE_CAPACITY = 10_000  # trade points kept per market and side
 # (the capacities above, doubled for amortised appends), so 20 bound the charts to ~32 MB all day.
 MAX_MARKETS = 20
 SIDES: tuple[TakerSide | None, ...] = (TakerSide.BUY, TakerSide.SELL, None)
+VOLUME_BAND = 0.2  # the share of the plot's height the volume bars may reach (prices keep the rest)
+DEFAULT_WINDOW = "5m"
 
 
 class Series:
@@ -124,6 +131,9 @@ class History:
         self.mid = Series(MID_CAPACITY)
         self.mid_live = False  # the newest mid sample came from a live book (so it may be held to now)
         self.trades: dict[TakerSide | None, Series] = {s: Series(TRADE_CAPACITY) for s in SIDES}
+        # Each trade's size, beside its price point (same times, so the two stay aligned): the volume of
+        # bars made from the tape.
+        self.sizes: dict[TakerSide | None, Series] = {s: Series(TRADE_CAPACITY) for s in SIDES}
         self.trades_seen = 0  # the store's trades_seen when the tape was last read
         self.past = Bars.empty()  # the venue's 1-minute bars from before the market was opened
         self.past_coarse = Bars.empty()  # ... and its wider ones, for what those do not reach back to
@@ -150,7 +160,8 @@ def candle_time(begin: str) -> float:
 
 @dataclass(slots=True)
 class Bars:
-    """OHLC bars as arrays (begin time in Unix seconds, prices in chart units), oldest first."""
+    """OHLC bars as arrays (begin time in Unix seconds, prices in chart units), oldest first, and each
+    bar's volume (zeros where the source gave none)."""
 
     t: np.ndarray
     o: np.ndarray
@@ -158,6 +169,11 @@ class Bars:
     lo: np.ndarray
     c: np.ndarray
     minutes: int = 1
+    v: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+    def __post_init__(self) -> None:
+        if len(self.v) != len(self.t):
+            self.v = np.zeros(len(self.t))
 
     @classmethod
     def empty(cls, minutes: int = 1) -> Bars:
@@ -167,25 +183,36 @@ class Bars:
     @classmethod
     def of(cls, candles: Iterable[Candle], scale: float) -> Bars:
         rows = sorted(
-            (candle_time(c.begin), float(c.open), float(c.high), float(c.low), float(c.close), c.interval_min)
+            (
+                candle_time(c.begin),
+                float(c.open),
+                float(c.high),
+                float(c.low),
+                float(c.close),
+                c.interval_min,
+                float(c.volume),
+            )
             for c in candles
         )
         if not rows:
             return cls.empty()
-        t, o, h, lo, c, minutes = zip(*rows, strict=True)
+        t, o, h, lo, c, minutes, v = zip(*rows, strict=True)
         arr = np.array
-        return cls(arr(t), arr(o) * scale, arr(h) * scale, arr(lo) * scale, arr(c) * scale, minutes[0])
+        prices = (arr(o) * scale, arr(h) * scale, arr(lo) * scale, arr(c) * scale)
+        return cls(arr(t), *prices, minutes[0], arr(v))
 
     def __len__(self) -> int:
         return len(self.t)
 
     def where(self, keep: np.ndarray) -> Bars:
-        return Bars(self.t[keep], self.o[keep], self.h[keep], self.lo[keep], self.c[keep], self.minutes)
+        return Bars(
+            self.t[keep], self.o[keep], self.h[keep], self.lo[keep], self.c[keep], self.minutes, self.v[keep]
+        )
 
 
 def _concat(a: Bars, b: Bars) -> Bars:
-    t, o, h, lo, c = (np.concatenate((x, y)) for x, y in zip(_arrays(a), _arrays(b), strict=True))
-    return Bars(t, o, h, lo, c, a.minutes)
+    t, o, h, lo, c, v = (np.concatenate((x, y)) for x, y in zip(_arrays(a), _arrays(b), strict=True))
+    return Bars(t, o, h, lo, c, a.minutes, v)
 
 
 def merged(old: Bars, new: Bars) -> Bars:
@@ -201,13 +228,13 @@ def merged(old: Bars, new: Bars) -> Bars:
 
 
 def _arrays(b: Bars) -> tuple[np.ndarray, ...]:
-    return b.t, b.o, b.h, b.lo, b.c
+    return b.t, b.o, b.h, b.lo, b.c, b.v
 
 
 def aggregated(bars: Bars, minutes: int) -> Bars:
     """Bars folded into ``minutes``-long ones aligned to the epoch (open of the first, close of the last)."""
     if minutes == bars.minutes or not len(bars):
-        return Bars(bars.t, bars.o, bars.h, bars.lo, bars.c, minutes)
+        return Bars(bars.t, bars.o, bars.h, bars.lo, bars.c, minutes, bars.v)
     span = minutes * 60.0
     bucket = bars.t - bars.t % span
     starts = np.concatenate(([0], np.flatnonzero(np.diff(bucket)) + 1))
@@ -219,19 +246,27 @@ def aggregated(bars: Bars, minutes: int) -> Bars:
         np.minimum.reduceat(bars.lo, starts),
         bars.c[ends],
         minutes,
+        np.add.reduceat(bars.v, starts),
     )
 
 
-def trade_bars(t: np.ndarray, y: np.ndarray) -> Bars:
-    """1-minute bars of trade prints (t sorted): Kalshi has no OHLC channel, so its live bars are made
-    from the tape, as the venue makes its candlesticks."""
+def trade_bars(t: np.ndarray, y: np.ndarray, sizes: np.ndarray | None = None) -> Bars:
+    """1-minute bars of trade prints (t sorted; ``sizes`` beside them make each bar's volume): Kalshi has
+    no OHLC channel, so its live bars are made from the tape, as the venue makes its candlesticks."""
     if not len(t):
         return Bars.empty()
     bucket = t - t % 60.0
     starts = np.concatenate(([0], np.flatnonzero(np.diff(bucket)) + 1))
     ends = np.concatenate((starts[1:] - 1, [len(t) - 1]))
+    volume = np.add.reduceat(sizes, starts) if sizes is not None and len(sizes) == len(t) else None
     return Bars(
-        bucket[starts], y[starts], np.maximum.reduceat(y, starts), np.minimum.reduceat(y, starts), y[ends]
+        bucket[starts],
+        y[starts],
+        np.maximum.reduceat(y, starts),
+        np.minimum.reduceat(y, starts),
+        y[ends],
+        1,
+        np.empty(0) if volume is None else volume,
     )
 
 
@@ -355,7 +390,7 @@ class PriceChart(QWidget):
         self.follow_button.toggled.connect(self._set_follow)
         self.window_combo = QComboBox(self)
         self.window_combo.addItems(list(WINDOWS))
-        self.window_combo.setCurrentText("5m")
+        self.window_combo.setCurrentText(DEFAULT_WINDOW)
         self.window_combo.setToolTip("Time window shown while following live")
         self.window_combo.currentTextChanged.connect(lambda _: self._window_changed())
         self.candles_button = QToolButton(self)
@@ -364,6 +399,13 @@ class PriceChart(QWidget):
         self.candles_button.setChecked(True)
         self.candles_button.setToolTip("OHLC candles behind the trades: the venue's history and live bars")
         self.candles_button.toggled.connect(self.candles.setVisible)
+        self.volume_button = QToolButton(self)
+        self.volume_button.setObjectName("chartVolume")
+        self.volume_button.setText("Volume")
+        self.volume_button.setCheckable(True)
+        self.volume_button.setChecked(True)
+        self.volume_button.setToolTip("Each bar's traded volume in a band along the bottom, on its own scale")
+        self.volume_button.toggled.connect(self._volume_toggled)
         self.legend_label = QLabel(self)  # beside the plot, never over the data
         self.legend_label.setObjectName("chartLegend")
         self.outlier_label = QLabel(self)
@@ -373,7 +415,13 @@ class PriceChart(QWidget):
         self.stale_label.hide()
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
-        for w in (self.follow_button, self.window_combo, self.candles_button, self.legend_label):
+        for w in (
+            self.follow_button,
+            self.window_combo,
+            self.candles_button,
+            self.volume_button,
+            self.legend_label,
+        ):
             bar.addWidget(w)
         bar.addStretch(1)
         bar.addWidget(self.outlier_label)
@@ -399,6 +447,17 @@ class PriceChart(QWidget):
             item.addItem(points)
         self.outlier_marks = pg.ScatterPlotItem(size=11, pen=None)
         item.addItem(self.outlier_marks)
+        # Volume: its own view box over the price view's rectangle (x linked, y its own scale), behind it,
+        # so the bars stay under the prices and the mouse still pans and zooms the price view.
+        self.volume_view = pg.ViewBox(enableMouse=False, enableMenu=False)
+        self.volume_view.setZValue(-100)
+        self.volume_view.setXLink(self.view)
+        self.volume_view.setYRange(0, 1, padding=0)
+        item.scene().addItem(self.volume_view)
+        self.view.sigResized.connect(self._place_volume)
+        self.volume_bars = pg.BarGraphItem(x=[], height=[], width=1.0, pen=None)
+        self.volume_view.addItem(self.volume_bars)
+        self._bars = Bars.empty()  # the bars on screen, whose volume the band shows
 
         self.placeholder = QLabel("No market selected", self)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -428,6 +487,38 @@ class PriceChart(QWidget):
     @follow_live.setter
     def follow_live(self, on: bool) -> None:
         self.follow_button.setChecked(on)  # toggled -> _set_follow
+
+    @property
+    def time_window(self) -> str:
+        """The time window this chart shows while following live ("1m" ... "1d"): each chart its own
+        (``window`` is QWidget's)."""
+        return self.window_combo.currentText()
+
+    def set_time_window(self, window: str) -> None:
+        if window not in WINDOWS:
+            raise ValueError(f"chart window {window!r} is not offered; use one of {', '.join(WINDOWS)}")
+        self.window_combo.setCurrentText(window)  # currentTextChanged -> _window_changed
+
+    def options(self) -> dict[str, Any]:
+        """What a pane saves of this chart (plain JSON)."""
+        return {
+            "window": self.time_window,
+            "candles": self.candles_button.isChecked(),
+            "volume": self.volume_button.isChecked(),
+        }
+
+    def set_options(self, options: dict[str, Any]) -> None:
+        """Restore ``options()``; anything unreadable is left as it is."""
+        window = options.get("window")
+        if isinstance(window, str) and window in WINDOWS:
+            self.set_time_window(window)
+        for key, button in (("candles", self.candles_button), ("volume", self.volume_button)):
+            if isinstance(options.get(key), bool):
+                button.setChecked(options[key])
+
+    @property
+    def volume_shown(self) -> bool:
+        return self.volume_button.isChecked()
 
     @property
     def bar_minutes(self) -> int:
@@ -529,6 +620,7 @@ class PriceChart(QWidget):
                 if history.is_new(trade.trade_id):
                     ts = trade.ts_ms / 1000 if trade.ts_ms is not None else now
                     history.trades[trade.taker_side].append(ts, float(trade.price) * scale)
+                    history.sizes[trade.taker_side].append(ts, float(trade.size))
                     new_trades = True
         self._draw(history, trades=new_trades)
         self._show_candles(history, state.candles if state is not None else None)
@@ -546,6 +638,11 @@ class PriceChart(QWidget):
         up.setAlpha(200)  # candles sit behind the trade points
         down.setAlpha(200)
         self.candles.set_colors(up, down)
+        vol_up, vol_down = q(t.bid), q(t.ask)
+        vol_up.setAlpha(70)  # quieter than the candles: volume is context, price is the subject
+        vol_down.setAlpha(70)
+        self._volume_brushes = (pg.mkBrush(vol_up), pg.mkBrush(vol_down))
+        self._show_volume()
         self.outlier_marks.setBrush(pg.mkBrush(t.warn))
         self.stale_label.setStyleSheet(f"color: {t.warn}; font-weight: bold;")
         self.outlier_label.setStyleSheet(f"color: {t.warn};")
@@ -603,7 +700,15 @@ class PriceChart(QWidget):
         """This session's 1-minute bars: the venue's ohlc channel (Kraken), else the tape (Kalshi)."""
         if candles:
             newest = next(reversed(candles.values()))
-            sig: object = ("ohlc", len(candles), newest.begin, newest.high, newest.low, newest.close)
+            sig: object = (
+                "ohlc",
+                len(candles),
+                newest.begin,
+                newest.high,
+                newest.low,
+                newest.close,
+                newest.volume,
+            )
             if sig != self._live_sig:
                 self._live_sig, self._live_bars = sig, Bars.of(candles.values(), 1.0)
             return self._live_bars
@@ -614,12 +719,13 @@ class PriceChart(QWidget):
             parts = [history.trades[s].data() for s in SIDES]
             t = np.concatenate([p[0] for p in parts])
             y = np.concatenate([p[1] for p in parts])
+            q = np.concatenate([history.sizes[s].data()[1] for s in SIDES])
             order = np.argsort(t, kind="stable")
-            t, y = t[order], y[order]
+            t, y, q = t[order], y[order], q[order]
             if len(history.past):  # the venue's own bars up to the fetch; the tape's after it
                 keep = t >= history.past.t[-1] + 60
-                t, y = t[keep], y[keep]
-            self._live_sig, self._live_bars = sig, trade_bars(t, y)
+                t, y, q = t[keep], y[keep], q[keep]
+            self._live_sig, self._live_bars = sig, trade_bars(t, y, q)
         return self._live_bars
 
     def _show_candles(self, history: History, candles: OrderedDict[str, Candle] | None) -> None:
@@ -639,6 +745,8 @@ class PriceChart(QWidget):
             first = np.ceil(minute.t[0] / span) * span if len(minute) else np.inf
             bars = _concat(coarse.where(coarse.t < first), bars.where(bars.t >= first))
         self.candles.set_bars(bars)
+        self._bars = bars
+        self._show_volume()
 
     def _draw(self, history: History, trades: bool) -> None:
         self.mid_curve.setData(*history.mid.data(tail=time.time() if history.mid_live else None))
@@ -706,12 +814,48 @@ class PriceChart(QWidget):
         values = np.concatenate(extremes) if extremes else np.empty(0)
         pad = max(hi - lo, abs(hi) * 2e-4, 1e-6) * 0.06
         lo, hi = lo - pad, hi + pad
+        if self._fit_volume(x0, x1):  # room below the prices for the volume band
+            lo -= (hi - lo) * VOLUME_BAND / (1 - VOLUME_BAND)
         if self._venue is Venue.KALSHI:
             lo, hi = max(0.0, lo), min(100.0, hi)
         # Move only when the data leaves the range or fills much less of it: no jitter, few axis redraws.
         if force or lo < y0 or hi > y1 or (hi - lo) < 0.7 * (y1 - y0):
             self.view.setYRange(lo, hi, padding=0)
         self._mark_outliers(list(zip(when[outside].tolist(), values[outside].tolist(), strict=True)))
+
+    def _place_volume(self) -> None:
+        self.volume_view.setGeometry(self.view.sceneBoundingRect())
+
+    def _volume_toggled(self, on: bool) -> None:
+        self.volume_view.setVisible(on)
+        self._fit_y(force=True)
+
+    def _show_volume(self) -> None:
+        bars = self._bars
+        if not len(bars):
+            self.volume_bars.setOpts(x=[], height=[], brushes=[])
+            return
+        up, down = self._volume_brushes
+        self.volume_bars.setOpts(
+            x=bars.t + bars.minutes * 30,
+            height=bars.v,
+            width=bars.minutes * 60 * 0.7,
+            brushes=[up if c >= o else down for o, c in zip(bars.o, bars.c, strict=True)],
+        )
+
+    def _fit_volume(self, x0: float, x1: float) -> bool:
+        """Scale the volume band so the largest bar in view reaches ``VOLUME_BAND`` of the height; False
+        when there is no band to show (off, or no volume in view)."""
+        bars = self._bars
+        if not self.volume_shown or not len(bars):
+            return False
+        # Every bar that shows at all, the one still forming (its centre often past "now") included.
+        seen = bars.v[(bars.t + bars.minutes * 60 >= x0) & (bars.t <= x1)]
+        top = float(seen.max()) if len(seen) else 0.0
+        if top <= 0:
+            return False
+        self.volume_view.setYRange(0, top / VOLUME_BAND, padding=0)
+        return True
 
     def _mark_outliers(self, points: list[tuple[float, float]]) -> None:
         self.outliers = points

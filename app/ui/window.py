@@ -191,6 +191,8 @@ class MainWindow(QMainWindow):
     def _build_docks(self) -> None:
         right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
         self.ladder = DepthLadder()
+        self.ladder.copied.connect(lambda note: self.statusBar().showMessage(note, 4_000))
+        self.ladder.on_demand = lambda refs, depth: self.hold_markets("ladder", refs, depth)
         self.chart = PriceChart()
         self.tape_model = TradeTapeModel()
         self.fills_model = FillsModel()
@@ -418,7 +420,7 @@ class MainWindow(QMainWindow):
         self.demand.hold(WATCHLIST, list(wl.markets))
         for venue in Venue:
             if running.engine.has(venue):
-                await running.engine.watch(venue, self.demand.markets(venue))
+                await running.engine.watch(venue, self.demand.markets(venue), self.demand.depths())
 
     def hold_markets(self, owner: str, refs: list[MarketRef], depth: int | None = None) -> None:
         """A view (a pane, the strike board) shows ``refs``: keep them streamed while it does."""
