@@ -24,6 +24,7 @@ L3_WS_PATH = "/l3/v2"  # stands for the host ws-l3.kraken.com; the path stays /v
 CHANNEL = "level3"
 DEPTHS = (10, 100, 1000)
 PARAMS = {"channel", "symbol", "depth", "snapshot", "token"}
+USER_ORDER_PAIRS = 4
 
 
 class KrakenLevel3Ws(KrakenWs):
@@ -31,7 +32,34 @@ class KrakenLevel3Ws(KrakenWs):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.orders: dict[str, PairOrders] = {}  # pair -> its orders, from the first subscription on
+        self.orders: dict[str, PairOrders] = {}  # pair -> its orders, following its book from the start
+        for symbol in self.market.kraken:
+            self.pair_orders(symbol)
+        self._place_user_orders()
+
+    def _place_user_orders(self) -> None:
+        """Some of the resting orders are the simulated user's: one bid and one ask on each of the first
+        pairs, a few levels in and behind others, listed as open orders in the executions snapshot."""
+        account = self.market.kraken_account
+        for orders in list(self.orders.values())[:USER_ORDER_PAIRS]:
+            pair = orders.state.pair
+            for name, rank in (("bids", 2), ("asks", 1)):
+                order = orders.pick_resting(name, rank)
+                if order is None:
+                    continue
+                account.open_orders[order.order_id] = {
+                    "order_id": order.order_id,
+                    "exec_type": "new",
+                    "symbol": pair.symbol,
+                    "side": "buy" if name == "bids" else "sell",
+                    "order_type": "limit",
+                    "limit_price": (order.price, pair.price_precision),
+                    "order_qty": (order.qty, pair.qty_precision),
+                    "cum_qty": (0, pair.qty_precision),
+                    "order_status": "new",
+                    "timestamp": order.ts,
+                    "order_userref": 0,
+                }
 
     def pair_orders(self, symbol: str) -> PairOrders | None:
         """The pair's orders, started from its level-2 book on first use; None for a pair we don't list."""

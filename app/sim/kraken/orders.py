@@ -136,6 +136,14 @@ class PairOrders:
         for i, (name, price, qty) in enumerate(seeded):
             self.side(name).append(SimOrder(self._new_id(), price, qty, self._stamp(start + i * step)))
 
+    def pick_resting(self, name: str, rank: int) -> SimOrder | None:
+        """An order with others ahead of it at the ``rank``-th best level (the user's, in the simulator)."""
+        side = self.side(name)
+        if len(side) <= rank:
+            return None
+        queue = side.orders_at(side.price_at(rank))
+        return queue[-1] if len(queue) > 1 else queue[0]
+
     # --- following the level-2 book ------------------------------------------------------------
 
     def sync(self, prices: list[tuple[str, int]]) -> dict[str, dict[int, list[OrderOp]]]:

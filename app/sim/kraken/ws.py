@@ -326,8 +326,9 @@ class KrakenWs(WsSession[KrakenConn, KrakenSub]):
             )
             if snap_orders or snap_trades:
                 sub.sequence += 1
-                recent = account.executions[-50:] if snap_trades else []  # we rest no open orders
-                conn.outbox.put(_frame(kw.executions(recent, "snapshot", sub.sequence)))
+                resting = list(account.open_orders.values()) if snap_orders else []
+                recent = account.executions[-50:] if snap_trades else []
+                conn.outbox.put(_frame(kw.executions(resting + recent, "snapshot", sub.sequence)))
             return None
         snapshot = params.get("snapshot", True) is not False
         sub = KrakenSub(channel, None, snapshot=snapshot)
