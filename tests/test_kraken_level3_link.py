@@ -152,3 +152,14 @@ async def test_watch_level3_adds_and_removes_without_reconnecting() -> None:
         await r.engine.watch_level3([])
         assert r.engine.store.level3_book(Venue.KRAKEN, "BTC/USD") is None
         assert r.level3.reconnects == 0
+
+
+def test_level3_url_is_the_docs_host_and_can_be_overridden(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.core.instruments import Environment
+    from app.venues.kraken import endpoints
+
+    monkeypatch.delenv(endpoints.LEVEL3_URL_ENV, raising=False)
+    assert endpoints.level3_ws_url(Environment.LIVE) == "wss://ws-l3.kraken.com/v2"
+    assert endpoints.level3_ws_url(Environment.BETA) is None  # no beta level3 host is documented
+    monkeypatch.setenv(endpoints.LEVEL3_URL_ENV, "wss://ws-auth.kraken.com/v2")
+    assert endpoints.level3_ws_url(Environment.LIVE) == "wss://ws-auth.kraken.com/v2"
