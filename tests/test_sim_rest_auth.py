@@ -964,10 +964,16 @@ async def test_kraken_token_opens_private_channels() -> None:
     assert type(exec_ack["result"]["maxratecount"]) is int
     assert (executions["type"], executions["sequence"]) == ("snapshot", 1)
     recent = account.executions[-50:]
-    assert len(executions["data"]) == 50
-    assert {r["exec_id"] for r in executions["data"]} == {r["exec_id"] for r in recent}
+    # snap_orders (the default) lists the open orders first: the user's resting orders among the
+    # level3 endpoint's, then the last 50 fills.
+    resting = [r for r in executions["data"] if r["exec_type"] == "new"]
+    assert {r["order_id"] for r in resting} == set(account.open_orders)
+    assert all(r["order_status"] == "new" and "exec_id" not in r for r in resting)
+    fills = [r for r in executions["data"] if r["exec_type"] != "new"]
+    assert len(fills) == 50
+    assert {r["exec_id"] for r in fills} == {r["exec_id"] for r in recent}
     by_id = {r["exec_id"]: r for r in recent}
-    for row in executions["data"]:
+    for row in fills:
         truth = by_id[row["exec_id"]]
         pair = sim.market.kraken[truth["symbol"]].pair
         fields = ("order_id", "symbol", "side")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 from pathlib import Path
@@ -140,3 +141,50 @@ def test_unknown_profile_is_a_usage_error_naming_the_saved_ones(tmp_path: Path) 
     )
     assert result.returncode == 2
     assert "no profile 'Nope'" in result.stderr and "Simulator" in result.stderr
+
+
+def test_level3_stream_records_and_replays_to_the_same_order_book(tmp_path: Path) -> None:
+    """``stream --level3`` reports the orders behind each price; its recording (no token in it) replays
+    to the same level-3 book, every level3 checksum verifying, order counts and queues per level."""
+    record = tmp_path / "level3.jsonl.gz"
+    result = _run(
+        "--duration",
+        "2",
+        "--json",
+        "--venue",
+        "kraken",
+        "--markets",
+        "BTC/USD",
+        "--level3",
+        "--record",
+        str(record),
+        "--rate",
+        "400",
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    (report,) = lines[:-1]  # one line per market, whatever the links
+    health = lines[-1]
+    level3 = report["level3"]
+    assert level3["stale"] is False and len(level3["bids"]) == 10 and len(level3["asks"]) == 10
+    for lvl in level3["bids"] + level3["asks"]:
+        assert lvl["orders"] == len(lvl["queue"]) >= 1
+    # Summed per price, the level-3 book is the level-2 one.
+    assert [[lvl["price"], lvl["size"]] for lvl in level3["bids"]] == report["bids"]
+    assert health["health"]["kraken/level3"]["messages"] >= 1
+    assert health["links"]["kraken-level3"]["subscriptions"]["level3"]["desired"] == ["BTC/USD"]
+    replayed = subprocess.run(
+        [SCRIPT, "replay", str(record), "--venue", "kraken", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert replayed.returncode == 0, replayed.stderr
+    books = {r["market"]: r for r in map(json.loads, replayed.stdout.splitlines())}
+    again = books["BTC/USD"]["level3"]
+    assert again["checksum_failed"] == 0 and again["checksum_ok"] >= 1
+    assert {k: again[k] for k in ("bids", "asks", "orders")} == {
+        k: level3[k] for k in ("bids", "asks", "orders")
+    }
+    assert b'"token"' not in gzip.decompress(record.read_bytes())  # the WebSocket token never reaches disk

@@ -257,6 +257,12 @@ def _add_stream_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
         "--depth", type=int, choices=(10, 25, 100, 500, 1000), default=10, help="Kraken book depth"
     )
     sp.add_argument(
+        "--level3",
+        action="store_true",
+        help="Kraken: also stream the orders behind each price (the level3 channel, depth 10) of the "
+        "Kraken markets; needs Kraken credentials (the simulator's are built in)",
+    )
+    sp.add_argument(
         "--alert",
         action="append",
         metavar="RULE",

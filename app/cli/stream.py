@@ -22,6 +22,7 @@ from app.core.instruments import Environment, Venue
 from app.core.store import RATE_WINDOW_S, MarketStore
 from app.stream.engine import StreamEngine
 from app.stream.recorder import Recorder
+from app.venues.replay import level3_report
 
 DEFAULT_KALSHI_COUNT = 6
 ALERT_TICK_S = 0.25  # how often stale feeds, outages and expiries are looked at
@@ -140,10 +141,16 @@ async def _run(args: argparse.Namespace, out: IO[str]) -> int:
             depth=args.depth,
             link_options={"recorder": recorder} if recorder is not None else None,
             key_hint="market-monitor credentials set {venue} {env} ...",  # a terminal user has no menu
+            level3=wanted[Venue.KRAKEN] if args.level3 else None,
         )
         started_ok = True
         for venue, problem in running.problems.items():
             print(f"market-monitor stream: {venue.value}: {problem}", file=sys.stderr)
+        if args.level3 and running.engine.has(Venue.KRAKEN) and running.engine.level3_link() is None:
+            print(
+                "market-monitor stream: kraken: level3 needs Kraken credentials: not streamed",
+                file=sys.stderr,
+            )
         if not running.engine.links:
             print("market-monitor stream: error: no venue can start with this profile", file=sys.stderr)
             await running.stop()
@@ -182,9 +189,16 @@ async def _run(args: argparse.Namespace, out: IO[str]) -> int:
             recorder.close()
     assert started_ok
     if args.json:
+        level3 = engine.level3_link()
         for link in engine.links:
+            if link is level3:
+                continue  # its markets are the Kraken link's: their lines carry the level-3 book
             for market in link.markets:
-                print(json.dumps(engine.store.report(link.venue, market)), file=out)
+                report = engine.store.report(link.venue, market)
+                book = engine.store.level3_book(link.venue, market)
+                if book is not None and book.has_snapshot:
+                    report["level3"] = level3_report(book)
+                print(json.dumps(report), file=out)
         print(json.dumps({"health": engine.store.health_report(), "links": engine.status()}), file=out)
     return 0
 
@@ -208,8 +222,9 @@ def _live_view(engine: StreamEngine, out: IO[str]) -> None:
     store = engine.store
     now = time.monotonic()
     lines = [time.strftime("%H:%M:%S")]
+    level3 = engine.level3_link()
     for link in engine.links:
-        book = store.health_of(link.venue, Feed.BOOK)
+        book = store.health_of(link.venue, Feed.LEVEL3 if link is level3 else Feed.BOOK)
         conn = store.health_of(link.venue, Feed.CONNECTION)
         age = book.age(now)
         lines.append(
@@ -218,7 +233,7 @@ def _live_view(engine: StreamEngine, out: IO[str]) -> None:
             f"age {'-' if age is None else f'{age:.1f}s':>6}  gaps {book.gaps}  "
             f"ck-fail {book.checksum_failures}  resyncs {book.resyncs}  reconnects {conn.reconnects}"
         )
-        shown = link.markets[:8]
+        shown = link.markets[:8] if link is not level3 else []
         width = max([30] + [len(m) for m in shown])  # names whole, however long
         for market in shown:
             r = store.report(link.venue, market, 1)
@@ -226,7 +241,7 @@ def _live_view(engine: StreamEngine, out: IO[str]) -> None:
             lines.append(
                 f"    {market:{width}} {r['best_bid'] or '-':>12} / {r['best_ask'] or '-':<12}{flag}"
             )
-        if len(link.markets) > len(shown):
+        if shown and len(link.markets) > len(shown):
             lines.append(f"    … and {len(link.markets) - len(shown)} more")
     print("\n".join(lines), file=out, flush=True)
 

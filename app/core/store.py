@@ -27,6 +27,8 @@ from app.core.events import (
     Event,
     Fill,
     InstrumentUpdate,
+    Level3Change,
+    Level3Snapshot,
     Lifecycle,
     Malformed,
     OrderUpdate,
@@ -39,6 +41,7 @@ from app.core.events import (
 )
 from app.core.feeds import STALE_AFTER_S, Feed, feed_of
 from app.core.instruments import Venue
+from app.core.level3 import Level3Book
 
 # Memory stays flat all day (issue 13): every history is capped per market AND in total, because a
 # day of watchlist switching leaves hundreds of markets behind, each still holding its own full history.
@@ -181,6 +184,8 @@ class MarketStore:
     def __init__(self, fills_limit: int = FILLS_LIMIT) -> None:
         self.fills_limit = fills_limit
         self.books: dict[Venue, dict[str, OrderBook]] = {v: {} for v in Venue}
+        # Order-by-order books (Kraken's level3), fed by their own link's session in place, as books are.
+        self.level3_books: dict[Venue, dict[str, Level3Book]] = {v: {} for v in Venue}
         self.markets: dict[Key, MarketState] = {}
         self.fills: OrderedDict[tuple[Venue, str], Fill] = OrderedDict()
         self.positions: dict[Key, Position] = {}
@@ -211,6 +216,9 @@ class MarketStore:
 
     def book(self, venue: Venue, market: str) -> OrderBook | None:
         return self.books[venue].get(market)
+
+    def level3_book(self, venue: Venue, market: str) -> Level3Book | None:
+        return self.level3_books[venue].get(market)
 
     def take_changes(self) -> set[Key]:
         """Markets changed since the last call (the window's 20-30 Hz pull)."""
@@ -309,8 +317,11 @@ class MarketStore:
                     self.watcher.event(venue, ev)
             elif isinstance(ev, SequenceGap):
                 self.health_of(venue, feed_of(ev.channel)).gaps += 1
+            elif isinstance(ev, Level3Change | Level3Snapshot):
+                self.changed.add((venue, ev.market))
+                self.health_of(venue, Feed.LEVEL3).count(now)
             elif isinstance(ev, ChecksumResult) and not ev.ok:
-                self.health_of(venue, Feed.BOOK).checksum_failures += 1
+                self.health_of(venue, feed_of(ev.channel)).checksum_failures += 1
                 self.changed.add((venue, ev.market))
             elif isinstance(ev, RecoveryAction):
                 self.health_of(venue, feed_of(ev.channel)).resyncs += 1
@@ -410,6 +421,12 @@ class MarketStore:
         if added:
             self.fills_changed = True
         return added
+
+    def mark_level3_stale(self, venue: Venue, reason: str) -> None:
+        """A venue's level-3 connection dropped: those books are suspect, the level-2 ones are not."""
+        for market, book in self.level3_books[venue].items():
+            book.mark_stale(reason)
+            self.changed.add((venue, market))
 
     def mark_books_stale(self, venue: Venue, reason: str) -> None:
         """Every book of a venue is suspect (its connection dropped): not live until re-snapshotted."""

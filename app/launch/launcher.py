@@ -19,6 +19,7 @@ from app.core.instruments import Environment, Venue
 from app.core.store import MarketStore
 from app.stream.engine import StreamEngine
 from app.stream.kalshi_link import KalshiCredentials, KalshiLink
+from app.stream.kraken_level3_link import KrakenLevel3Link
 from app.stream.kraken_link import KrakenCredentials, KrakenLink
 from app.user.credentials import find_target, read_pair
 from app.user.secret_store import KeyringUnavailable, SecretStore
@@ -26,6 +27,7 @@ from app.user.settings import Profile
 from app.venues.kalshi import endpoints as kalshi_endpoints
 from app.venues.kalshi.auth import KeyFormatError, load_private_key
 from app.venues.kraken import endpoints as kraken_endpoints
+from app.venues.kraken.auth import NonceSource
 
 if TYPE_CHECKING:
     from app.sim.server import SimOptions, Simulator
@@ -88,11 +90,14 @@ async def launch(
     link_options: dict[str, Any] | None = None,
     sim_urls: dict[str, str] | None = None,
     key_hint: str = "File → Credentials…",
+    level3: list[str] | None = None,
 ) -> Launch:
     """Build and start the engine for ``profile``. Venues that cannot start are in ``problems``.
 
     ``sim_urls`` points simulated venues at a simulator already running elsewhere (the GUI benchmark runs
-    it in another process); otherwise one is started here, on this loop."""
+    it in another process); otherwise one is started here, on this loop. ``level3``: the Kraken markets to
+    stream order by order from the start; given (even empty), a level3 link runs whenever Kraken has
+    credentials, and ``engine.watch_level3`` changes its markets later."""
     out = Launch(StreamEngine(store))
     urls: dict[str, str] = dict(sim_urls or {})
     if profile.uses_sim and not urls:
@@ -100,7 +105,7 @@ async def launch(
 
         out.sim = Simulator(sim_options or SimOptions())
         urls = await out.sim.start()
-    plan = _Plan(out, secrets, urls, depth, dict(link_options or {}), key_hint)
+    plan = _Plan(out, secrets, urls, depth, dict(link_options or {}), key_hint, level3)
     for venue, add in ((Venue.KALSHI, plan.kalshi), (Venue.KRAKEN, plan.kraken)):
         env = profile.env(venue)
         if env is Environment.OFF:
@@ -125,6 +130,7 @@ class _Plan:
     depth: int
     options: dict[str, Any]
     key_hint: str  # where the user adds a key: the menu in the window, the command in a terminal
+    level3: list[str] | None  # None: no level3 link
 
     async def kalshi(self, env: Environment, markets: list[str]) -> None:
         if env is Environment.SIM:
@@ -154,24 +160,46 @@ class _Plan:
 
         def link(
             url: str, rest: str, watched: list[str], creds: KrakenCredentials | None, **extra: Any
-        ) -> None:
+        ) -> KrakenLink:
             options = {**self.options, **extra}
-            engine.add(
-                KrakenLink(url, rest, engine.store, watched, depth=self.depth, credentials=creds, **options)
+            made = KrakenLink(
+                url, rest, engine.store, watched, depth=self.depth, credentials=creds, **options
             )
+            engine.add(made)
+            return made
+
+        def level3(
+            url: str | None, rest: str, creds: KrakenCredentials, main: KrakenLink, nonces: NonceSource
+        ) -> None:
+            # The orders behind each price: their own host, the private channels' token (level3 doc §1).
+            if url is not None and self.level3 is not None:
+                made = KrakenLevel3Link(
+                    url,
+                    rest,
+                    engine.store,
+                    list(self.level3),
+                    credentials=creds,
+                    instruments=main.session.instruments,
+                    nonces=nonces,
+                    **self.options,
+                )
+                engine.add(made)
 
         if env is Environment.SIM:
             # One host serves public and private channels; any well-formed key gets a token.
             rest = self.sim_urls["kraken_rest"]
             self.out.urls[Venue.KRAKEN] = rest
             secret = base64.b64encode(os.urandom(64)).decode()
-            link(self.sim_urls["kraken_ws"], rest, markets, KrakenCredentials(SIM_KEY_ID, secret))
+            creds = KrakenCredentials(SIM_KEY_ID, secret)
+            main = link(self.sim_urls["kraken_ws"], rest, markets, creds)
+            level3(self.sim_urls.get("kraken_l3_ws"), rest, creds, main, main.nonces)
             return
         rest = kraken_endpoints.REST_BASE
         self.out.urls[Venue.KRAKEN] = rest
-        link(kraken_endpoints.public_ws_url(env), rest, markets, None)  # market data needs no key
+        main = link(kraken_endpoints.public_ws_url(env), rest, markets, None)  # market data needs no key
         what = f"Kraken {env}: fills and balances are off"
         private = await _from_keyring(kraken_credentials, self.secrets, env, what)
         if private is not None:
             # Private channels live on their own host (kraken.md §1.1): a second, data-less link.
-            link(kraken_endpoints.private_ws_url(env), rest, [], private, name="kraken-private")
+            own = link(kraken_endpoints.private_ws_url(env), rest, [], private, name="kraken-private")
+            level3(kraken_endpoints.level3_ws_url(env), rest, private, main, own.nonces)

@@ -71,6 +71,9 @@ def rfc3339(ns: int | None = None) -> str:
 class KrakenAccount:
     balances: dict[str, int] = field(default_factory=dict)  # v2 asset id -> units at ledger decimals
     executions: list[dict[str, Any]] = field(default_factory=list)  # newest last
+    # The user's resting orders (the level3 endpoint places them among its orders): reports as the
+    # executions snapshot lists open orders, keyed by order id.
+    open_orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     next_ledger: int = 1
 
 

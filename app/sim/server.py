@@ -28,6 +28,7 @@ from app.sim.kalshi import ws as kalshi_ws
 from app.sim.kalshi.rest import REST_PREFIX as KALSHI_REST_PREFIX
 from app.sim.kalshi.venue import KalshiVenue
 from app.sim.kraken import ws as kraken_ws
+from app.sim.kraken.level3_ws import L3_WS_PATH
 from app.sim.kraken.venue import KrakenVenue
 from app.sim.market import LIFECYCLE_SHARE, SimConfig, SimMarket
 from app.sim.session import Shared
@@ -115,6 +116,7 @@ class Simulator:
             "kalshi_ws": f"{ws}://{host}:{kalshi_port}{kalshi_ws.WS_PATH}",
             "kalshi_rest": f"{http}://{host}:{kalshi_port}{KALSHI_REST_PREFIX}",
             "kraken_ws": f"{ws}://{host}:{kraken_port}{kraken_ws.WS_PATH}",
+            "kraken_l3_ws": f"{ws}://{host}:{kraken_port}{L3_WS_PATH}",
             "kraken_rest": f"{http}://{host}:{kraken_port}",
         }
         self.started_at = time.monotonic()

@@ -140,7 +140,7 @@ class Connection:
                     break
                 self.reconnects += 1
                 self.store.health_of(self.venue, Feed.CONNECTION).reconnects += 1
-                self.store.mark_books_stale(self.venue, f"disconnected: {reason}")
+                self.books_lost(f"disconnected: {reason}")
                 delay = self.backoff.next_delay(minimum)
                 self.retry_at = time.monotonic() + delay  # the window counts down to it
                 if self.state is not ConnState.CREDENTIALS_REJECTED:
@@ -301,6 +301,10 @@ class Connection:
 
     async def opened(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         raise NotImplementedError
+
+    def books_lost(self, reason: str) -> None:
+        """The connection dropped: the books it fed are suspect until re-snapshotted."""
+        self.store.mark_books_stale(self.venue, reason)
 
     def on_frame(self, frame: str | bytes) -> list[Event]:
         raise NotImplementedError

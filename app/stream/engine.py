@@ -10,6 +10,8 @@ from app.core.instruments import Venue
 from app.core.store import MarketStore
 from app.stream.link import VenueLink
 
+LEVEL3_LINK_NAME = "kraken-level3"
+
 # Market data is acyclic (reference counting frees it), but at tens of thousands of messages a second
 # the default thresholds run the cycle collector hundreds of times a second, and a full pass over the
 # long-lived heap (books, tapes, Qt wrappers) stalled the window for ~90 ms (measured with gc.callbacks).
@@ -45,6 +47,15 @@ class StreamEngine:
     def link(self, venue: Venue) -> VenueLink:
         """The venue's market-data link (added first; a private-only link may follow it)."""
         return next(link for link in self.links if link.venue is venue)
+
+    def level3_link(self) -> VenueLink | None:
+        """Kraken's level3 link (the orders behind each price), when credentials let one run."""
+        return next((link for link in self.links if link.name == LEVEL3_LINK_NAME), None)
+
+    async def watch_level3(self, markets: list[str]) -> tuple[list[str], list[str]]:
+        """Change the markets streamed order by order; ([], []) when no level3 link runs."""
+        link = self.level3_link()
+        return await link.set_markets(markets) if link is not None else ([], [])
 
     def has(self, venue: Venue) -> bool:
         return any(link.venue is venue for link in self.links)

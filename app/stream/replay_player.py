@@ -74,7 +74,7 @@ class RecordingIndex:
 def _sessions(store: MarketStore, header: dict[str, Any] | None) -> dict[Venue, Sessions]:
     out = {}
     for venue in Venue:
-        s = Sessions(venue, store.books[venue])
+        s = Sessions(venue, store.books[venue], level3_books=store.level3_books[venue])
         s.configure(header)
         out[venue] = s
     return out

@@ -57,6 +57,7 @@ from app.ui import format as fmt
 from app.ui.actions import Choice
 from app.ui.ladder import DepthLadder
 from app.ui.name_dialog import ask_name
+from app.ui.orders_view import OrdersController
 from app.ui.price_chart import PriceChart
 from app.ui.statusbar import VenueStatus
 from app.ui.table_base import ROW_HEIGHT, table_font
@@ -198,6 +199,7 @@ class MainWindow(QMainWindow):
         self.fills_model = FillsModel()
         self.positions_model = PositionsModel()
         self.health_model = HealthModel()
+        self.orders = OrdersController(self.spawn)
         self.docks = {
             "ladder": self._dock("ladderDock", "Depth", self.ladder, right),
             "chart": self._dock("chartDock", "Price", self.chart, right),
@@ -207,10 +209,13 @@ class MainWindow(QMainWindow):
             ),
             "health": self._dock("healthDock", "Health", make_table_view(self.health_model, self), bottom),
             "tape": self._dock("tapeDock", "Trades", make_table_view(self.tape_model, self), bottom),
+            "orders": self._dock("ordersDock", "Orders", self.orders.view, right),
         }
         # Right: the selected market's depth over its price chart. Bottom: the account and feed tabs,
         # with the selected market's tape beside them. The watchlist keeps the middle, wide.
         self.splitDockWidget(self.docks["ladder"], self.docks["chart"], Qt.Orientation.Vertical)
+        self.tabifyDockWidget(self.docks["ladder"], self.docks["orders"])  # Kraken's level 3, beside it
+        self.docks["ladder"].raise_()
         self.splitDockWidget(self.docks["fills"], self.docks["tape"], Qt.Orientation.Horizontal)
         self.tabifyDockWidget(self.docks["fills"], self.docks["positions"])
         self.tabifyDockWidget(self.docks["positions"], self.docks["health"])
@@ -317,6 +322,7 @@ class MainWindow(QMainWindow):
             store=self.store,
             sim_options=self.sim_options,
             sim_urls=self.sim_urls,
+            level3=[],  # a level3 link when Kraken has credentials; the Orders view picks its market
         )
         self.adopt_source(running)
         await self._load_catalog(running)
@@ -353,6 +359,7 @@ class MainWindow(QMainWindow):
         if store is not None:
             self.adopt_store(store)
         self.sim_badge.setVisible(bool(running.simulated))
+        self.orders.set_engine(running.engine)
         for venue, widget in self.venue_status.items():
             widget.set_problem(running.problems.get(venue))
         if running.problems:
@@ -515,10 +522,12 @@ class MainWindow(QMainWindow):
         self.ladder.set_market(venue, market, info)
         self.chart.set_market(venue, market)
         self.tape_model.set_market(venue, market)
+        self.orders.set_market(venue, market)
         label = f"{market}" if market else "—"
         self.docks["ladder"].setWindowTitle(f"Depth — {label}")
         self.docks["chart"].setWindowTitle(f"Price — {label}")
         self.docks["tape"].setWindowTitle(f"Trades — {label}")
+        self.docks["orders"].setWindowTitle(f"Orders — {label}")
         self._refresh_selected()
         if ref is not None and self.running is not None and ref.venue in self.running.urls:
             self.spawn(self._load_market(self.running, ref), f"loading {ref.market}'s history")
@@ -569,6 +578,7 @@ class MainWindow(QMainWindow):
         self.ladder.refresh(self.store)
         self.chart.refresh(self.store)
         self.tape_model.refresh(self.store)
+        self.orders.refresh(self.store)
 
     # ------------------------------------------------------------------ user actions (app/ui/actions.py)
 

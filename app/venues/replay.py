@@ -21,7 +21,8 @@ from app.core.events import (
     SequenceGap,
     Unknown,
 )
-from app.core.instruments import Venue
+from app.core.instruments import Instrument, Venue
+from app.core.level3 import Level3Book
 from app.core.numbers import format_scaled
 from app.core.recording import Entry, Reader, RecordingError
 from app.venues import wire
@@ -50,6 +51,8 @@ class ReplayResult:
     totals: MarketCounters = field(default_factory=MarketCounters)
     header: dict[str, Any] | None = None
     other_venues: Counter[str] = field(default_factory=Counter)  # frames of venues not asked for
+    level3: dict[str, Level3Book] = field(default_factory=dict)  # Kraken's order-by-order books
+    level3_checks: tuple[Counter[str], Counter[str]] = field(default_factory=lambda: (Counter(), Counter()))
 
     @property
     def frames(self) -> int:
@@ -87,11 +90,48 @@ class ReplayResult:
             errors=c.errors,
             unknown=c.unknown,
         )
+        level3 = self.level3.get(market)
+        if level3 is not None and level3.has_snapshot:
+            ok, failed = self.level3_checks
+            report["level3"] = {
+                **level3_report(level3),
+                "checksum_ok": ok[market],
+                "checksum_failed": failed[market],
+            }
         return report
 
     def reports(self, depth: int | None = None) -> list[dict[str, Any]]:
-        markets = sorted(set(self.counters) | {m for m, b in self.books.items() if b.has_snapshot})
+        markets = sorted(
+            set(self.counters)
+            | {m for m, b in self.books.items() if b.has_snapshot}
+            | {m for m, b in self.level3.items() if b.has_snapshot}
+        )
         return [self.market_report(m, depth) for m in markets]
+
+
+def level3_report(book: Level3Book) -> dict[str, Any]:
+    """A level-3 book per level, best first: its price, how many orders, their total, and the queue of
+    their sizes (first to fill first)."""
+    pd, sd = book.price_decimals, book.size_decimals
+
+    def side(levels: list[tuple[int, list[Any]]]) -> list[dict[str, Any]]:
+        return [
+            {
+                "price": format_scaled(price, pd),
+                "orders": len(queue),
+                "size": format_scaled(sum(o.size for o in queue), sd),
+                "queue": [format_scaled(o.size, sd) for o in queue],
+            }
+            for price, queue in levels
+        ]
+
+    return {
+        "orders": len(book),
+        "bids": side(book.bids.levels()),
+        "asks": side(book.asks.levels()),
+        "stale": book.stale,
+        "stale_reason": book.stale_reason,
+    }
 
 
 def _markets_of(ev: Event) -> list[str]:
@@ -112,9 +152,16 @@ class Sessions:
         *,
         depth: int | None = None,
         use_yes_price: bool | None = None,
+        level3_books: dict[str, Level3Book] | None = None,
     ) -> None:
         self.venue = venue
         self.books = books
+        # Kraken's level3 link is a link of its own: its sessions share these books and the pair facts
+        # the book link's instrument channel brought.
+        self.level3_books: dict[str, Level3Book] = {} if level3_books is None else level3_books
+        self.instruments: dict[str, Instrument] = {}
+        self.level3_ok: Counter[str] = Counter()
+        self.level3_failed: Counter[str] = Counter()
         self.depth = depth
         self.use_yes_price = use_yes_price
         self._current: dict[str, tuple[int | None, KalshiSession | KrakenSession]] = {}
@@ -138,10 +185,8 @@ class Sessions:
         session: KalshiSession | KrakenSession
         if self.venue is Venue.KALSHI:
             session = KalshiSession(use_yes_price=bool(self.use_yes_price), books=self.books)
-        else:
-            old = known[1] if known is not None else None
-            instruments = old.instruments if isinstance(old, KrakenSession) else None  # pair facts carry over
-            session = KrakenSession(self.depth or 10, self.books, instruments)
+        else:  # pair facts carry over, across connections and links
+            session = KrakenSession(self.depth or 10, self.books, self.instruments, self.level3_books)
         if known is not None:
             self._retire(known[1])
         self._current[link] = (conn, session)
@@ -151,6 +196,16 @@ class Sessions:
         if isinstance(session, KrakenSession):
             self.checksum_ok.update(session.checksum_ok)
             self.checksum_failed.update(session.checksum_failed)
+            self.level3_ok.update(session.level3.checksum_ok)
+            self.level3_failed.update(session.level3.checksum_failed)
+
+    def level3_checksums(self) -> tuple[Counter[str], Counter[str]]:
+        ok, failed = Counter(self.level3_ok), Counter(self.level3_failed)
+        for _conn, session in self._current.values():
+            if isinstance(session, KrakenSession):
+                ok.update(session.level3.checksum_ok)
+                failed.update(session.level3.checksum_failed)
+        return ok, failed
 
     def checksums(self) -> tuple[Counter[str], Counter[str]]:
         ok, failed = Counter(self.checksum_ok), Counter(self.checksum_failed)
@@ -239,6 +294,8 @@ def replay(
         totals.messages += 1
     result.bad_lines = reader.damaged
     result.header = reader.header
+    result.level3 = sessions.level3_books
+    result.level3_checks = sessions.level3_checksums()
     ok, failed = sessions.checksums()
     for m, n in ok.items():
         counters.setdefault(m, MarketCounters()).checksum_ok = n

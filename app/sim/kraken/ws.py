@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,6 +117,8 @@ class KrakenWs(WsSession[KrakenConn, KrakenSub]):
         self.tokens = tokens  # issued by GetWebSocketsToken, wanted by the private channels
         # Connection ids beyond 2**53, as real ones are (protocol/kraken.md G19).
         self.connection_base = 2**53 + (shared.market.config.seed << 20)
+        # Told every step this session sees, blasts included, before anything is sent.
+        self.followers: list[Callable[[Sequence[SimEvent]], None]] = []
 
     # ------------------------------------------------------------------ connection
 
@@ -168,11 +170,16 @@ class KrakenWs(WsSession[KrakenConn, KrakenSub]):
         if channel == "status" and method == "subscribe":
             conn.outbox.put(_frame(kw.status(self.connection_base + conn.id)))
             return ask.fail("Symbol(s) not found")
+        self.route(ask, channel, params)
+        return None
+
+    def route(self, ask: _Asked, channel: str, params: dict[str, Any]) -> None:
+        """A subscribe or unsubscribe of ``channel``, its envelope already checked."""
         if channel not in ALLOWED_PARAMS:
             return ask.fail("Subscription name invalid")
         unknown = sorted(set(params) - ALLOWED_PARAMS[channel])
         if unknown:
-            return ask.fail(f"Unsupported field: '{unknown[0]}' for the given msg type: {method}")
+            return ask.fail(f"Unsupported field: '{unknown[0]}' for the given msg type: {ask.method}")
         if channel in PRIVATE:
             return self._private(ask, channel, params)
         if channel == "instrument":
@@ -286,14 +293,21 @@ class KrakenWs(WsSession[KrakenConn, KrakenSub]):
         if snapshot:
             ask.conn.outbox.put(_frame(kw.instrument(list(self.market.kraken.values()))))
 
-    def _private(self, ask: _Asked, channel: str, params: dict[str, Any]) -> None:
-        token = params.get("token")
+    def token_problem(self, token: object) -> str | None:
+        """Kraken's words for a missing or unknown WebSocket token, or None for a good one (marked used:
+        once used by a live subscription, the token stays valid, §5.1)."""
         if not isinstance(token, str) or not token:
-            return ask.fail("Token(s) not found")
+            return "Token(s) not found"
         known = self.tokens.get(token)
         if known is None or (not known.used and time.monotonic() > known.expires):
-            return ask.fail("EAPI:Invalid token")
-        known.used = True  # once used by a live subscription, the token stays valid (§5.1)
+            return "EAPI:Invalid token"
+        known.used = True
+        return None
+
+    def _private(self, ask: _Asked, channel: str, params: dict[str, Any]) -> None:
+        problem = self.token_problem(params.get("token"))
+        if problem is not None:
+            return ask.fail(problem)
         if self._answer_existing(ask, channel):
             return None
         conn, account = ask.conn, self.market.kraken_account
@@ -312,8 +326,9 @@ class KrakenWs(WsSession[KrakenConn, KrakenSub]):
             )
             if snap_orders or snap_trades:
                 sub.sequence += 1
-                recent = account.executions[-50:] if snap_trades else []  # we rest no open orders
-                conn.outbox.put(_frame(kw.executions(recent, "snapshot", sub.sequence)))
+                resting = list(account.open_orders.values()) if snap_orders else []
+                recent = account.executions[-50:] if snap_trades else []
+                conn.outbox.put(_frame(kw.executions(resting + recent, "snapshot", sub.sequence)))
             return None
         snapshot = params.get("snapshot", True) is not False
         sub = KrakenSub(channel, None, snapshot=snapshot)
@@ -327,6 +342,8 @@ class KrakenWs(WsSession[KrakenConn, KrakenSub]):
     # ------------------------------------------------------------------ market events
 
     def dispatch(self, events: Sequence[SimEvent]) -> None:
+        for follower in self.followers:  # the level3 endpoint's orders follow every book change
+            follower(events)
         if not self.conns:
             return
         for event in events:

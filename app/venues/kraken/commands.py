@@ -21,12 +21,14 @@ class Channel(StrEnum):
     INSTRUMENT = "instrument"
     EXECUTIONS = "executions"
     BALANCES = "balances"
+    LEVEL3 = "level3"  # on its own host, with the private channels' token (docs/protocol-kraken-level3.md)
 
 
 BOOK_DEPTHS = (10, 25, 100, 500, 1000)
 OHLC_INTERVALS = (1, 5, 15, 30, 60, 240, 1440, 10080, 21600)
-PRIVATE = frozenset({Channel.EXECUTIONS, Channel.BALANCES})
-WITH_SYMBOLS = frozenset({Channel.TICKER, Channel.TRADE, Channel.BOOK, Channel.OHLC})
+LEVEL3_DEPTHS = (10, 100, 1000)
+PRIVATE = frozenset({Channel.EXECUTIONS, Channel.BALANCES, Channel.LEVEL3})
+WITH_SYMBOLS = frozenset({Channel.TICKER, Channel.TRADE, Channel.BOOK, Channel.OHLC, Channel.LEVEL3})
 EVENT_TRIGGERS = ("bbo", "trades")
 
 
@@ -71,8 +73,15 @@ class KrakenCommands:
                     f"book depth {d} is not supported; use one of {', '.join(map(str, BOOK_DEPTHS))}"
                 )
             params["depth"] = d
+        elif chan is Channel.LEVEL3:
+            d = 10 if depth is None else depth
+            if type(d) is not int or d not in LEVEL3_DEPTHS:
+                raise ValueError(
+                    f"level3 depth {d} is not supported; use one of {', '.join(map(str, LEVEL3_DEPTHS))}"
+                )
+            params["depth"] = d
         elif depth is not None:
-            raise ValueError("depth applies to the book channel only")
+            raise ValueError("depth applies to the book and level3 channels only")
         if chan is Channel.OHLC:
             if interval not in OHLC_INTERVALS:
                 raise ValueError(
