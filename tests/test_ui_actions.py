@@ -91,6 +91,7 @@ def test_the_table_is_well_formed() -> None:
             "alerts": actions.AlertActions,
             "recording": actions.RecordActions,
             "replay": actions.ReplayActions,
+            "panes": actions.PaneActions,
         }
         protocol = protocols[owner]
         assert callable(getattr(protocol, name, None)), action.handler

@@ -28,6 +28,7 @@ class Menu(Enum):
     ALERTS = "&Alerts"
     REPLAY = "&Replay"
     VIEW = "&View"
+    WORKSPACE = "Wor&kspace"
     HELP = "&Help"
 
 
@@ -101,6 +102,12 @@ class AlertActions(Protocol):
     def export_rules(self) -> None: ...
 
 
+class PaneActions(Protocol):
+    """The Workspace menu's handlers (``ui.panes_controller.PanesController``)."""
+
+    def open_selected(self) -> object: ...
+
+
 @runtime_checkable
 class ActionHandlers(Protocol):
     """What the actions call: the window implements every method."""
@@ -142,6 +149,9 @@ class ActionHandlers(Protocol):
     @property
     def replay(self) -> ReplayActions: ...
 
+    @property
+    def panes(self) -> PaneActions: ...
+
     def open_recording(self) -> None: ...
     def export_trades(self) -> object: ...
     def export_fills(self) -> object: ...
@@ -158,6 +168,7 @@ class ActionHandlers(Protocol):
 
 
 F, W, A, R, V, H = Menu.FILE, Menu.WATCHLIST, Menu.ALERTS, Menu.REPLAY, Menu.VIEW, Menu.HELP
+K = Menu.WORKSPACE
 
 # A table reads best laid out as one: the formatter leaves it alone.
 # fmt: off
@@ -243,6 +254,8 @@ TABLE: tuple[Action | Listing, ...] = (
            tip="Text back at its normal size"),
     Action("reset_layout",  V, "&Reset layout",         "reset_layout",     ("Ctrl+Shift+R",),
            tip="Put every dock and column back where it started", separator=True),
+    Action("pane_open",     K, "&Open in new pane",     "panes.open_selected", ("Ctrl+Shift+O",),
+           tip="Show the selected market in a pane of its own, unlinked (also middle-click a row)"),
     Action("shortcuts",     H, "&Keyboard shortcuts",   "show_shortcuts",   ("F1",),
            tip="List these keys"),
     Action("about",         H, "&About Market Monitor", "show_about",       (),
