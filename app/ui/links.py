@@ -29,7 +29,7 @@ Listener = Callable[[int, MarketRef, object], None]  # (group, market, who picke
 
 
 def label(group: int) -> str:
-    return "Not linked" if group == UNLINKED else f"Link {group}"
+    return "No link" if group == UNLINKED else f"Link {group}"
 
 
 class LinkGroups:

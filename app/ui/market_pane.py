@@ -43,7 +43,8 @@ CONTENTS: dict[str, str] = {
     "chart": "Price chart",
     "tape": "Trade tape",
 }
-DEFAULT_CONTENTS = frozenset(CONTENTS)
+DEFAULT_CONTENTS = frozenset({"ladder", "chart", "tape"})  # the ladder's sizes already say the depth
+SIDE_BY_SIDE = 620  # px: a pane at least this wide puts the ladder beside the chart, narrower above it
 
 
 class MarketField(QComboBox):
@@ -99,8 +100,15 @@ class MarketPane(QDockWidget):
 
         self.ladder = DepthLadder()
         self.chart = PriceChart()
+        # The legend may be cut rather than hold the pane wide: the pane shares the window with others.
+        self.chart.legend_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.tape_model = TradeTapeModel()
         self.tape = make_table_view(self.tape_model)
+        # Minimums of their own (not their size hints, which add up to a window wider than the screen):
+        # panes share the window, and one squeezed narrow clips its header rather than push the rest off.
+        self.ladder.setMinimumSize(180, 110)
+        self.chart.setMinimumSize(180, 90)
+        self.tape.setMinimumSize(150, 40)
 
         self.link_button = QToolButton()
         self.link_button.setObjectName("paneLink")
@@ -155,11 +163,11 @@ class MarketPane(QDockWidget):
         self._right.addWidget(self.tape)
         self._right.setStretchFactor(0, 3)
         self._right.setStretchFactor(1, 2)
-        self._body = QSplitter(Qt.Orientation.Horizontal)
+        self._body = QSplitter(Qt.Orientation.Vertical)  # side by side once wide enough (eventFilter)
         self._body.addWidget(self.ladder)
         self._body.addWidget(self._right)
-        self._body.setStretchFactor(0, 2)
-        self._body.setStretchFactor(1, 3)
+        self._body.setStretchFactor(0, 1)  # the ladder is what is read: as much room as chart and tape
+        self._body.setStretchFactor(1, 1)
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -202,7 +210,7 @@ class MarketPane(QDockWidget):
         self.group = group
         self._link_actions[group].setChecked(True)
         self.link_button.setIcon(_swatch(group))
-        self.link_button.setText(str(group) if group else "–")
+        self.link_button.setText(links.label(group))
         self._show_title()
 
     def set_contents(self, keys: Iterable[str]) -> None:
@@ -274,6 +282,9 @@ class MarketPane(QDockWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if event.type() == QEvent.Type.Show:
             self._behind = True
+        elif event.type() == QEvent.Type.Resize and watched is self.widget():
+            wide = self.widget().width() >= SIDE_BY_SIDE
+            self._body.setOrientation(Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical)
         return False
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
@@ -322,9 +333,10 @@ class MarketPane(QDockWidget):
         self.setWindowTitle(f"{mark}{market}")
         colour = links.COLOURS.get(self.group)
         # The group's colour on the title bar itself, so it reads across the room (and on a floated pane).
+        name = self.objectName()
         self.setStyleSheet(
-            f"QDockWidget#{self.objectName()}::title {{ background: {colour}; color: #000;"
-            " padding-left: 6px; }}"
+            f"QDockWidget#{name} {{ color: #000; }}"
+            f" QDockWidget#{name}::title {{ background: {colour}; padding-left: 6px; }}"
             if colour
             else ""
         )

@@ -31,7 +31,9 @@ if TYPE_CHECKING:
     from app.launch.launcher import Launch
     from app.ui.window import MainWindow
 
-PANE_WIDTH = 560  # a new pane's width when docked: the ladder and the chart side by side, readable
+PANE_WIDTH = 440  # px, a new docked pane's width: the ladder's header and the chart's controls fit
+KEEP_WATCHLIST = 420  # px the watchlist keeps when new panes take room beside it
+USEFUL_WIDTH, USEFUL_HEIGHT = 340, 420  # px below which two panes side by side (or stacked) are too cramped
 
 
 class PanesController(QObject):
@@ -112,19 +114,30 @@ class PanesController(QObject):
         self._hold_groups()
 
     def _place(self, pane: MarketPane) -> None:
+        """The first pane in a column of its own at the right; later ones split the largest docked
+        pane where two readable ones fit (across, taking room from the watchlist down to
+        ``KEEP_WATCHLIST``; else down), else join it as a tab: never past the screen."""
         w = self.window
-        docked = [
-            p for p in self.panes.values() if p is not pane and not p.isFloating() and p.isVisible()
-        ]
-        if docked:
-            w.splitDockWidget(docked[-1], pane, Qt.Orientation.Horizontal)
+        central = w.centralWidget()
+        spare = max(0, central.width() - KEEP_WATCHLIST) if central is not None else 0
+        docked = [p for p in self.panes.values() if p is not pane and not p.isFloating() and p.isVisible()]
+        least = pane.minimumSizeHint()
+        if not docked:  # a column of its own at the right, the whole height of the dock area
+            w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, pane, Qt.Orientation.Horizontal)
+            pane.show()  # a hidden dock is not resized
+            w.resizeDocks([pane], [min(PANE_WIDTH, max(least.width(), spare))], Qt.Orientation.Horizontal)
+            return
+        target = max(docked, key=lambda d: d.width() * d.height())
+        room = target.width() + spare
+        if room >= 2 * max(least.width(), USEFUL_WIDTH):
+            w.splitDockWidget(target, pane, Qt.Orientation.Horizontal)
+            pane.show()
+            half = min(PANE_WIDTH, room // 2)
+            w.resizeDocks([target, pane], [half, half], Qt.Orientation.Horizontal)
+        elif target.height() >= 2 * max(least.height(), USEFUL_HEIGHT):
+            w.splitDockWidget(target, pane, Qt.Orientation.Vertical)
         else:
-            anchor = w.docks["ladder"]
-            if anchor.isVisible() and not anchor.isFloating():
-                w.splitDockWidget(anchor, pane, Qt.Orientation.Horizontal)
-            else:
-                w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, pane)
-        w.resizeDocks([pane], [PANE_WIDTH], Qt.Orientation.Horizontal)
+            w.tabifyDockWidget(target, pane)
 
     # ------------------------------------------------------------------ markets and links
 
