@@ -102,6 +102,8 @@ class PanesController(QObject):
         for pane in list(self.panes.values()):
             self._forget(pane)
             self.window.removeDockWidget(pane)
+            pane.setObjectName("")  # restoreState must not find it while it waits to be deleted
+            pane.setParent(None)
             pane.deleteLater()
 
     def _closed(self, pane: MarketPane) -> None:

@@ -60,6 +60,7 @@ from app.ui import (
     record_controller,
     replay_controller,
     theme,
+    workspace_controller,
     zoom,
 )
 from app.ui import format as fmt
@@ -134,7 +135,8 @@ class MainWindow(QMainWindow):
         self.actions_by_name: dict[str, QAction] = {}
         self.recording = record_controller.install(self)  # File → Record and the REC mark
         self.replay = replay_controller.install(self)  # File → Open recording…, the transport bar
-        self.panes = panes_controller.install(self)  # market panes, link groups, workspaces
+        self.panes = panes_controller.install(self)  # market panes and link groups
+        self.workspace = workspace_controller.install(self)  # the Workspace menu's named layouts
         self.actions_by_name = actions.install(self, self)
         for name in actions.REPLAY_ONLY:
             self.actions_by_name[name].setEnabled(False)  # until a recording plays
@@ -144,6 +146,7 @@ class MainWindow(QMainWindow):
             view.addAction(self.actions_by_name[action])
         self._default_state = self.saveState()
         self._restore_layout()
+        self.workspace.restore()  # the panes and layout the window showed last
         self._apply_theme()
         self._apply_zoom()
         self._show_watchlist()
@@ -1100,6 +1103,7 @@ class MainWindow(QMainWindow):
             await self._http.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.workspace.save_current()
         self.save_layout()
         self.save_settings()
         super().closeEvent(event)
