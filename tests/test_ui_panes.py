@@ -182,6 +182,7 @@ def test_a_pane_tabbed_away_does_no_work_and_catches_up_when_shown(make_window: 
     before_back, before_front = back.refreshes, front.refreshes
     pump_until(lambda: front.refreshes >= before_front + 10, timeout=10)
     assert back.refreshes == before_back  # its market ticked all along: not one store read
+    assert not back.chart._ticker.isActive() and front.chart._ticker.isActive()  # nor a chart redraw
     back.raise_()
     pump_until(lambda: back.on_screen() and back.has_data(), timeout=10)
     assert back.refreshes > before_back

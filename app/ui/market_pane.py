@@ -241,9 +241,15 @@ class MarketPane(QDockWidget):
         """Read the store if this pane's market changed (or it missed changes while hidden) and it is on
         screen. True if it repainted."""
         ref = self.ref
+        shown = self.on_screen()
+        ticker = self.chart._ticker  # the chart's own once-a-second scroll: only while it is seen
+        if shown and not ticker.isActive():
+            ticker.start()
+        elif not shown and ticker.isActive():
+            ticker.stop()
         if ref is None:
             return False
-        if not self.on_screen():
+        if not shown:
             self._behind = self._behind or (ref.venue, ref.market) in changed
             return False
         if not self._behind and (ref.venue, ref.market) not in changed:
