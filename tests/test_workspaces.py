@@ -138,16 +138,17 @@ def test_save_switch_rename_delete_reset_and_restart(
 ) -> None:
     win = make_window()
     assert win.workspace.name == DEFAULT and not win.panes.panes
-    rows = win.settings.watchlist().markets
-    kalshi = next(r for r in rows if r.venue is Venue.KALSHI)
-    # Two panes: one linked (group 3) on BTC with the chart and tape at 15m, one unlinked on a Kalshi
-    # market showing the ladder and the depth chart.
+    watched = set(win.settings.watchlist().of(Venue.KRAKEN))
+    unwatched = next(m.market for m in win.catalog[Venue.KRAKEN] if m.market not in watched)
+    outside = MarketRef(Venue.KRAKEN, unwatched)  # in no watchlist: the pane alone keeps it streamed
+    # Two panes: one linked (group 3) on BTC with the chart and tape at 15m, one unlinked on a market
+    # no watchlist has, showing the ladder and the depth chart.
     linked = win.panes.open_pane(BTC, group=3, contents={"chart", "tape"}, interval="15m")
-    alone = win.panes.open_pane(kalshi, contents={"ladder", "depth"})
+    alone = win.panes.open_pane(outside, contents={"ladder", "depth"})
     win.chart.window_combo.setCurrentText("1h")
     wanted = panes_of(win)
     assert wanted == [
-        (kalshi, frozenset({"ladder", "depth"}), 0, "5m"),
+        (outside, frozenset({"ladder", "depth"}), 0, "5m"),
         (BTC, frozenset({"chart", "tape"}), 3, "15m"),
     ]
     answer_next_dialog(type_name("Two panes"))
@@ -184,6 +185,9 @@ def test_save_switch_rename_delete_reset_and_restart(
     assert switch_menu_names(win) == [("Pair", True), ("Two panes", False)]
     win = restart(win, qloop, make_window)
     assert win.workspace.name == "Pair" and panes_of(win) == wanted
+    for pane in win.panes.panes.values():  # restored before the engine started: streamed all the same
+        pane.raise_()
+        pump_until(lambda p=pane: p.on_screen() and p.has_data(), timeout=15)
     # Delete: gone from the menu, and the window is on the remaining workspace.
 
     def yes(dialog: QDialog) -> None:

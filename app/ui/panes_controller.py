@@ -29,7 +29,6 @@ from app.user.settings import MarketRef
 
 if TYPE_CHECKING:
     from app.launch.launcher import Launch
-    from app.ui.window import MainWindow
 
 PANE_WIDTH = 440  # px, a new docked pane's width: the ladder's header and the chart's controls fit
 KEEP_WATCHLIST = 420  # px the watchlist keeps when new panes take room beside it
@@ -37,8 +36,9 @@ USEFUL_WIDTH, USEFUL_HEIGHT = 340, 420  # px below which two panes side by side 
 
 
 class PanesController(QObject):
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: Any) -> None:
         super().__init__(window)
+        # The MainWindow (typed loosely: the window imports this module, never the other way round).
         self.window = window
         self.links = LinkGroups()
         self.links.listen(self._group_moved)
@@ -46,6 +46,7 @@ class PanesController(QObject):
         self._next_id = 1
         self._loaded: set[tuple[int, int, MarketRef]] = set()  # (pane, source, market) histories asked
         window.table.viewport().installEventFilter(self)  # middle-click on a row: a new pane
+        window.connected.connect(self._connected)
 
     # ------------------------------------------------------------------ opening and closing
 
@@ -190,6 +191,13 @@ class PanesController(QObject):
     def _choices(self) -> list[MarketRef]:
         return list(self.window.settings.watchlist().markets)
 
+    def _connected(self) -> None:
+        """A live engine started with the watchlist's markets: add what the panes (restored before it
+        existed) and the link groups hold. A replay plays only its recording's markets."""
+        w = self.window
+        if not w.replay.active and any(o.startswith(("pane:", "link:")) for o in w.demand.owners()):
+            w.spawn(w.apply_watchlist(), "subscribing the panes' markets")
+
     # ------------------------------------------------------------------ the timer
 
     def refresh(self, store: MarketStore, changed: set[tuple[Venue, str]]) -> bool:
@@ -270,5 +278,5 @@ class PanesController(QObject):
         return list(self.panes.values())
 
 
-def install(window: MainWindow) -> PanesController:
+def install(window: Any) -> PanesController:
     return PanesController(window)

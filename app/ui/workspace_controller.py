@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QObject, Qt
 from PySide6.QtWidgets import QMessageBox
@@ -19,15 +19,13 @@ from app.ui.name_dialog import ask_name
 from app.ui.price_chart import WINDOWS
 from app.user.workspaces import DEFAULT, PaneSpec, Workspace, WorkspaceError, Workspaces, clean_name
 
-if TYPE_CHECKING:
-    from app.ui.window import MainWindow
-
 DEFAULT_INTERVAL = "5m"  # the Price dock's window in the built-in layout
 
 
 class WorkspaceController(QObject):
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: Any) -> None:
         super().__init__(window)
+        # The MainWindow (typed loosely: the window imports this module, never the other way round).
         self.window = window
         self.store = Workspaces(window.config_dir)
         self.name = DEFAULT
@@ -168,5 +166,5 @@ class WorkspaceController(QObject):
             self.window.statusBar().showMessage("; ".join(problems), 20_000)
 
 
-def install(window: MainWindow) -> WorkspaceController:
+def install(window: Any) -> WorkspaceController:
     return WorkspaceController(window)
