@@ -97,6 +97,7 @@ class MarketPane(QDockWidget):
         self.refreshes = 0  # store reads done (the tests check a hidden pane does none)
         self._behind = True  # something may have changed while it was not on screen
         self._info_known = False
+        self._sized = False  # the splitters get their proportions at the first real size
 
         self.ladder = DepthLadder()
         self.chart = PriceChart()
@@ -290,7 +291,13 @@ class MarketPane(QDockWidget):
             self._behind = True
         elif event.type() == QEvent.Type.Resize and watched is self.widget():
             wide = self.widget().width() >= SIDE_BY_SIDE
-            self._body.setOrientation(Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical)
+            orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+            if orientation != self._body.orientation() or not self._sized:
+                self._sized = True
+                self._body.setOrientation(orientation)
+                # The ladder (its header takes a good part) is what is read: three fifths of the pane.
+                self._body.setSizes([3000, 2000])
+                self._right.setSizes([3000, 2000])
         return False
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
