@@ -92,6 +92,8 @@ def test_the_table_is_well_formed() -> None:
             "recording": actions.RecordActions,
             "replay": actions.ReplayActions,
             "tables": actions.TableActions,
+            "panes": actions.PaneActions,
+            "workspace": actions.WorkspaceActions,
         }
         protocol = protocols[owner]
         assert callable(getattr(protocol, name, None)), action.handler

@@ -26,6 +26,8 @@ def test_smoke_run_shows_data_and_saves_a_real_picture(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ladder levels" in result.stdout and "first data" in result.stdout
+    # A second pane on another market got data too (the smoke opens it once the first data is in).
+    assert "smoke: second pane kraken:" in result.stdout, result.stdout
     image = QImage(str(png))
     assert image.width() >= 1000 and image.height() >= 600
     # Not blank: a window full of tables, numbers and plots has hundreds of distinct colours.

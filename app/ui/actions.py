@@ -28,6 +28,7 @@ class Menu(Enum):
     ALERTS = "&Alerts"
     REPLAY = "&Replay"
     VIEW = "&View"
+    WORKSPACE = "Wor&kspace"
     HELP = "&Help"
 
 
@@ -37,6 +38,7 @@ class ListKind(Enum):
     THEMES = "themes"  # one checkable action per theme, exclusive
     FLASH = "flash"  # how watchlist cells flash: off, subtle, full; exclusive
     COLUMNS = "columns"  # the watchlist's columns, each shown or hidden; rebuilt each time it opens
+    WORKSPACES = "workspaces"  # the saved workspaces to switch to; rebuilt each time the submenu opens
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +114,23 @@ class TableActions(Protocol):
     def export_alerts_log(self) -> object: ...
 
 
+class PaneActions(Protocol):
+    """The Workspace menu's handlers (``ui.panes_controller.PanesController``)."""
+
+    def open_selected(self) -> object: ...
+
+
+class WorkspaceActions(Protocol):
+    """The Workspace menu's workspace handlers (``ui.workspace_controller.WorkspaceController``)."""
+
+    def save_as(self) -> None: ...
+    def rename(self) -> None: ...
+    def delete(self) -> None: ...
+    def reset(self) -> None: ...
+    def workspace_choices(self) -> list[Choice]: ...
+    def switch_workspace(self, name: str) -> None: ...
+
+
 @runtime_checkable
 class ActionHandlers(Protocol):
     """What the actions call: the window implements every method."""
@@ -153,6 +172,12 @@ class ActionHandlers(Protocol):
     @property
     def replay(self) -> ReplayActions: ...
 
+    @property
+    def panes(self) -> PaneActions: ...
+
+    @property
+    def workspace(self) -> WorkspaceActions: ...
+
     def open_recording(self) -> None: ...
 
     @property
@@ -170,6 +195,7 @@ class ActionHandlers(Protocol):
 
 
 F, W, A, R, V, H = Menu.FILE, Menu.WATCHLIST, Menu.ALERTS, Menu.REPLAY, Menu.VIEW, Menu.HELP
+K = Menu.WORKSPACE
 
 # A table reads best laid out as one: the formatter leaves it alone.
 # fmt: off
@@ -263,6 +289,17 @@ TABLE: tuple[Action | Listing, ...] = (
            tip="Text back at its normal size"),
     Action("reset_layout",  V, "&Reset layout",         "reset_layout",     ("Ctrl+Shift+R",),
            tip="Put every dock and column back where it started", separator=True),
+    Action("pane_open",     K, "&Open in new pane",     "panes.open_selected", ("Ctrl+Shift+O",),
+           tip="Show the selected market in a pane of its own, unlinked (also middle-click a row)"),
+    Action("ws_save_as",    K, "&Save workspace as…",   "workspace.save_as", (),
+           tip="Keep the layout, the panes, their markets and links under a new name", separator=True),
+    Listing("ws_switch",    K, ListKind.WORKSPACES, "S&witch to"),
+    Action("ws_rename",     K, "&Rename workspace…",    "workspace.rename", (),
+           tip="Rename this workspace"),
+    Action("ws_delete",     K, "&Delete workspace",     "workspace.delete", (),
+           tip="Delete this workspace and switch to another"),
+    Action("ws_reset",      K, "Reset workspace to &default", "workspace.reset", (),
+           tip="The built-in layout with no panes, in this workspace"),
     Action("shortcuts",     H, "&Keyboard shortcuts",   "show_shortcuts",   ("F1",),
            tip="List these keys"),
     Action("about",         H, "&About Market Monitor", "show_about",       (),
@@ -343,6 +380,10 @@ def _listing(
     if entry.kind is ListKind.COLUMNS:
         sub.aboutToShow.connect(lambda: _fill_columns(sub, handlers))
         return {}
+    if entry.kind is ListKind.WORKSPACES:
+        ws = handlers.workspace
+        sub.aboutToShow.connect(lambda: _fill_choices(sub, ws.workspace_choices(), ws.switch_workspace))
+        return {}
     made: dict[str, QAction] = {}
     group = QActionGroup(window)
     choose: Callable[[str], None]
@@ -368,12 +409,17 @@ def _fill_columns(menu: QMenu, handlers: ActionHandlers) -> None:
 
 
 def _fill_watchlists(menu: QMenu, handlers: ActionHandlers) -> None:
+    _fill_choices(menu, handlers.watchlist_choices(), handlers.switch_watchlist)
+
+
+def _fill_choices(menu: QMenu, choices: list[Choice], pick: Callable[[str], None]) -> None:
+    """One checkable item per choice, the current one checked; picking one calls ``pick(key)``."""
     menu.clear()
-    for choice in handlers.watchlist_choices():
+    for choice in choices:
         action = menu.addAction(choice.label)
         action.setCheckable(True)
         action.setChecked(choice.checked)
-        action.triggered.connect(lambda _checked=False, key=choice.key: handlers.switch_watchlist(key))
+        action.triggered.connect(lambda _checked=False, key=choice.key: pick(key))
 
 
 # ---------------------------------------------------------------------- help built from the table

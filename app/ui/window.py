@@ -52,10 +52,20 @@ from app.launch.history import History, market_history
 from app.launch.launcher import Launch, launch
 from app.launch.marks import kalshi_marks, kraken_marks
 from app.stream.state import ConnState
-from app.ui import actions, alerts_controller, record_controller, replay_controller, table_export, theme, zoom
+from app.ui import (
+    actions,
+    alerts_controller,
+    panes_controller,
+    record_controller,
+    replay_controller,
+    table_export,
+    theme,
+    workspace_controller,
+    zoom,
+)
 from app.ui import format as fmt
 from app.ui.actions import Choice
-from app.ui.ladder import DepthLadder
+from app.ui.ladder import DepthLadder, LadderModel
 from app.ui.name_dialog import ask_name
 from app.ui.orders_view import OrdersController
 from app.ui.price_chart import PriceChart
@@ -127,6 +137,8 @@ class MainWindow(QMainWindow):
         self.recording = record_controller.install(self)  # File → Record and the REC mark
         self.replay = replay_controller.install(self)  # File → Open recording…, the transport bar
         self.tables = table_export.install(self)  # File → Export, and each table's right-click
+        self.panes = panes_controller.install(self)  # market panes and link groups
+        self.workspace = workspace_controller.install(self)  # the Workspace menu's named layouts
         self.actions_by_name = actions.install(self, self)
         for name in actions.REPLAY_ONLY:
             self.actions_by_name[name].setEnabled(False)  # until a recording plays
@@ -135,6 +147,7 @@ class MainWindow(QMainWindow):
         table_export.on_right_click(self.alerts.panel.view, self.actions_by_name["export_alerts"])
         self._default_state = self.saveState()
         self._restore_layout()
+        self.workspace.restore()  # the panes and layout the window showed last
         self._apply_theme()
         self._apply_zoom()
         self._show_watchlist()
@@ -345,6 +358,7 @@ class MainWindow(QMainWindow):
         self.fills_model.clear()
         self.tape_model.clear()
         self.chart.clear()
+        self.panes.adopt_store()
         self.positions_model.marks = {}
         self.positions_model.refresh(store)
         wl = self.settings.watchlist()
@@ -529,6 +543,7 @@ class MainWindow(QMainWindow):
         self.docks["tape"].setWindowTitle(f"Trades — {label}")
         self.docks["orders"].setWindowTitle(f"Orders — {label}")
         self._refresh_selected()
+        self.panes.watchlist_selected(ref)  # link group 1 follows the watchlist
         if ref is not None and self.running is not None and ref.venue in self.running.urls:
             self.spawn(self._load_market(self.running, ref), f"loading {ref.market}'s history")
 
@@ -764,6 +779,7 @@ class MainWindow(QMainWindow):
         if ref is None:
             return
         menu.addAction("Open depth and chart", lambda: self.open_market(ref)).setObjectName("row_open")
+        menu.addAction("Open in new pane", lambda: self.panes.open_pane(ref)).setObjectName("row_pane")
         menu.addAction(f"Copy “{ref.text()}”", lambda: self.copy_market(ref)).setObjectName("row_copy")
         last = self.watch_model.rows[row].values[2]  # the last price, else the rule starts from the mid
         alert = menu.addAction("Alert at price…", lambda: self.alerts.new_alert(last))
@@ -941,6 +957,8 @@ class MainWindow(QMainWindow):
             if sel is not None and (sel.venue, sel.market) in pending:
                 self._refresh_selected()
                 painted = True
+            if self.panes.refresh(store, pending):  # each pane only while on screen
+                painted = True
             if store.fills_changed:
                 self.fills_model.refresh(store)
                 painted = True
@@ -1029,8 +1047,9 @@ class MainWindow(QMainWindow):
         ratio, self._zoom_factor = factor / self._zoom_factor, factor
         self.ladder.apply_zoom()
         self.chart.apply_zoom()
+        self.panes.apply_zoom()
         for view in self.findChildren(QTableView):
-            if view is self.ladder.table:
+            if isinstance(view.model(), LadderModel):
                 continue  # monospace, sized by the ladder itself
             view.setFont(table_font(_app().font()))
             rows = view.verticalHeader()
@@ -1055,6 +1074,7 @@ class MainWindow(QMainWindow):
         self.watch_model.apply_theme()
         self.ladder.apply_theme(t)
         self.chart.apply_theme(t)
+        self.panes.apply_theme(t)
         self.replay.apply_theme()
         self.sim_badge.setStyleSheet(
             f"background:{t.warn}; color:#000; font-weight:bold; border-radius:3px; padding:1px 6px;"
@@ -1084,6 +1104,7 @@ class MainWindow(QMainWindow):
             await self._http.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.workspace.save_current()
         self.save_layout()
         self.save_settings()
         super().closeEvent(event)
