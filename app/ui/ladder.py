@@ -551,7 +551,7 @@ class DepthLadder(QWidget):
         price = self.model.index(row, PRICE).data(RAW_ROLE)
         if not isinstance(price, Decimal) or self._venue is None:
             return None
-        text = f"{price:f}"
+        text = fmt.decimal_text(price)  # every digit, no grouping: what a paste into an order ticket wants
         _app().clipboard().setText(text)
         shown = self.model.index(row, PRICE).data(Qt.ItemDataRole.DisplayRole)
         note = f"Copied {text}" + (f" ({shown})" if shown and shown != text else "")
