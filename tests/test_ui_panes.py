@@ -117,7 +117,11 @@ def test_a_pane_streams_its_market_outside_the_watchlist_and_lets_go_on_close(ma
     book = win.store.book(Venue.KRAKEN, ref.market)
     assert book is not None
     pump_until(lambda: pane.ladder.model.shown_levels() > 0)
+    pane.ladder.set_depth(100)  # the pane's own ladder asks for a deeper book of its market
+    assert win.demand.depths() == {ref.market: 100}
+    pump_until(lambda: len(book.top_bids(None)) > 10, timeout=15)
     pane.close()
+    assert ref.market not in win.demand.depths()
     assert not win.panes.panes
     pump_until(lambda: ref.market not in kraken_book_subs(win), timeout=10)
     assert f"pane:{pane.pane_id}" not in win.demand.owners()

@@ -81,6 +81,7 @@ class PanesController(QObject):
         pane.link_picked.connect(lambda g, p=pane: self.set_link(p, g))
         pane.problem.connect(lambda text: self.window.statusBar().showMessage(text, 8_000))
         pane.closed.connect(lambda p=pane: self._closed(p))
+        pane.ladder.on_demand = lambda refs, depth, p=pane: self._hold(p, refs, depth)
         pane.apply_theme(theme.current())
         pane.apply_zoom()
         if place:
@@ -178,8 +179,12 @@ class PanesController(QObject):
     def _show(self, pane: MarketPane, ref: MarketRef | None) -> None:
         info = self.window.watch_model.info.get((ref.venue, ref.market)) if ref is not None else None
         pane.set_market(ref, info)
-        self.window.hold_markets(f"pane:{pane.pane_id}", [ref] if ref is not None else [])
+        self._hold(pane, [ref] if ref is not None else [], pane.ladder.demand()[1])
         self._load(pane)
+
+    def _hold(self, pane: MarketPane, refs: list[MarketRef], depth: int | None) -> None:
+        """The pane's market streamed, at the Kraken book depth its ladder asks for."""
+        self.window.hold_markets(f"pane:{pane.pane_id}", refs, depth)
 
     def _hold_groups(self) -> None:
         """A group's market stays streamed while a member shows it, even when no watchlist has it."""
