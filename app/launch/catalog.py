@@ -196,3 +196,27 @@ async def kalshi_market(http: aiohttp.ClientSession, rest_url: str, ticker: str)
         str(m.get("result") or ""),
         _dollars(m.get("settlement_value_dollars")),
     )
+
+
+async def kalshi_event_markets(
+    http: aiohttp.ClientSession, rest_url: str, event_ticker: str
+) -> list[dict[str, Any]]:
+    """Every market of one Kalshi event as ``GET /markets?event_ticker=`` lists it (the strike board's
+    source: the strike fields, quotes, volume, open interest, close time)."""
+    out: list[dict[str, Any]] = []
+    cursor = ""
+    while True:
+        params = {"event_ticker": event_ticker, "limit": str(KALSHI_PAGE)}
+        if cursor:
+            params["cursor"] = cursor
+        body = await get_json(http, rest_url.rstrip("/") + "/markets", params)
+        out.extend(m for m in (body.get("markets") or []) if isinstance(m, dict))
+        cursor = str(body.get("cursor") or "")
+        if not cursor or len(out) >= KALSHI_MAX:
+            return out
+
+
+def event_of(ticker: str) -> str:
+    """A Kalshi market's event: its ticker without the last part (``KXBTC-26DEC0317-B97125`` ->
+    ``KXBTC-26DEC0317``). Kalshi's REST names it too (``event_ticker``); this is for a bare ticker."""
+    return ticker.rpartition("-")[0] or ticker
