@@ -45,6 +45,7 @@ from app.launch.catalog import (
     CatalogError,
     MarketDetails,
     MarketInfo,
+    event_of,
     kalshi_market,
     kalshi_markets,
     kraken_pairs,
@@ -60,6 +61,7 @@ from app.ui.ladder import DepthLadder
 from app.ui.name_dialog import ask_name
 from app.ui.price_chart import PriceChart
 from app.ui.statusbar import VenueStatus
+from app.ui.strike_board import StrikeBoard
 from app.ui.table_base import ROW_HEIGHT, table_font
 from app.ui.tables import FillsModel, HealthModel, PositionsModel, TradeTapeModel, make_table_view
 from app.ui.watchlist_model import C_MARKET, WatchlistModel
@@ -110,6 +112,7 @@ class MainWindow(QMainWindow):
         self._pending_selected: set[tuple[Venue, str]] = set()  # ... not yet shown in the market's docks
         self._tasks: set[asyncio.Task[Any]] = set()
         self._http: aiohttp.ClientSession | None = None
+        self.strike_board: StrikeBoard | None = None
         self._closing = False
         self.catalog_ready = asyncio.Event()
         self._marks_at = 0.0
@@ -792,9 +795,36 @@ class MainWindow(QMainWindow):
         last = self.watch_model.rows[row].values[2]  # the last price, else the rule starts from the mid
         alert = menu.addAction("Alert at price…", lambda: self.alerts.new_alert(last))
         alert.setObjectName("row_alert")
+        if ref.venue is Venue.KALSHI:
+            board = menu.addAction("Strike board for this event", lambda: self.open_strike_board(ref))
+            board.setObjectName("row_board")
         menu.addSeparator()
         remove = menu.addAction("Remove from watchlist", lambda: self._remove(ref))
         remove.setObjectName("row_remove")
+
+    def open_strike_board(self, ref: MarketRef | None = None) -> None:
+        """The strike board (app/ui/strike_board.py) for the event of ``ref``, or of the selected market."""
+        ref = ref or self.selected
+        running = self.running
+        if (
+            running is None
+            or ref is None
+            or ref.venue is not Venue.KALSHI
+            or Venue.KALSHI not in running.urls
+        ):
+            self.statusBar().showMessage(
+                "The strike board shows a Kalshi market's event: select one first", 8_000
+            )
+            return
+        if self.strike_board is None:
+            self.strike_board = StrikeBoard(self, lambda: self.store, self.hold_markets)
+            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.strike_board)
+        self.strike_board.show()
+        self.strike_board.raise_()
+        url = running.urls[Venue.KALSHI]
+        self.spawn(
+            self.strike_board.load(self._http_session(), url, event_of(ref.market)), "loading the board"
+        )
 
     def _remove(self, ref: MarketRef) -> None:
         self._edit("Remove market", lambda: self.watchlists.remove(ref))

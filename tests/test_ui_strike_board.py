@@ -1,0 +1,92 @@
+"""The strike board in the real window against the real simulator: opened from a Kalshi market of the event,
+its rows are the simulator's markets of the event (strikes from the REST fields), it holds them and the
+Kraken pair streamed, its spot line is the Kraken book's mid, and closing it lets them go."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.core.instruments import Venue
+from app.sim.server import SimOptions
+from app.ui.window import MainWindow
+from app.user import settings as settings_mod
+from app.user.secret_store import SecretStore
+from app.user.settings import MarketRef
+from tests.qtsupport import pump_until, run_on
+
+
+@pytest.fixture
+def window(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path) -> Iterator[MainWindow]:
+    win = MainWindow(
+        settings_mod.load(tmp_path),
+        SecretStore(),
+        config_dir=tmp_path,
+        sim_options=SimOptions(seed=1, rate=300),
+    )
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    win.start()
+    pump_until(lambda: win.catalog_ready.is_set() and win.has_market_data(), timeout=20)
+    yield win
+    run_on(qloop, win.shutdown())
+
+
+@pytest.mark.parametrize("series", ["KXBTCD", "KXETH"])
+def test_board_rows_spot_line_and_holds(window: MainWindow, series: str, tmp_path: Path) -> None:
+    sim = window.running.sim if window.running else None
+    assert sim is not None
+    truth = [m for m in sim.market.kalshi.values() if m.listing.series_ticker == series]
+    window.open_strike_board(MarketRef(Venue.KALSHI, truth[3].ticker))  # any market of the event
+    board = window.strike_board
+    assert board is not None
+    pump_until(lambda: bool(board.base_rows) and board.spot is not None, timeout=20)
+    assert [r.market for r in board.base_rows] == [m.ticker for m in truth]  # the simulator lists by strike
+    for row in board.base_rows:
+        listing = sim.market.kalshi[row.market].listing
+        assert row.strike.strike_type == listing.strike_type
+        assert row.strike.floor == (Decimal(listing.floor_strike) if listing.floor_strike else None)
+        assert row.strike.cap == (Decimal(listing.cap_strike) if listing.cap_strike else None)
+    pair = "BTC/USD" if series.startswith("KXBTC") else "ETH/USD"
+    assert board.underlying == pair
+    # held streamed: every market of the board and the pair
+    assert set(window.demand.markets(Venue.KALSHI)) >= {m.ticker for m in truth}
+    assert pair in window.demand.markets(Venue.KRAKEN)
+    pump_until(lambda: all(window.store.book(Venue.KALSHI, m.ticker) is not None for m in truth), timeout=20)
+    window.timer.stop()
+    board.timer.stop()
+    board.refresh()
+    book = window.store.book(Venue.KRAKEN, pair)
+    assert book is not None
+    mid = ((book.best_bid_price() or 0) + (book.best_ask_price() or 0)) / 2
+    assert board.spot == mid and board.spot_line.value() == float(mid)
+    assert board.spot_line.label.format.startswith(f"Kraken {pair} mid")  # never "settlement"
+    assert "settlement" not in board.spot_label.text().lower()
+    highlight = board.model.highlight
+    assert highlight is not None
+    gaps = [abs((r.strike.position or Decimal(0)) - mid) for r in board.rows]
+    if series == "KXBTCD":
+        assert gaps[highlight] == min(gaps)
+    else:
+        band = board.rows[highlight].strike
+        assert band.floor is not None and band.cap is not None and band.floor <= mid <= band.cap
+    # the table shows the live quotes of the store
+    for i, row in enumerate(board.rows):
+        state = window.store.markets.get((Venue.KALSHI, row.market))
+        if state is not None and state.bid is not None:
+            assert row.bid == state.bid
+            assert board.model.index(i, 1).data() == board.model.text(row, 1)
+    for size in ((1280, 800), (1920, 1080)):
+        window.resize(*size)
+        board.setFloating(True)
+        board.resize(size[0] * 3 // 4, size[1] * 3 // 4)
+        pump_until(lambda: True, timeout=0.3)
+        board.grab().save(str(tmp_path / f"board-{series}-{size[0]}.png"))
+    board.close()
+    assert "board" not in window.demand.owners()
