@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from app.core.instruments import Venue
@@ -90,3 +91,50 @@ def test_board_rows_spot_line_and_holds(window: MainWindow, series: str, tmp_pat
         board.grab().save(str(tmp_path / f"board-{series}-{size[0]}.png"))
     board.close()
     assert "board" not in window.demand.owners()
+
+
+def test_watchlist_change_is_last_minus_the_simulators_previous_price(window: MainWindow) -> None:
+    """The change column for Kalshi: live last minus GET /markets previous_price_dollars (the header says
+    "vs about 24 h ago"); a market with no trade in 24 h shows a dash and says why."""
+    import time
+
+    from app.core.change import NO_TRADE_24H
+    from app.ui import format as fmt
+    from app.ui.watchlist_model import C_CHG
+
+    sim = window.running.sim if window.running else None
+    assert sim is not None
+    model = window.watch_model
+    assert "vs about 24 h ago" in model.headerData(
+        C_CHG, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole
+    )
+    tail = next(
+        m
+        for m in sim.market.kalshi.values()
+        if m.listing.underlying and not m.volume_since(int(time.time()) - 86_400)
+    )
+    window.settings.watchlist().add(MarketRef(Venue.KALSHI, tail.ticker))
+    window.watchlist_changed()
+    run_on(asyncio.get_event_loop(), window.refresh_day_changes())
+    day_ago = int(time.time()) - 86_400
+    checked = 0
+    for row in model.rows:
+        if row.ref.venue is not Venue.KALSHI:
+            continue
+        market = sim.market.kalshi[row.ref.market]
+        info = model.info[(Venue.KALSHI, row.ref.market)]
+        previous = market.price_before(day_ago)
+        assert info.previous_price == Decimal(previous or 0) / 10_000  # the simulator's field, read back
+        i = model.row_of(row.ref)
+        assert i is not None
+        cell = model.index(i, C_CHG)
+        if row.ref.market == tail.ticker:
+            assert cell.data() == fmt.DASH and cell.data(Qt.ItemDataRole.ToolTipRole) == NO_TRADE_24H
+            continue
+        state = window.store.markets.get((Venue.KALSHI, row.ref.market))
+        last = state.last if state is not None and state.last is not None else info.last_price
+        if previous and last is not None:
+            assert cell.data() == fmt.change(Venue.KALSHI, last - info.previous_price)  # type: ignore[operator]
+            assert "about 24 h ago" in cell.data(Qt.ItemDataRole.ToolTipRole)
+            checked += 1
+    assert checked >= 2

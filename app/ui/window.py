@@ -46,6 +46,7 @@ from app.launch.catalog import (
     MarketDetails,
     MarketInfo,
     event_of,
+    kalshi_infos,
     kalshi_market,
     kalshi_markets,
     kraken_pairs,
@@ -73,6 +74,7 @@ from app.user.settings import MarketRef, Settings
 from app.user.watchlists import Edit, WatchlistError, Watchlists
 
 REFRESH_HZ = 25  # per view; the timer runs twice as fast and alternates between two halves of the window
+CHANGE_REFRESH_MS = 180_000  # Kalshi's 24 h change base, refreshed every three minutes
 SLOW_EVERY = REFRESH_HZ  # view updates between the once-a-second ones
 SEED_KALSHI = 8  # markets a first run on the simulator starts with
 MARKS_EVERY_S = 5.0  # how often holdings no live book prices are marked over REST
@@ -146,6 +148,9 @@ class MainWindow(QMainWindow):
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
         self.timer.start(1000 // (2 * REFRESH_HZ))
+        self.change_timer = QTimer(self)  # Kalshi's previous_price, the 24 h change's base, moves slowly
+        self.change_timer.timeout.connect(lambda: self.spawn(self.refresh_day_changes(), "the 24 h changes"))
+        self.change_timer.start(CHANGE_REFRESH_MS)
         if settings.problem:
             self.statusBar().showMessage(settings.problem, 15_000)
 
@@ -801,6 +806,17 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         remove = menu.addAction("Remove from watchlist", lambda: self._remove(ref))
         remove.setObjectName("row_remove")
+
+    async def refresh_day_changes(self) -> None:
+        """GET /markets again for the watched Kalshi markets: the change column's base (previous_price)."""
+        running, tickers = self.running, self.settings.watchlist().of(Venue.KALSHI)
+        if running is None or Venue.KALSHI not in running.urls or not tickers:
+            return
+        with contextlib.suppress(CatalogError):  # the next refresh tries again; the old base stays
+            infos = await kalshi_infos(self._http_session(), running.urls[Venue.KALSHI], tickers)
+            if running is self.running:
+                self.watch_model.info.update({(i.venue, i.market): i for i in infos})
+                self.watch_model.tick(self.store)
 
     def open_strike_board(self, ref: MarketRef | None = None) -> None:
         """The strike board (app/ui/strike_board.py) for the event of ``ref``, or of the selected market."""
