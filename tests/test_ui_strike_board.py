@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from app.core.instruments import Venue
 from app.sim.server import SimOptions
+from app.ui import format as fmt
 from app.ui.window import MainWindow
 from app.user import settings as settings_mod
 from app.user.secret_store import SecretStore
@@ -89,6 +90,13 @@ def test_board_rows_spot_line_and_holds(window: MainWindow, series: str, tmp_pat
         board.resize(size[0] * 3 // 4, size[1] * 3 // 4)
         pump_until(lambda: True, timeout=0.3)
         board.grab().save(str(tmp_path / f"board-{series}-{size[0]}.png"))
+    # the settlement index, where Kalshi's cfbenchmarks_value gives one: a second line, labelled as such
+    index = mid - Decimal("12.5")
+    board.set_reference("BRTI" if pair == "BTC/USD" else "ETHUSD_RTI", index)
+    board.refresh()
+    assert board.reference_line.isVisible() and board.reference_line.value() == float(index)
+    assert board.reference_line.label.format.startswith("Settlement reference")
+    assert f"Kraken − {board.reference_name}: {fmt.signed(mid - index)}" in board.spot_label.text()
     board.close()
     assert "board" not in window.demand.owners()
 
@@ -99,7 +107,6 @@ def test_watchlist_change_is_last_minus_the_simulators_previous_price(window: Ma
     import time
 
     from app.core.change import NO_TRADE_24H
-    from app.ui import format as fmt
     from app.ui.watchlist_model import C_CHG
 
     sim = window.running.sim if window.running else None
