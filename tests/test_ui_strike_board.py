@@ -145,3 +145,30 @@ def test_watchlist_change_is_last_minus_the_simulators_previous_price(window: Ma
             assert "about 24 h ago" in cell.data(Qt.ItemDataRole.ToolTipRole)
             checked += 1
     assert checked >= 2
+
+
+def test_the_picker_opens_the_board_of_a_chosen_markets_event(window: MainWindow) -> None:
+    from PySide6.QtWidgets import QDialog
+
+    from app.ui.picker import MarketPicker
+    from tests.qtsupport import answer_next_dialog
+
+    sim = window.running.sim if window.running else None
+    assert sim is not None
+    market = next(m for m in sim.market.kalshi.values() if m.listing.series_ticker == "KXETHD")
+    before = list(window.settings.watchlist().markets)
+
+    def choose(dialog: QDialog) -> None:
+        assert isinstance(dialog, MarketPicker)
+        dialog.search.setText(market.ticker)
+        dialog.view.setCurrentIndex(dialog.proxy.index(0, 0))
+        assert dialog.board_button.isEnabled()
+        dialog.board_button.click()
+
+    answer_next_dialog(choose)
+    window.add_market()
+    board = window.strike_board
+    assert board is not None
+    pump_until(lambda: bool(board.base_rows), timeout=20)
+    assert board.event_ticker == market.listing.event_ticker and board.underlying == "ETH/USD"
+    assert list(window.settings.watchlist().markets) == before  # nothing was added

@@ -707,6 +707,8 @@ class MainWindow(QMainWindow):
             task.cancel()
         if accepted:
             self._edit("Add market", lambda: self.watchlists.add(picker.chosen()))
+        elif picker.board_ref is not None:
+            self.open_strike_board(picker.board_ref)
 
     def market_state(self, venue: Venue, market: str) -> str:
         """What the live feeds say of a market now, when it is not plain open: its result once ended."""
