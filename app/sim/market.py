@@ -141,6 +141,7 @@ class SimMarket:
         self._boards: dict[str, list[KalshiMarket]] = {}
         self._board_rng = board_rng = random.Random(self.config.seed * 15_485_863 + 5)
         self._board_ids = random.Random(self.config.seed * 15_485_863 + 6)
+        board_day = random.Random(self.config.seed * 15_485_863 + 8)  # history on or off: the same steps
         if self.config.strike_boards:
             close_s = board_close(start_s)
             saved_ids, self.catalog.rng = self.catalog.rng, self._board_ids
@@ -159,7 +160,7 @@ class SimMarket:
                 day = pair_bars.get(listing.underlying)
                 if day:
                     market.backfill(
-                        self._board_history(board_rng, market, day, self.kraken[listing.underlying])
+                        self._board_history(board_day, market, day, self.kraken[listing.underlying])
                     )
         self.kraken_account = KrakenAccount(
             balances={"USD": 250_000 * 10**4, "BTC": 15 * 10**9, "ETH": 40 * 10**9, "SOL": 500 * 10**9}
