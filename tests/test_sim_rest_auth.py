@@ -1083,7 +1083,7 @@ async def test_tls_rest_and_kalshi_handshake(tmp_path: Path, kalshi_keys: dict[s
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trusted)) as session:
             status, body = await _get(session, sim.urls["kalshi_rest"] + "/markets")
             assert status == 200
-            assert [m["ticker"] for m in body["markets"]] == list(sim.market.kalshi)
+            assert [m["ticker"] for m in body["markets"]] == list(sim.market.kalshi)[:100]  # the first page
             status, depth = await _get(
                 session, sim.urls["kraken_rest"] + "/0/public/Depth", {"pair": "BTC/USD", "count": "10"}
             )

@@ -320,8 +320,9 @@ class SimMarket:
         self.rng, self.catalog.rng = self._board_rng, self._board_ids
         try:
             events: list[SimEvent] = []
-            for _ in range(BOARD_STEPS):
-                events.extend(self._kalshi_step(self.rng.choice(boards)))
+            # Distinct markets: a ticker is rendered when sent, so one market's ticker must end its step.
+            for market in self.rng.sample(boards, min(BOARD_STEPS, len(boards))):
+                events.extend(self._kalshi_step(market))
             return events
         finally:
             self.rng, self.catalog.rng = saved
