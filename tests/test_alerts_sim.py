@@ -130,7 +130,13 @@ class Log:
 def twin_log(steps: int = STEPS, lifecycle_share: float = 0.0) -> Log:
     """A dry run of the same seeded market, to pick levels the real run is sure to cross."""
     twin = SimMarket(
-        SimConfig(seed=SEED, kalshi_markets=N_KALSHI, kraken_pairs=N_PAIRS, lifecycle_share=lifecycle_share)
+        SimConfig(
+            seed=SEED,
+            kalshi_markets=N_KALSHI,
+            kraken_pairs=N_PAIRS,
+            lifecycle_share=lifecycle_share,
+            strike_boards=False,  # N_KALSHI markets that wander and come back, not the boards' trends
+        )
     )
     log = Log(twin)
     for _ in range(steps):
@@ -246,7 +252,12 @@ class Rig:
 @asynccontextmanager
 async def rig(lifecycle_share: float = 0.0, private: bool = False) -> AsyncIterator[Rig]:
     options = SimOptions(
-        seed=SEED, rate=0, markets=N_KALSHI, kraken_pairs=N_PAIRS, lifecycle_share=lifecycle_share
+        seed=SEED,
+        rate=0,
+        markets=N_KALSHI,
+        kraken_pairs=N_PAIRS,
+        lifecycle_share=lifecycle_share,
+        strike_boards=False,
     )
     async with Simulator(options) as sim:
         log = Log(sim.market)

@@ -3,13 +3,16 @@ market's grid, real Kraken precisions, lifecycle over time, and fault specs that
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
+from decimal import Decimal
 
 import pytest
 
 from app.sim.catalog import STRUCTURES, valid_price
-from app.sim.events import KalshiFill, KalshiLifecycle, KrakenExecution, KrakenLedger
+from app.sim.events import KalshiFill, KalshiIndexValue, KalshiLifecycle, KrakenExecution, KrakenLedger
 from app.sim.faults import FaultSpec, FaultSpecError
+from app.sim.kalshi.market import KalshiMarket
 from app.sim.market import SimConfig, SimMarket
 from app.sim.units import contracts, dollars, fixed, parse_fixed
 
@@ -50,7 +53,17 @@ def test_listings_mix_series_and_tick_structures() -> None:
     market = SimMarket(SimConfig(seed=1, kalshi_markets=40))
     series = Counter(m.listing.series_ticker for m in market.kalshi.values())
     structures = Counter(m.listing.structure for m in market.kalshi.values())
-    assert set(series) == {"KXBTCD", "KXCPI", "KXHIGHNY", "KXFED", "KXETHD"}
+    assert set(series) == {
+        "KXGDP",
+        "KXCPI",
+        "KXHIGHNY",
+        "KXFED",
+        "KXRAINNYC",
+        "KXBTCD",
+        "KXBTC",
+        "KXETHD",
+        "KXETH",
+    }
     assert set(structures) <= set(STRUCTURES) and len(structures) >= 2, structures  # sub-cent markets exist
     assert len({m.listing.event_ticker for m in market.kalshi.values()}) >= 5
     legacy = SimMarket(SimConfig(seed=1, kalshi_markets=40, legacy_kalshi=True))
@@ -158,3 +171,63 @@ def test_the_kraken_account_never_sells_what_it_does_not_hold() -> None:
         if base not in started_with and sides[(symbol, "sell")]:
             first = next(r for r in market.kraken_account.executions if r["symbol"] == symbol)
             assert first["side"] == "buy", symbol
+
+
+def test_strike_boards_are_coherent_with_their_kraken_pair() -> None:
+    """BTC and ETH threshold and range events with many strikes around the Kraken price: "above K" falls
+    as K rises, the range bands partition every outcome, and the fair values follow the pair's price."""
+    from app.sim.catalog import board_fair
+
+    market = SimMarket(SimConfig(seed=3))
+    events: dict[str, list[KalshiMarket]] = {}
+    for m in market.kalshi.values():
+        if m.listing.underlying:
+            events.setdefault(m.listing.event_ticker, []).append(m)
+    by_series = {e.split("-")[0]: ms for e, ms in events.items()}
+    assert set(by_series) == {"KXBTCD", "KXBTC", "KXETHD", "KXETH"}
+    for series, markets in by_series.items():
+        assert 15 <= len(markets) <= 25, series
+        listings = [m.listing for m in markets]
+        if series in ("KXBTCD", "KXETHD"):
+            assert {ls.strike_type for ls in listings} == {"greater"}
+            floors = [float(ls.floor_strike or "nan") for ls in listings]
+            assert floors == sorted(floors)
+            fairs = [ls.fair for ls in listings]
+            assert fairs == sorted(fairs, reverse=True) and fairs[0] > 9000 and fairs[-1] < 1000
+        else:
+            kinds = [ls.strike_type for ls in listings]
+            assert kinds[0] == "less" and kinds[-1] == "greater" and set(kinds[1:-1]) == {"between"}
+            bands = [
+                (Decimal(ls.floor_strike or "nan"), Decimal(ls.cap_strike or "nan")) for ls in listings[1:-1]
+            ]
+            for (_, cap), (floor, _) in itertools.pairwise(bands):  # bands touch to the cent
+                assert floor - cap == Decimal("0.01")
+            assert listings[0].cap_strike == listings[1].floor_strike
+    spot = {"KXBTCD": 97_000, "KXETHD": 3_100}
+    for series, price in spot.items():  # the strike at the spot opens near 50c
+        (middle,) = [m for m in by_series[series] if m.listing.floor_strike == f"{price - 1}.99"]
+        assert 4_000 <= middle.listing.fair <= 6_000
+    btc = market.kraken["BTC/USD"]
+    for _ in range(40_000):
+        market.step()
+    spot_now = btc.fair / 10
+    gaps = []
+    for m in by_series["KXBTCD"]:
+        listing = m.listing
+        fair = board_fair(spot_now, listing.sigma, "greater", listing.floor_strike, None)
+        assert abs(market.board_fair(m) - fair) <= 100  # the target: the pair's price now, on a 1c grid
+        gaps.append(abs(m.fair - fair))  # where it stands: set at its last step, a little behind
+    assert sorted(gaps)[len(gaps) // 2] <= 300 and max(gaps) <= 1500, gaps
+
+
+def test_index_ticks_follow_kraken_within_basis_points() -> None:
+    market = SimMarket(SimConfig(seed=5))
+    for second in range(90):
+        for _ in range(50):
+            market.step()
+        ticks = {t.index_id: t for t in market.index_tick(1_000 * second) if isinstance(t, KalshiIndexValue)}
+        assert set(ticks) == {"BRTI", "ETHUSD_RTI"}
+        btc = market.kraken["BTC/USD"]
+        mid = ((btc.bids.best() or 0) + (btc.asks.best() or 0)) * 10 / 2  # cents (1 decimal on the pair)
+        assert abs(ticks["BRTI"].value - mid) <= mid * 0.001
+    assert ticks["BRTI"].window == 60  # the 60 s average is over the last 60 values

@@ -22,6 +22,7 @@ import zlib
 from collections import Counter
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -1428,3 +1429,46 @@ async def test_kraken_ohlc_candles_follow_the_trades() -> None:
                 [*([previous["high"]] if same else []), *(t["price"] for t in trade["data"])]
             )
             previous = c
+
+
+@pytest.mark.asyncio
+async def test_kalshi_cfbenchmarks_value_ticks_once_a_second_near_the_kraken_mid() -> None:
+    """``cfbenchmarks_value`` (authenticated): error 24 without index_ids; then about one value a second per
+    index asked for, sequenced, in the documented example's shape (the value inside ``data``), within a few
+    basis points of the simulated Kraken mid."""
+    async with Simulator(SimOptions(rate=50)) as sim, kalshi(sim) as k:
+        await k.send(subscribe(1, ["cfbenchmarks_value"]))
+        (error,) = await k.drain()
+        assert error["type"] == "error" and error["msg"]["code"] == 24
+        await k.send(subscribe(2, ["cfbenchmarks_value"], index_ids=["BRTI"]))
+        frames = []  # read raw (the strict models leave the index channels out of scope), for 2.6 s
+        deadline = time.monotonic() + 2.6
+        with contextlib.suppress(TimeoutError):
+            while (left := deadline - time.monotonic()) > 0:
+                frames.append(json.loads(await asyncio.wait_for(k.ws.recv(), left)))
+        for frame in frames:
+            frame.pop("sending_ts_ms", None)
+    assert frames[0] == {"type": "subscribed", "id": 2, "msg": {"channel": "cfbenchmarks_value", "sid": 1}}
+    values = [f for f in frames[1:] if f["type"] == "cfbenchmarks_value"]
+    assert 2 <= len(values) <= 4 and [f["seq"] for f in values] == list(range(1, len(values) + 1))
+    # The shape of Kalshi's documented example (tests/data/kalshi.jsonl); the 15-minute average is left out.
+    example = next(
+        json.loads(line)["raw"]["msg"]
+        for line in Path("tests/data/kalshi.jsonl").read_text(encoding="utf-8").splitlines()
+        if '"type": "cfbenchmarks_value"' in line
+    )
+    for frame in values:
+        msg = frame["msg"]
+        assert set(msg) == set(example) - {"last_60s_windowed_average_15min"}
+        assert msg["index_id"] == "BRTI"
+        data = json.loads(msg["data"])
+        assert data["id"] == "BRTI" and data["time"] == msg["received_at"]
+        assert set(msg["avg_60s_data"]) == {
+            "value",
+            "window_size",
+            "window_start_ts_ms",
+            "window_end_ts_exclusive",
+        }
+    book = sim.kraken_book("BTC/USD", 1)
+    mid = (Decimal(book["bids"][0][0]) + Decimal(book["asks"][0][0])) / 2
+    assert abs(Decimal(data["value"]) - mid) <= mid * Decimal("0.002")

@@ -328,7 +328,7 @@ def _check_market_object(obj: dict[str, Any], market: KalshiMarket, sim: Simulat
 @pytest.mark.asyncio
 async def test_kalshi_markets_envelope() -> None:
     """GET /markets: {"markets": [...], "cursor": ""} listing every market once, values as the exchange."""
-    async with Simulator(SimOptions(rate=0)) as sim:
+    async with Simulator(SimOptions(rate=0, strike_boards=False)) as sim:  # 24 markets: one page
         sim.step(3000)
         async with aiohttp.ClientSession() as session:
             status, body = await _get(session, sim.urls["kalshi_rest"] + "/markets")
@@ -344,7 +344,8 @@ async def test_kalshi_markets_envelope() -> None:
 @pytest.mark.asyncio
 async def test_kalshi_markets_pagination_walks_every_market_once(limit: int) -> None:
     """limit + cursor pages through all markets exactly once, in order, and the last cursor is empty."""
-    async with Simulator(SimOptions(rate=0, markets=24)) as sim, aiohttp.ClientSession() as session:
+    options = SimOptions(rate=0, markets=24, strike_boards=False)
+    async with Simulator(options) as sim, aiohttp.ClientSession() as session:
         rows, pages = await _walk(
             session, sim.urls["kalshi_rest"] + "/markets", "markets", {"limit": str(limit)}
         )
@@ -1088,7 +1089,7 @@ async def test_tls_rest_and_kalshi_handshake(tmp_path: Path, kalshi_keys: dict[s
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trusted)) as session:
             status, body = await _get(session, sim.urls["kalshi_rest"] + "/markets")
             assert status == 200
-            assert [m["ticker"] for m in body["markets"]] == list(sim.market.kalshi)
+            assert [m["ticker"] for m in body["markets"]] == list(sim.market.kalshi)[:100]  # the first page
             status, depth = await _get(
                 session, sim.urls["kraken_rest"] + "/0/public/Depth", {"pair": "BTC/USD", "count": "10"}
             )
@@ -1116,3 +1117,36 @@ async def test_tls_rest_and_kalshi_handshake(tmp_path: Path, kalshi_keys: dict[s
             plain = sim.urls["kalshi_ws"].replace("wss://", "ws://")
             async with websockets.connect(plain, open_timeout=RECV_S):
                 pass
+
+
+@pytest.mark.asyncio
+async def test_kalshi_markets_carry_strikes_and_the_values_a_day_ago() -> None:
+    """GET /markets?event_ticker=: every market's strike_type / floor_strike / cap_strike as Kalshi sends
+    them (numbers), and previous_price, previous_yes_bid/ask and volume_24h from the day kept."""
+    async with Simulator(SimOptions(rate=0)) as sim, aiohttp.ClientSession() as session:
+        board = [m for m in sim.market.kalshi.values() if m.listing.series_ticker == "KXBTC"]
+        event = board[0].listing.event_ticker
+        status, body = await _get(session, sim.urls["kalshi_rest"] + "/markets", {"event_ticker": event})
+        day_ago = int(time.time()) - 86_400
+    assert status == 200 and [m["ticker"] for m in body["markets"]] == [m.ticker for m in board]
+    for obj, market in zip(body["markets"], board, strict=True):
+        listing = market.listing
+        assert obj["strike_type"] == listing.strike_type
+        assert ("floor_strike" in obj) == (listing.floor_strike is not None)
+        assert ("cap_strike" in obj) == (listing.cap_strike is not None)
+        for key in ("floor_strike", "cap_strike"):
+            if key in obj:
+                assert isinstance(obj[key], float) and Decimal(str(obj[key])) == Decimal(
+                    getattr(listing, key)
+                )
+        previous = market.price_before(day_ago)
+        assert obj["previous_price_dollars"] == _fmt(previous or 0, 4)
+        bid, ask = next((m.bid, m.ask) for m in reversed(market.minutes) if m.begin_s <= day_ago)
+        assert (obj["previous_yes_bid_dollars"], obj["previous_yes_ask_dollars"]) == (
+            _fmt(bid, 4),
+            _fmt(ask, 4),
+        )
+        day = sum(m.volume for m in market.minutes if m.begin_s >= day_ago)
+        assert obj["volume_24h_fp"] == _fmt(day, 2)
+    kinds = Counter(obj["strike_type"] for obj in body["markets"])
+    assert kinds["less"] == kinds["greater"] == 1 and kinds["between"] >= 15

@@ -188,3 +188,34 @@ def test_level3_stream_records_and_replays_to_the_same_order_book(tmp_path: Path
         k: level3[k] for k in ("bids", "asks", "orders")
     }
     assert b'"token"' not in gzip.decompress(record.read_bytes())  # the WebSocket token never reaches disk
+
+
+def test_json_reports_each_markets_24h_change_and_previous_price() -> None:
+    """Kalshi: last minus GET /markets previous_price_dollars (exact text), null with no trade in 24 h;
+    Kraken: its ticker's change, and the last minus it."""
+    import time
+    from decimal import Decimal
+
+    twin = SimMarket(SimConfig(seed=1))  # the same seed: the same day of history before the start
+    tail = next(  # a board's deep tail: no print all day
+        m
+        for m in twin.kalshi.values()
+        if m.listing.underlying and not m.volume_since(int(time.time()) - 86_400)
+    )
+    result = _run("--duration", "2", "--json", "--markets", CPI, tail.ticker, "BTC/USD")
+    assert result.returncode == 0, result.stderr
+    reports = {r["market"]: r for r in map(json.loads, result.stdout.splitlines()) if "market" in r}
+    cpi = reports[CPI]
+    day_ago = int(time.time()) - 86_400
+    market = twin.kalshi[CPI]
+    candidates = {market.price_before(day_ago + d) for d in (-120, -60, 0, 60)}  # the run's minute may differ
+    assert Decimal(cpi["previous_price"]) * 10_000 in candidates
+    assert (
+        cpi["previous_price"].count(".") == 1 and len(cpi["previous_price"].split(".")[1]) == 4
+    )  # exact text
+    if cpi["last"] is not None:  # else the change is against REST's last (no print in these 2 s)
+        assert Decimal(cpi["change"]) == Decimal(cpi["last"]) - Decimal(cpi["previous_price"])
+    assert reports[tail.ticker]["change"] is None  # no trade in 24 h: nothing to compare
+    btc = reports["BTC/USD"]
+    assert btc["change"] is not None and btc["previous_price"] is not None
+    assert Decimal(btc["last"]) - Decimal(btc["change"]) == Decimal(btc["previous_price"])

@@ -147,7 +147,6 @@ class FieldWatch:
                 text, shown = self.show(e.rule, value, ev)
                 engine.fire(e, text, shown, ev, up=_rising(e.rule, value))
 
-
     def _zone(self) -> None:
         """The levels just below and above the current key, as ``update`` would find them: any key
         strictly between them makes ``update``'s range from the current key hold no level. A key on a

@@ -10,19 +10,23 @@ import json
 import signal
 import sys
 import time
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from app.alerts.engine import AlertEngine
 from app.alerts.firing import Firing
 from app.alerts.grammar import RuleError, parse
 from app.alerts.rules import Rule
 from app.alerts.ticks import Ticks
+from app.core.change import kalshi_day_change
 from app.core.feeds import Feed
 from app.core.instruments import Environment, Venue
 from app.core.store import RATE_WINDOW_S, MarketStore
 from app.stream.engine import StreamEngine
 from app.stream.recorder import Recorder
 from app.venues.replay import level3_report
+
+if TYPE_CHECKING:
+    from app.launch.catalog import MarketInfo
 
 DEFAULT_KALSHI_COUNT = 6
 ALERT_TICK_S = 0.25  # how often stale feeds, outages and expiries are looked at
@@ -165,6 +169,7 @@ async def _run(args: argparse.Namespace, out: IO[str]) -> int:
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
         started = time.monotonic()
+        infos: dict[str, MarketInfo] = {}  # the Kalshi markets' REST rows, for --json's 24 h change
         timer = None
         if alerts is not None:
             for venue in Venue:
@@ -180,6 +185,8 @@ async def _run(args: argparse.Namespace, out: IO[str]) -> int:
                     _live_view(engine, out)
                 if args.duration is not None and time.monotonic() - started >= args.duration:
                     break
+            if args.json:
+                infos = await _kalshi_infos(running.urls.get(Venue.KALSHI), engine)
         finally:
             if timer is not None:
                 timer.cancel()
@@ -198,9 +205,47 @@ async def _run(args: argparse.Namespace, out: IO[str]) -> int:
                 book = engine.store.level3_book(link.venue, market)
                 if book is not None and book.has_snapshot:
                     report["level3"] = level3_report(book)
+                report.update(_day_change(engine.store, link.venue, market, infos.get(market)))
                 print(json.dumps(report), file=out)
         print(json.dumps({"health": engine.store.health_report(), "links": engine.status()}), file=out)
     return 0
+
+
+async def _kalshi_infos(rest_url: str | None, engine: StreamEngine) -> dict[str, MarketInfo]:
+    """The streamed Kalshi markets' ``GET /markets`` rows: their change's base (``previous_price``)."""
+    if rest_url is None or not engine.has(Venue.KALSHI) or not engine.link(Venue.KALSHI).markets:
+        return {}
+    import aiohttp
+
+    from app.launch.catalog import CatalogError, kalshi_infos
+
+    async with aiohttp.ClientSession() as http:
+        try:
+            rows = await kalshi_infos(http, rest_url, list(engine.link(Venue.KALSHI).markets))
+        except CatalogError as exc:
+            print(f"market-monitor stream: kalshi: no 24 h change: {exc}", file=sys.stderr)
+            return {}
+    return {r.market: r for r in rows}
+
+
+def _day_change(
+    store: MarketStore, venue: Venue, market: str, info: MarketInfo | None
+) -> dict[str, str | None]:
+    """``change`` and ``previous_price``, exact decimal text or null: Kalshi's last minus its REST
+    ``previous_price_dollars`` (null with no trade in 24 h); Kraken's ticker change, and the last minus it."""
+    state = store.markets.get((venue, market))
+    last = state.last if state is not None else None
+    if venue is Venue.KALSHI:
+        previous = info.previous_price if info is not None else None
+        live = last if last is not None else (info.last_price if info is not None else None)
+        change, _ = kalshi_day_change(live, previous, info.volume if info is not None else None)
+    else:
+        change = state.change if state is not None else None
+        previous = last - change if last is not None and change is not None else None
+    return {
+        "change": None if change is None else str(change),
+        "previous_price": None if previous is None else str(previous),
+    }
 
 
 def _print_firing(firing: Firing, out: IO[str], as_json: bool) -> None:

@@ -40,6 +40,8 @@ class MarketInfo:
     status: str = ""
     close_time: float | None = None  # epoch seconds
     volume: Decimal | None = None  # traded in the last 24 h: Kalshi contracts, Kraken base currency
+    previous_price: Decimal | None = None  # Kalshi: the last price about 24 h ago (0: none by then)
+    last_price: Decimal | None = None  # Kalshi: the last price when listed
 
     def search_text(self) -> str:
         return f"{self.market} {self.title} {self.subtitle}".lower()
@@ -84,23 +86,43 @@ async def kalshi_markets(
         if cursor:
             params["cursor"] = cursor
         body = await get_json(http, rest_url.rstrip("/") + "/markets", params)
-        for m in body.get("markets") or []:
-            out.append(
-                MarketInfo(
-                    Venue.KALSHI,
-                    str(m["ticker"]),
-                    str(m.get("title") or ""),
-                    str(m.get("yes_sub_title") or m.get("subtitle") or ""),
-                    str(m.get("status") or ""),
-                    epoch(m.get("close_time")),
-                    _count(m.get("volume_24h_fp"), m.get("volume_24h"), m.get("volume_fp"), m.get("volume")),
-                )
-            )
+        out.extend(_kalshi_info(m) for m in body.get("markets") or [])
         if progress is not None:
             progress(len(out))
         cursor = str(body.get("cursor") or "")
         if not cursor:
             break
+    return out
+
+
+def _kalshi_info(m: dict[str, Any]) -> MarketInfo:
+    return MarketInfo(
+        Venue.KALSHI,
+        str(m["ticker"]),
+        str(m.get("title") or ""),
+        str(m.get("yes_sub_title") or m.get("subtitle") or ""),
+        str(m.get("status") or ""),
+        epoch(m.get("close_time")),
+        _count(m.get("volume_24h_fp"), m.get("volume_24h"), m.get("volume_fp"), m.get("volume")),
+        _dollars(m.get("previous_price_dollars")),
+        _dollars(m.get("last_price_dollars")),
+    )
+
+
+TICKERS_PER_REQUEST = 100
+
+
+async def kalshi_infos(http: aiohttp.ClientSession, rest_url: str, tickers: list[str]) -> list[MarketInfo]:
+    """Named markets afresh (``GET /markets?tickers=``, 100 a request): the watchlist's 24 h change base
+    (``previous_price_dollars``, ``volume_24h_fp``), refreshed every few minutes."""
+    out: list[MarketInfo] = []
+    for start in range(0, len(tickers), TICKERS_PER_REQUEST):
+        chunk = tickers[start : start + TICKERS_PER_REQUEST]
+        params = {"tickers": ",".join(chunk), "limit": str(TICKERS_PER_REQUEST)}
+        body = await get_json(http, rest_url.rstrip("/") + "/markets", params)
+        out.extend(
+            _kalshi_info(m) for m in body.get("markets") or [] if isinstance(m, dict) and m.get("ticker")
+        )
     return out
 
 
@@ -196,3 +218,27 @@ async def kalshi_market(http: aiohttp.ClientSession, rest_url: str, ticker: str)
         str(m.get("result") or ""),
         _dollars(m.get("settlement_value_dollars")),
     )
+
+
+async def kalshi_event_markets(
+    http: aiohttp.ClientSession, rest_url: str, event_ticker: str
+) -> list[dict[str, Any]]:
+    """Every market of one Kalshi event as ``GET /markets?event_ticker=`` lists it (the strike board's
+    source: the strike fields, quotes, volume, open interest, close time)."""
+    out: list[dict[str, Any]] = []
+    cursor = ""
+    while True:
+        params = {"event_ticker": event_ticker, "limit": str(KALSHI_PAGE)}
+        if cursor:
+            params["cursor"] = cursor
+        body = await get_json(http, rest_url.rstrip("/") + "/markets", params)
+        out.extend(m for m in (body.get("markets") or []) if isinstance(m, dict))
+        cursor = str(body.get("cursor") or "")
+        if not cursor or len(out) >= KALSHI_MAX:
+            return out
+
+
+def event_of(ticker: str) -> str:
+    """A Kalshi market's event: its ticker without the last part (``KXBTC-26DEC0317-B97125`` ->
+    ``KXBTC-26DEC0317``). Kalshi's REST names it too (``event_ticker``); this is for a bare ticker."""
+    return ticker.rpartition("-")[0] or ticker

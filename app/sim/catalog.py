@@ -7,7 +7,9 @@ the old pairs differ from the v2 symbol (``BTC/USD`` is ``XXBTZUSD`` / ``XBTUSD`
 
 from __future__ import annotations
 
+import math
 import random
+import time
 from dataclasses import dataclass, field
 
 from app.sim.units import DOLLAR, parse_fixed
@@ -67,14 +69,16 @@ class KalshiSeries:
     strikes: tuple[str, ...]
 
 
+# The crypto price series are the strike boards' (BOARDS below): their strikes follow the Kraken pair.
+# These keep the strike counts the first and last series had, so a seed lists and steps as it did.
 SERIES: tuple[KalshiSeries, ...] = (
     KalshiSeries(
-        "KXBTCD",
-        "Bitcoin price",
-        "Crypto",
-        "Bitcoin price on Nov {day}, 2026 at 5pm EST?",
-        "BTC above ${s}",
-        tuple(str(96_000 + 500 * i) for i in range(16)),
+        "KXGDP",
+        "GDP growth",
+        "Economics",
+        "GDP growth in quarter {n}?",
+        "GDP above {s}%",
+        tuple(f"{0.25 * i:.2f}" for i in range(16)),
     ),
     KalshiSeries(
         "KXCPI",
@@ -101,14 +105,96 @@ SERIES: tuple[KalshiSeries, ...] = (
         ("3.25", "3.50", "3.75", "4.00", "4.25"),
     ),
     KalshiSeries(
-        "KXETHD",
-        "Ethereum price",
-        "Crypto",
-        "Ethereum price on Nov {day}, 2026 at 5pm EST?",
-        "ETH above ${s}",
-        tuple(str(2_900 + 50 * i) for i in range(10)),
+        "KXRAINNYC",
+        "Rain in NYC",
+        "Climate",
+        "Rain in NYC in November (release {n})?",
+        "Above {s} inches",
+        tuple(f"{0.5 * i:.1f}" for i in range(1, 11)),
     ),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class StrikeBoard:
+    """A crypto price board: Kalshi events whose strikes sit around a Kraken pair's price."""
+
+    pair: str  # the Kraken pair it follows
+    threshold_series: str  # "above K" markets
+    range_series: str  # "between floor and cap" markets
+    title: str  # with {kind}: "price" or "price range", {day}: the close's date
+    spot: int  # whole dollars at the start (the pair's opening mid)
+    step: int  # dollars between strikes
+    strikes: int  # threshold strikes (odd: one at the spot); the range event has strikes - 2 bands
+    sigma: float  # spread of outcomes at close, dollars: about a 1 % day
+
+
+BOARDS: tuple[StrikeBoard, ...] = (
+    StrikeBoard("BTC/USD", "KXBTCD", "KXBTC", "Bitcoin {kind} on {day} at 5pm EST?", 97_000, 250, 21, 1000.0),
+    StrikeBoard("ETH/USD", "KXETHD", "KXETH", "Ethereum {kind} on {day} at 5pm EST?", 3_100, 10, 21, 40.0),
+)
+
+
+def board_close(start_s: int) -> int:
+    """The boards close at 5pm EST (22:00 UTC), the first one at least two hours after ``start_s``."""
+    day = start_s - start_s % 86_400 + 22 * 3600
+    return day if day - start_s >= 7200 else day + 86_400
+
+
+EDGE = 100  # a board market's fair value stays within 1c of 0 and $1 (deep tails rest there)
+
+
+def _money(dollars: int | str) -> str:
+    whole, _, cents = str(dollars).partition(".")
+    return f"${int(whole):,}" + (f".{cents}" if cents else "")
+
+
+def _threshold_rows(board: StrikeBoard) -> list[tuple[str, str, str | None, str | None, str]]:
+    """Kalshi writes "above K" as strike_type ``greater`` with ``floor_strike`` K - 0.01 (the ticker too)."""
+    half = board.strikes // 2
+    rows: list[tuple[str, str, str | None, str | None, str]] = []
+    for i in range(board.strikes):
+        k = board.spot + board.step * (i - half)
+        floor = f"{k - 1}.99"
+        rows.append((f"T{floor}", "greater", floor, None, f"{_money(k)} or above"))
+    return rows
+
+
+def _range_rows(board: StrikeBoard) -> list[tuple[str, str, str | None, str | None, str]]:
+    """Bands [floor, floor + step - 0.01] between the threshold strikes, a ``less`` tail below the first
+    and a ``greater`` tail above the last: the event's markets partition every outcome."""
+    half = board.strikes // 2
+    low = board.spot - board.step * (half - 1)
+    bands = board.strikes - 2
+    rows: list[tuple[str, str, str | None, str | None, str]] = [
+        (f"T{low - 1}.99", "less", None, str(low), f"{_money(f'{low - 1}.99')} or below")
+    ]
+    for j in range(bands - 1):
+        floor = low + board.step * j
+        cap = f"{floor + board.step - 1}.99"
+        middle = floor + board.step // 2
+        rows.append((f"B{middle}", "between", str(floor), cap, f"{_money(floor)} to {_money(cap)}"))
+    top = low + board.step * (bands - 1)
+    rows.append((f"T{top - 1}.99", "greater", f"{top - 1}.99", None, f"{_money(top)} or above"))
+    return rows
+
+
+def board_fair(spot: float, sigma: float, strike_type: str, floor: str | None, cap: str | None) -> int:
+    """The YES fair value (price units) of a board market with the underlying at ``spot``: a normal
+    spread of outcomes of ``sigma`` dollars at close, kept 1c off the edges."""
+
+    def above(k: str) -> float:
+        return 0.5 * math.erfc((float(k) - spot) / (sigma * math.sqrt(2.0)))
+
+    if strike_type == "greater" and floor is not None:
+        p = above(floor)
+    elif strike_type == "less" and cap is not None:
+        p = 1.0 - above(cap)
+    elif floor is not None and cap is not None:
+        p = above(floor) - above(cap)
+    else:
+        p = 0.5
+    return max(EDGE, min(DOLLAR - EDGE, round(p * DOLLAR)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +213,12 @@ class KalshiListing:
     ranges: tuple[PriceRange, ...]
     strike: str
     fair: int  # the market's initial fair YES price, in units
+    # Kalshi's REST strike fields: "greater" (above floor), "less" (below cap), "between" (floor..cap).
+    strike_type: str = "greater"
+    floor_strike: str | None = None  # decimal text, served as a JSON number
+    cap_strike: str | None = None
+    underlying: str = ""  # a strike board's Kraken pair ("BTC/USD"): its fair value follows that price
+    sigma: float = 0.0  # the board's spread of outcomes at close, in the underlying's dollars
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +364,48 @@ class KalshiCatalog:
             ranges=ranges,
             strike=strike,
             fair=fair,
+            floor_strike=strike,
         )
+
+    def boards(self, close_s: int) -> list[KalshiListing]:
+        """The BTC and ETH strike boards closing at ``close_s``: for each, a threshold event ("above K",
+        one market a strike) and a range event (one market a band, a "below" and an "above" tail), around
+        the pair's opening mid. Event tickers carry the close's date and hour, as Kalshi's do."""
+        close = time.gmtime(close_s)
+        stamp = time.strftime("%y%b%d", close).upper() + f"{(close.tm_hour - 5) % 24:02d}"  # the EST hour
+        day = f"{time.strftime('%b', close)} {close.tm_mday}, {close.tm_year}"
+        out: list[KalshiListing] = []
+        for board in BOARDS:
+            for series, ranged in ((board.threshold_series, False), (board.range_series, True)):
+                event = f"{series}-{stamp}"
+                title = board.title.format(kind="price range" if ranged else "price", day=day)
+                rows = _range_rows(board) if ranged else _threshold_rows(board)
+                for suffix, strike_type, floor, cap, label in rows:
+                    structure = self._structure()
+                    ranges = STRUCTURES[structure]
+                    fair = board_fair(board.spot, board.sigma, strike_type, floor, cap)
+                    out.append(
+                        KalshiListing(
+                            ticker=f"{event}-{suffix}",
+                            market_id=self.uuid(),
+                            event_ticker=event,
+                            series_ticker=series,
+                            title=title,
+                            yes_sub_title=label,
+                            no_sub_title=f"Not {label}",
+                            category="Crypto",
+                            structure=structure,
+                            ranges=ranges,
+                            strike=floor or cap or "",
+                            fair=snap_down(ranges, fair),
+                            strike_type=strike_type,
+                            floor_strike=floor,
+                            cap_strike=cap,
+                            underlying=board.pair,
+                            sigma=board.sigma,
+                        )
+                    )
+        return out
 
     def initial(self, count: int) -> list[KalshiListing]:
         """``count`` markets spread over the series, one event per series, strikes in order."""

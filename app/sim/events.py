@@ -91,6 +91,18 @@ class KalshiPositionChanged:
 
 
 @dataclass(slots=True)
+class KalshiIndexValue:
+    """One CF Benchmarks index value as Kalshi relays it (``cfbenchmarks_value``), in cents."""
+
+    index_id: str  # "BRTI", "ETHUSD_RTI"
+    value: int  # cents
+    avg_60s: int  # the mean of the last ``window`` values, 1e-8 dollars
+    window: int
+    window_start_ms: int
+    ts_ms: int
+
+
+@dataclass(slots=True)
 class KrakenBook:
     """Levels touched by one step on one pair, with what they held before (0: absent)."""
 
@@ -130,6 +142,7 @@ SimEvent = (
     | KalshiFill
     | KalshiUserOrder
     | KalshiPositionChanged
+    | KalshiIndexValue
     | KrakenBook
     | KrakenTrade
     | KrakenBbo

@@ -14,11 +14,23 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.sim.catalog import SERIES, KalshiCatalog, KrakenPair, kraken_pairs, snap_down, tick_at, valid_price
+from app.sim.catalog import (
+    EDGE,
+    SERIES,
+    KalshiCatalog,
+    KrakenPair,
+    board_close,
+    board_fair,
+    kraken_pairs,
+    snap_down,
+    tick_at,
+    valid_price,
+)
 from app.sim.events import (
     KalshiDelta,
     KalshiEventCreated,
     KalshiFill,
+    KalshiIndexValue,
     KalshiLifecycle,
     KalshiPositionChanged,
     KalshiTickerChanged,
@@ -50,6 +62,10 @@ BLAST_BOTH_SIDES = 0.4
 BLAST_AT_TOP = 0.4
 KALSHI_LEVELS = 40
 CENT = DOLLAR // 100
+# The CF Benchmarks real-time indices the crypto boards settle on, and the Kraken pair each follows here.
+INDICES = {"BRTI": "BTC/USD", "ETHUSD_RTI": "ETH/USD"}
+INDEX_WINDOW = 60  # values in the 60 s average (one a second)
+BOARD_STEPS = 2  # board markets stepped each time their pair steps
 
 
 def ledger_decimals(asset: str) -> int:
@@ -86,6 +102,7 @@ class SimConfig:
     kalshi_share: float = 0.5  # share of steps that go to Kalshi
     lifecycle_share: float = LIFECYCLE_SHARE
     history: bool = True  # a day of bars before the start (app/sim/history.py)
+    strike_boards: bool = True  # the BTC and ETH strike events, besides ``kalshi_markets``
 
 
 class SimMarket:
@@ -113,13 +130,41 @@ class SimMarket:
                 market.backfill(self._kalshi_history(history, market, history_end))
         self.kraken: dict[str, KrakenPairState] = {}
         self._kraken_list: list[KrakenPairState] = []
+        pair_bars: dict[str, list[Bar]] = {}
         for pair in kraken_pairs(self.config.kraken_pairs):
             state = KrakenPairState(pair, open_price=pair.mid)
             self._seed_kraken_book(state)
             if self.config.history:
-                state.backfill(self._kraken_history(history, pair, history_end))
+                pair_bars[pair.symbol] = bars = self._kraken_history(history, pair, history_end)
+                state.backfill(bars)
             self.kraken[pair.symbol] = state
             self._kraken_list.append(state)
+        # The strike boards' markets step when their pair does (so the rest keep their pace and their
+        # seeded order) and have no random lifecycle: they follow their Kraken pair until they close.
+        self._boards: dict[str, list[KalshiMarket]] = {}
+        self._board_rng = board_rng = random.Random(self.config.seed * 15_485_863 + 5)
+        self._board_ids = random.Random(self.config.seed * 15_485_863 + 6)
+        board_day = random.Random(self.config.seed * 15_485_863 + 8)  # history on or off: the same steps
+        if self.config.strike_boards:
+            close_s = board_close(start_s)
+            saved_ids, self.catalog.rng = self.catalog.rng, self._board_ids
+            listings = self.catalog.boards(close_s)
+            self.catalog.rng = saved_ids
+            for listing in listings:
+                market = KalshiMarket(
+                    listing, open_ts=start_s - 2 * 86_400, close_ts=close_s, fair=listing.fair
+                )
+                self.kalshi[market.ticker] = market
+                self._boards.setdefault(listing.underlying, []).append(market)
+                saved, self.rng = self.rng, board_rng
+                for _ in range(KALSHI_LEVELS):
+                    self._kalshi_add(market, quiet=True)
+                self.rng = saved
+                day = pair_bars.get(listing.underlying)
+                if day:
+                    market.backfill(
+                        self._board_history(board_day, market, day, self.kraken[listing.underlying])
+                    )
         self.kraken_account = KrakenAccount(
             balances={"USD": 250_000 * 10**4, "BTC": 15 * 10**9, "ETH": 40 * 10**9, "SOL": 500 * 10**9}
         )
@@ -127,6 +172,11 @@ class SimMarket:
         self.kalshi_orders: dict[str, KalshiUserOrder] = {}
         self._order_seq = 0
         self._due: dict[int, str] = {}  # step number -> market whose lifecycle moves on then
+        # The index is an average over several exchanges: it sits a few basis points off Kraken's mid,
+        # the offset wandering on its own stream (the market's steps stay the same for a seed).
+        self._index_rng = random.Random(self.config.seed * 32_452_843 + 7)
+        self._index_offset: dict[str, float] = dict.fromkeys(INDICES, 0.0)
+        self._index_values: dict[str, list[tuple[int, int]]] = {i: [] for i in INDICES}  # (ts_ms, cents)
 
     # ------------------------------------------------------------------ set-up
 
@@ -150,6 +200,7 @@ class SimMarket:
     @staticmethod
     def _kalshi_history(rng: random.Random, market: KalshiMarket, end_s: int) -> list[Bar]:
         ranges = market.listing.ranges
+        resting = market.listing.underlying and market.fair in (EDGE, DOLLAR - EDGE)
         return walk(
             rng,
             end_price=market.fair,
@@ -159,9 +210,40 @@ class SimMarket:
             high=DOLLAR - 2 * CENT,
             snap=lambda p: snap_down(ranges, p),
             size=lambda: max(1, int(10 ** rng.uniform(0, 2.5))) * CONTRACT,
-            trade_share=0.5,
-            outlier=25 * CENT,
+            trade_share=0.0 if resting else 0.5,  # a board's deep tail: no print all day
+            outlier=0 if resting else 25 * CENT,
         )
+
+    @staticmethod
+    def _board_history(
+        rng: random.Random, market: KalshiMarket, pair_bars: list[Bar], pair: KrakenPairState
+    ) -> list[Bar]:
+        """A board market's day follows its pair's day: each minute's price is the fair value at the
+        pair's close then (cheap, and coherent: a day ago the whole board stood where the coin stood).
+        Prints in a quarter of the minutes, none while the market rests at 1c or 99c."""
+        listing = market.listing
+        scale = 10**pair.pair.price_precision
+        bars: list[Bar] = []
+        prev: int | None = None
+        for bar in pair_bars:
+            fair = board_fair(
+                bar.close / scale,
+                listing.sigma,
+                listing.strike_type,
+                listing.floor_strike,
+                listing.cap_strike,
+            )
+            price = max(EDGE, snap_down(listing.ranges, fair))
+            open_ = price if prev is None else prev
+            trades = 1 if rng.random() < 0.25 and price not in (EDGE, DOLLAR - EDGE) else 0
+            volume = max(1, int(10 ** rng.uniform(0, 2.5))) * CONTRACT if trades else 0
+            bars.append(Bar(bar.begin_s, open_, max(open_, price), min(open_, price), price, volume, trades))
+            prev = price
+        if bars:  # the day ends where the market opens
+            last = bars[-1]
+            last.close = market.fair
+            last.high, last.low = max(last.high, market.fair), min(last.low, market.fair)
+        return bars
 
     @staticmethod
     def _kraken_history(rng: random.Random, pair: KrakenPair, end_s: int) -> list[Bar]:
@@ -190,7 +272,10 @@ class SimMarket:
         if due is not None:
             return self._lifecycle(self.kalshi[due])
         if self._kraken_list and (not self._kalshi_list or self.rng.random() >= self.config.kalshi_share):
-            return self._kraken_step(self.rng.choice(self._kraken_list))
+            state = self.rng.choice(self._kraken_list)
+            events = self._kraken_step(state)
+            boards = self._boards.get(state.symbol)
+            return events + self._board_steps(boards) if boards else events
         for _ in range(8):  # closed and paused markets don't trade; pick another
             market = self.rng.choice(self._kalshi_list)
             if market.trading:
@@ -211,14 +296,71 @@ class SimMarket:
 
     def _kalshi_step(self, market: KalshiMarket) -> list[SimEvent]:
         roll = self.rng.random()
-        # A random walk pulled back towards the listing's fair value, kept off the edges.
-        drift = self.rng.randint(-40, 40) + (market.listing.fair - market.fair) // 100
-        market.fair = max(200, min(DOLLAR - 200, market.fair + drift))
+        events: list[SimEvent] = []
+        if market.listing.underlying:
+            market.fair = self.board_fair(market)
+            events = self._requote(market)
+            if market.fair in (EDGE, DOLLAR - EDGE) and roll >= 0.78:
+                roll = 0.0  # nobody trades a tail resting at 1c or 99c: it only gets quotes
+        else:
+            # A random walk pulled back towards the listing's fair value, kept off the edges.
+            drift = self.rng.randint(-40, 40) + (market.listing.fair - market.fair) // 100
+            market.fair = max(200, min(DOLLAR - 200, market.fair + drift))
         if roll < 0.45:
-            return self._kalshi_add(market)
-        if roll < 0.78:
-            return self._kalshi_cancel(market)
-        return self._kalshi_trade(market)
+            rest = self._kalshi_add(market)
+        elif roll < 0.78:
+            rest = self._kalshi_cancel(market)
+        else:
+            rest = self._kalshi_trade(market)
+        if events and not any(isinstance(e, KalshiTickerChanged) for e in rest):
+            rest.append(KalshiTickerChanged(market.ticker))  # one ticker, after every change of the step
+        return events + rest
+
+    def _board_steps(self, boards: list[KalshiMarket]) -> list[SimEvent]:
+        """When a board's pair moves, some of its markets step too, on the board's own random streams, so
+        every other market's steps (and so a seed's history) stay what they were without the boards."""
+        saved = self.rng, self.catalog.rng
+        self.rng, self.catalog.rng = self._board_rng, self._board_ids
+        try:
+            events: list[SimEvent] = []
+            # Distinct markets: a ticker is rendered when sent, so one market's ticker must end its step.
+            for market in self.rng.sample(boards, min(BOARD_STEPS, len(boards))):
+                events.extend(self._kalshi_step(market))
+            return events
+        finally:
+            self.rng, self.catalog.rng = saved
+
+    def board_fair(self, market: KalshiMarket) -> int:
+        """A strike board market's fair YES value at its Kraken pair's current fair price."""
+        listing = market.listing
+        pair = self.kraken.get(listing.underlying)
+        if pair is None:
+            return listing.fair
+        spot = pair.fair / 10**pair.pair.price_precision
+        fair = board_fair(spot, listing.sigma, listing.strike_type, listing.floor_strike, listing.cap_strike)
+        return max(EDGE, snap_down(listing.ranges, fair))
+
+    def _requote(self, market: KalshiMarket) -> list[SimEvent]:
+        """The spot moved: bids now through the fair value move to just below it (a quoter following the
+        underlying), so the board's quotes track Kraken instead of waiting to be traded through."""
+        events: list[SimEvent] = []
+        ranges = market.listing.ranges
+        for side, limit in (("yes", market.fair), ("no", DOLLAR - market.fair)):
+            book = market.book(side)
+            for _ in range(5):
+                best = book.best()
+                if best is None or best < limit:
+                    break
+                size = book.get(best)
+                book.set(best, 0)
+                events.append(KalshiDelta(market.ticker, side, best, -size, now_ms()))
+                other = market.book("no" if side == "yes" else "yes").best()
+                ceiling = min(limit, DOLLAR - other) if other is not None else limit
+                price = snap_down(ranges, ceiling - tick_at(ranges, ceiling))
+                if price > 0 and valid_price(ranges, price):
+                    book.set(price, book.get(price) + size)
+                    events.append(KalshiDelta(market.ticker, side, price, size, now_ms()))
+        return events
 
     def _kalshi_size(self) -> int:
         contracts = int(10 ** self.rng.uniform(0, 2.7))
@@ -416,6 +558,34 @@ class SimMarket:
             KalshiLifecycle(successor.ticker, "created", {}),
             KalshiTickerChanged(successor.ticker),
         ]
+
+    # ------------------------------------------------------------------ settlement indices
+
+    def index_tick(self, ts_ms: int) -> list[SimEvent]:
+        """One value of each CF Benchmarks index whose Kraken pair is listed (the server calls this once
+        a second, as Kalshi's ``cfbenchmarks_value`` channel ticks about once a second)."""
+        out: list[SimEvent] = []
+        for index_id, symbol in INDICES.items():
+            state = self.kraken.get(symbol)
+            bid, ask = (state.bids.best(), state.asks.best()) if state is not None else (None, None)
+            if state is None or bid is None or ask is None:
+                continue
+            offset = self._index_offset[index_id] + self._index_rng.gauss(0.0, 0.00003)
+            offset = max(-0.0008, min(0.0008, offset * 0.98))  # pulled back: within 8 bp of Kraken
+            self._index_offset[index_id] = offset
+            mid_cents = (bid + ask) * 100 / (2 * 10**state.pair.price_precision)
+            value = round(mid_cents * (1.0 + offset))
+            values = self._index_values[index_id]
+            values.append((ts_ms, value))
+            del values[:-INDEX_WINDOW]
+            avg = sum(v for _, v in values) * 10**6 // len(values)  # cents -> 1e-8 dollars
+            out.append(KalshiIndexValue(index_id, value, avg, len(values), values[0][0], ts_ms))
+        return out
+
+    def index_value(self, index_id: str) -> int | None:
+        """The last value of an index sent, in cents (None before the first)."""
+        values = self._index_values.get(index_id)
+        return values[-1][1] if values else None
 
     # ------------------------------------------------------------------ Kraken flow
 

@@ -61,6 +61,7 @@ class SimOptions:
     # run raises it so lifecycle frames always show up.
     lifecycle_share: float = LIFECYCLE_SHARE
     history: bool = True  # a day of 1-minute bars before the start (REST OHLC and candlesticks)
+    strike_boards: bool = True  # the BTC and ETH strike events (app/sim/catalog.py BOARDS)
 
 
 class Simulator:
@@ -74,6 +75,7 @@ class Simulator:
                 legacy_kalshi=opts.legacy_kalshi,
                 lifecycle_share=opts.lifecycle_share,
                 history=opts.history,
+                strike_boards=opts.strike_boards,
             )
         )
         self.faults = Faults(opts.faults, seed=opts.seed, on_record=on_fault)
@@ -185,6 +187,14 @@ class Simulator:
                 kalshi.dispatch(events)
                 kraken.dispatch(events)
 
+    def _send(self, events: list[SimEvent]) -> None:
+        """Events made outside a step (the index values): logged and sent like a step's."""
+        if events:
+            for listener in self.step_listeners:
+                listener(events)
+            self.kalshi.dispatch(events)
+            self.kraken.dispatch(events)
+
     def freeze(self) -> None:
         self.frozen.set()
 
@@ -208,6 +218,7 @@ class Simulator:
         owed = 0.0
         last = time.monotonic()
         next_burst = last
+        next_index = last
         while not self.frozen.is_set():
             await asyncio.sleep(TICK_S)
             await self._idle.wait()
@@ -225,6 +236,9 @@ class Simulator:
             steps = int(owed)
             owed -= steps
             self.step(steps)
+            if now >= next_index:  # Kalshi relays the CF Benchmarks indices about once a second
+                next_index = now + 1.0
+                self._send(self.market.index_tick(time.time_ns() // 1_000_000))
 
     # ------------------------------------------------------------------ truth and status
 

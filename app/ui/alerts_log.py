@@ -33,7 +33,7 @@ class AlertsLogModel(TableModel):
     columns = (
         Column("When", "2026-11-21 00:00:00.000"),
         Column("Ack", "New", centered=True, tip="New until acknowledged (double-click, or Acknowledge all)"),
-        Column("Market", "kalshi:KXBTCD-26NOV21-T96500"),
+        Column("Market", "kalshi:KXBTCD-26DEC0317-T96499.99"),
         Column("Value", "fill: bought 191.7 at 78c"),
         Column("Rule", "kalshi:KXBTCD-26NOV21-T96500 bid above 55c once"),
     )

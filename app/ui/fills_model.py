@@ -34,7 +34,7 @@ class FillsModel(TableModel):
     columns = (
         Column("Time", "00:00:00.000"),
         Column("Venue", "Kraken"),
-        Column("Market", "KXBTCD-26NOV2117-T96500"),
+        Column("Market", "KXBTCD-26DEC0317-T96499.99"),
         Column("Side", "Sell", tip="Kalshi: Yes = towards YES (bought YES or sold NO)", centered=True),
         Column("Price", "000,000.00", numeric=True),
         Column("Size", "0,000.00000000", numeric=True),

@@ -232,6 +232,14 @@ class MarketPicker(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.add_button = buttons.addButton("Add", QDialogButtonBox.ButtonRole.AcceptRole)
         self.add_button.setEnabled(False)
+        # A Kalshi market stands for its event too: its strike board opens instead of adding anything.
+        self.board_button = buttons.addButton(
+            "Strike board for its event", QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.board_button.setObjectName("pickerBoard")
+        self.board_button.setEnabled(False)
+        self.board_button.clicked.connect(self._board)
+        self.board_ref: MarketRef | None = None
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
 
@@ -291,6 +299,14 @@ class MarketPicker(QDialog):
 
     def _selection(self) -> None:
         self.add_button.setEnabled(self.view.selectionModel().hasSelection())
+        chosen = self.chosen()
+        self.board_button.setEnabled(len(chosen) == 1 and chosen[0].venue is Venue.KALSHI)
+
+    def _board(self) -> None:
+        chosen = self.chosen()
+        if len(chosen) == 1 and chosen[0].venue is Venue.KALSHI:
+            self.board_ref = chosen[0]
+            self.reject()  # nothing is added; the window opens the board
 
     def _enter(self) -> None:
         if self.proxy.rowCount():

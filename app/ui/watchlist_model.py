@@ -18,6 +18,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
 
+from app.core.change import kalshi_day_change
 from app.core.instruments import Venue
 from app.core.store import ENDED, MarketStore
 from app.launch.catalog import MarketInfo
@@ -25,6 +26,7 @@ from app.ui import format as fmt
 from app.ui import theme
 from app.user.settings import MarketRef
 
+CHANGE_TIP = "Change vs about 24 h ago (Kalshi: last minus GET /markets previous_price; Kraken: its ticker)"
 COLUMNS = (
     "Venue",
     "Market",
@@ -100,6 +102,7 @@ class Row:
     mark: Mark = Mark.WAITING
     word: str = ""  # the mark's short word beside the name (STALE, SETTLED ...); none when live
     spread_bps: float | None = None  # the spread over the mid: what the spread column sorts by
+    change_tip: str = ""  # what the change is against, or why there is none
 
 
 class WatchlistModel(QAbstractTableModel):
@@ -144,6 +147,8 @@ class WatchlistModel(QAbstractTableModel):
                 return COLUMNS[section]
             if role == Qt.ItemDataRole.TextAlignmentRole and section in NUMERIC:
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if role == Qt.ItemDataRole.ToolTipRole and section == C_CHG:
+                return CHANGE_TIP
         return None
 
     def data(
@@ -186,6 +191,8 @@ class WatchlistModel(QAbstractTableModel):
         if col == C_STATUS:
             detail = self.down_detail.get(row.ref.venue) if row.mark is Mark.DOWN else None
             return f"{row.text[C_STATUS]}\n\nDetail: {detail}" if detail else row.text[C_STATUS]
+        if col == C_CHG:
+            return row.change_tip or None
         if col == C_SPREAD and row.spread_bps is not None:
             return f"{row.spread_bps:,.0f} bps of the mid (the column sorts by this, so venues compare)"
         return None
@@ -393,12 +400,19 @@ class WatchlistModel(QAbstractTableModel):
         last = state.last if state is not None else None
         change = state.change if state is not None else None
         volume = state.volume if state is not None else None
+        info = self.info.get(key)
+        change_tip = "Kraken's 24 h change (its ticker)" if change is not None else ""
+        if kalshi:
+            live_last = last if last is not None else (info.last_price if info is not None else None)
+            change, why = kalshi_day_change(
+                live_last, info.previous_price if info is not None else None, info.volume if info else None
+            )
+            change_tip = why or f"vs {fmt.cents(info.previous_price if info else None)} about 24 h ago"
         spread = ask - bid if bid is not None and ask is not None else None
         prob = (bid + ask) / 2 if kalshi and bid is not None and ask is not None else None
         # Cents against dollars mean nothing: the spread sorts by its share of the mid, in basis points.
         mid = (bid + ask) / 2 if bid is not None and ask is not None else None
         bps = float(spread / mid * 10_000) if spread is not None and mid else None
-        info = self.info.get(key)
         closes = None if info is None or info.close_time is None else info.close_time - time.time()
         venue = ref.venue
         status, warn, mark = self._status(ref, store, book)
@@ -433,6 +447,7 @@ class WatchlistModel(QAbstractTableModel):
             status,
         ]
         row = Row(ref, text, [_sortable(v) for v in sort], [bid, ask, last], warn, updated)
+        row.change_tip = change_tip
         row.mark, row.spread_bps = mark, bps
         result = state.outcome.result if state is not None and state.outcome is not None else None
         row.word = _word(mark, store.status(ref.venue, ref.market) or "", result)

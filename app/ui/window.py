@@ -44,6 +44,8 @@ from app.launch.catalog import (
     CatalogError,
     MarketDetails,
     MarketInfo,
+    event_of,
+    kalshi_infos,
     kalshi_market,
     kalshi_markets,
     kraken_pairs,
@@ -70,6 +72,7 @@ from app.ui.name_dialog import ask_name
 from app.ui.orders_view import OrdersController
 from app.ui.price_chart import PriceChart
 from app.ui.statusbar import VenueStatus
+from app.ui.strike_board import StrikeBoard
 from app.ui.table_base import ROW_HEIGHT, table_font
 from app.ui.tables import FillsModel, HealthModel, PositionsModel, TradeTapeModel, make_table_view
 from app.ui.watchlist_model import C_MARKET, WatchlistModel
@@ -81,6 +84,7 @@ from app.user.settings import MarketRef, Settings
 from app.user.watchlists import Edit, WatchlistError, Watchlists
 
 REFRESH_HZ = 25  # per view; the timer runs twice as fast and alternates between two halves of the window
+CHANGE_REFRESH_MS = 180_000  # Kalshi's 24 h change base, refreshed every three minutes
 SLOW_EVERY = REFRESH_HZ  # view updates between the once-a-second ones
 SEED_KALSHI = 8  # markets a first run on the simulator starts with
 MARKS_EVERY_S = 5.0  # how often holdings no live book prices are marked over REST
@@ -120,6 +124,7 @@ class MainWindow(QMainWindow):
         self._pending_selected: set[tuple[Venue, str]] = set()  # ... not yet shown in the market's docks
         self._tasks: set[asyncio.Task[Any]] = set()
         self._http: aiohttp.ClientSession | None = None
+        self.strike_board: StrikeBoard | None = None
         self._closing = False
         self.catalog_ready = asyncio.Event()
         self._marks_at = 0.0
@@ -156,6 +161,9 @@ class MainWindow(QMainWindow):
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
         self.timer.start(1000 // (2 * REFRESH_HZ))
+        self.change_timer = QTimer(self)  # Kalshi's previous_price, the 24 h change's base, moves slowly
+        self.change_timer.timeout.connect(lambda: self.spawn(self.refresh_day_changes(), "the 24 h changes"))
+        self.change_timer.start(CHANGE_REFRESH_MS)
         if settings.problem:
             self.statusBar().showMessage(settings.problem, 15_000)
 
@@ -690,6 +698,8 @@ class MainWindow(QMainWindow):
             task.cancel()
         if accepted:
             self._edit("Add market", lambda: self.watchlists.add(picker.chosen()))
+        elif picker.board_ref is not None:
+            self.open_strike_board(picker.board_ref)
 
     def market_state(self, venue: Venue, market: str) -> str:
         """What the live feeds say of a market now, when it is not plain open: its result once ended."""
@@ -784,11 +794,49 @@ class MainWindow(QMainWindow):
         last = self.watch_model.rows[row].values[2]  # the last price, else the rule starts from the mid
         alert = menu.addAction("Alert at price…", lambda: self.alerts.new_alert(last))
         alert.setObjectName("row_alert")
+        if ref.venue is Venue.KALSHI:
+            board = menu.addAction("Strike board for this event", lambda: self.open_strike_board(ref))
+            board.setObjectName("row_board")
         menu.addSeparator()
         remove = menu.addAction("Remove from watchlist", lambda: self._remove(ref))
         remove.setObjectName("row_remove")
         menu.addSeparator()
         menu.addAction(self.actions_by_name["export_table"])
+
+    async def refresh_day_changes(self) -> None:
+        """GET /markets again for the watched Kalshi markets: the change column's base (previous_price)."""
+        running, tickers = self.running, self.settings.watchlist().of(Venue.KALSHI)
+        if running is None or Venue.KALSHI not in running.urls or not tickers:
+            return
+        with contextlib.suppress(CatalogError):  # the next refresh tries again; the old base stays
+            infos = await kalshi_infos(self._http_session(), running.urls[Venue.KALSHI], tickers)
+            if running is self.running:
+                self.watch_model.info.update({(i.venue, i.market): i for i in infos})
+                self.watch_model.tick(self.store)
+
+    def open_strike_board(self, ref: MarketRef | None = None) -> None:
+        """The strike board (app/ui/strike_board.py) for the event of ``ref``, or of the selected market."""
+        ref = ref or self.selected
+        running = self.running
+        if (
+            running is None
+            or ref is None
+            or ref.venue is not Venue.KALSHI
+            or Venue.KALSHI not in running.urls
+        ):
+            self.statusBar().showMessage(
+                "The strike board shows a Kalshi market's event: select one first", 8_000
+            )
+            return
+        if self.strike_board is None:
+            self.strike_board = StrikeBoard(self, lambda: self.store, self.hold_markets)
+            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.strike_board)
+        self.strike_board.show()
+        self.strike_board.raise_()
+        url = running.urls[Venue.KALSHI]
+        self.spawn(
+            self.strike_board.load(self._http_session(), url, event_of(ref.market)), "loading the board"
+        )
 
     def _remove(self, ref: MarketRef) -> None:
         self._edit("Remove market", lambda: self.watchlists.remove(ref))

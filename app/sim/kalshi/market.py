@@ -122,6 +122,19 @@ class KalshiMarket:
         m.volume += count
         m.bid, m.ask, m.open_interest = bid, ask, self.open_interest
 
+    def quote_before(self, ts_s: int) -> tuple[int, int] | None:
+        """The YES bid and ask at the end of the last minute kept that began at or before ``ts_s``."""
+        found = None
+        for m in self.minutes:
+            if m.begin_s > ts_s:
+                break
+            found = (m.bid, m.ask)
+        return found
+
+    def volume_since(self, ts_s: int) -> int:
+        """Size units traded in the minutes that began at or after ``ts_s``."""
+        return sum(m.volume for m in self.minutes if m.begin_s >= ts_s)
+
     def price_before(self, ts_s: int) -> int | None:
         """The last YES print at or before ``ts_s`` that the minutes kept still know."""
         found = None

@@ -130,7 +130,7 @@ class KalshiRest:
                 "sub_title": "",
                 "category": listing.category,
                 "collateral_return_type": "",
-                "mutually_exclusive": False,
+                "mutually_exclusive": any(m.listing.strike_type == "between" for m in markets),
                 "available_on_brokers": False,
             }
             if nested:

@@ -11,7 +11,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from app.sim.events import KalshiDelta, KalshiFill, KalshiLifecycle, KalshiTrade, KalshiUserOrder
+from app.sim.catalog import KalshiListing
+from app.sim.events import (
+    KalshiDelta,
+    KalshiFill,
+    KalshiIndexValue,
+    KalshiLifecycle,
+    KalshiTrade,
+    KalshiUserOrder,
+)
 from app.sim.kalshi.market import CLOSED, DETERMINED, OPEN, PAUSED, SETTLED, KalshiMarket
 from app.sim.units import CONTRACT, DOLLAR, contracts, dollars, fixed
 
@@ -245,6 +253,16 @@ def _ranges(market: KalshiMarket) -> list[dict[str, str]]:
     ]
 
 
+def strike_fields(listing: KalshiListing) -> dict[str, Any]:
+    """``strike_type`` with ``floor_strike`` and/or ``cap_strike``, numbers as Kalshi sends them."""
+    out: dict[str, Any] = {"strike_type": listing.strike_type}
+    if listing.floor_strike is not None:
+        out["floor_strike"] = float(listing.floor_strike)
+    if listing.cap_strike is not None:
+        out["cap_strike"] = float(listing.cap_strike)
+    return out
+
+
 def lifecycle_msg(event: KalshiLifecycle, market: KalshiMarket, legacy: bool) -> dict[str, Any]:
     """``market_lifecycle_v2`` payload (legacy: the v1 ``market_lifecycle`` shape)."""
     if legacy:
@@ -279,6 +297,7 @@ def lifecycle_msg(event: KalshiLifecycle, market: KalshiMarket, legacy: bool) ->
                     "can_close_early": True,
                     "event_ticker": listing.event_ticker,
                     "expected_expiration_ts": market.close_ts + 3600,
+                    **strike_fields(listing),
                 },
                 "price_level_structure": listing.structure,
                 "price_ranges": _ranges(market),
@@ -295,6 +314,25 @@ def lifecycle_msg(event: KalshiLifecycle, market: KalshiMarket, legacy: bool) ->
     elif event.event_type in ("deactivated", "activated"):
         msg["is_deactivated"] = fields["is_deactivated"]
     return msg
+
+
+def index_msg(event: KalshiIndexValue) -> dict[str, Any]:
+    """``cfbenchmarks_value`` payload, in the shape of Kalshi's AsyncAPI example (protocol/kalshi.md §6.11
+    names the channel; the fields are the documented example's): the value itself is inside ``data``, a
+    JSON text from CF Benchmarks, beside the 60 s average the settlement uses."""
+    value = fixed(event.value, 2)
+    data = f'{{"type":"value","id":"{event.index_id}","time":{event.ts_ms},"value":"{value}"}}'
+    return {
+        "index_id": event.index_id,
+        "received_at": event.ts_ms,
+        "data": data,
+        "avg_60s_data": {
+            "value": fixed(event.avg_60s, 8),
+            "window_size": event.window,
+            "window_start_ts_ms": event.window_start_ms,
+            "window_end_ts_exclusive": event.ts_ms + 1,
+        },
+    }
 
 
 def event_lifecycle_msg(event_ticker: str, series_ticker: str, title: str) -> dict[str, Any]:
@@ -322,6 +360,9 @@ STATUS_FILTERS = {
 def market_object(market: KalshiMarket) -> dict[str, Any]:
     listing = market.listing
     yes_bid, yes_ask = market.yes_bid(), market.yes_ask()
+    day_ago = int(time.time()) - 86_400
+    # Kalshi's previous_* are the values a day ago; with nothing kept from then, today's.
+    before_bid, before_ask = market.quote_before(day_ago) or (yes_bid, yes_ask)
     obj: dict[str, Any] = {
         "ticker": market.ticker,
         "event_ticker": listing.event_ticker,
@@ -345,11 +386,11 @@ def market_object(market: KalshiMarket) -> dict[str, Any]:
         "yes_bid_size_fp": contracts(market.yes_bid_size()),
         "yes_ask_size_fp": contracts(market.yes_ask_size()),
         "last_price_dollars": dollars(market.last_price),
-        "previous_yes_bid_dollars": dollars(yes_bid),
-        "previous_yes_ask_dollars": dollars(yes_ask),
-        "previous_price_dollars": dollars(market.price_before(int(time.time()) - 86_400) or 0),  # a day ago
+        "previous_yes_bid_dollars": dollars(before_bid),
+        "previous_yes_ask_dollars": dollars(before_ask),
+        "previous_price_dollars": dollars(market.price_before(day_ago) or 0),  # 0: no print before then
         "volume_fp": contracts(market.volume),
-        "volume_24h_fp": contracts(market.volume),
+        "volume_24h_fp": contracts(market.volume_since(day_ago)),
         "open_interest_fp": contracts(market.open_interest),
         "liquidity_dollars": "0.0000",
         "result": market.result,
@@ -360,8 +401,7 @@ def market_object(market: KalshiMarket) -> dict[str, Any]:
         "rules_secondary": "",
         "price_level_structure": listing.structure,
         "price_ranges": _ranges(market),
-        "strike_type": "greater",
-        "floor_strike": float(listing.strike),
+        **strike_fields(listing),
     }
     if market.settlement_value is not None:
         obj["settlement_value_dollars"] = dollars(market.settlement_value)

@@ -21,6 +21,7 @@ from app.sim.events import (
     KalshiDelta,
     KalshiEventCreated,
     KalshiFill,
+    KalshiIndexValue,
     KalshiLifecycle,
     KalshiPositionChanged,
     KalshiTickerChanged,
@@ -44,13 +45,13 @@ SERVED = (
     "market_positions",
     "market_lifecycle_v2",
     "user_orders",
+    "cfbenchmarks_value",
 )
 # Valid channel names the simulator accepts but has no data for.
 QUIET = (
     "multivariate_market_lifecycle",
     "communications",
     "order_group_updates",
-    "cfbenchmarks_value",
     "cfbenchmarks_value_5hz",
     "pyth_value",
 )
@@ -80,6 +81,7 @@ ERRORS = {
     13: "Unsupported action",
     14: "Market Ticker required",
     15: "Action required",
+    24: "Index IDs required",
     25: "Subscription buffer overflow",
 }
 NON_JSON_NOTICE = "upstream connect error or disconnect/reset before headers. reset reason: overflow"
@@ -297,6 +299,14 @@ class KalshiWs(WsSession[KalshiConn, KalshiSub]):
             raise CommandError(11, market_tickers=unknown)
         return tickers
 
+    @staticmethod
+    def _index_ids(params: dict[str, Any]) -> list[str] | None:
+        """``index_ids`` (e.g. ``["BRTI"]``, or ``["all"]``: None, every index); error 24 without."""
+        ids = params.get("index_ids")
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+            raise CommandError(24)
+        return None if "all" in ids else list(dict.fromkeys(ids))
+
     def _subscribe(self, conn: KalshiConn, cmd_id: int | None, params: dict[str, Any] | None) -> None:
         if params is None:
             raise CommandError(2)
@@ -311,6 +321,8 @@ class KalshiWs(WsSession[KalshiConn, KalshiSub]):
             tickers = self._tickers(params, channel, single_ok=channel != "user_orders") if filtered else None
             if channel == "orderbook_delta" and tickers is None:
                 raise CommandError(14)
+            if channel == "cfbenchmarks_value":
+                tickers = self._index_ids(params)
             existing = next((s for s in conn.subs.values() if s.channel == channel), None)
             if existing is not None:
                 self._resubscribe(conn, cmd_id, existing, tickers)
@@ -467,6 +479,8 @@ class KalshiWs(WsSession[KalshiConn, KalshiSub]):
             return "user_orders", event.market, "user_order"
         if isinstance(event, KalshiPositionChanged):
             return "market_positions", event.market, "market_position"
+        if isinstance(event, KalshiIndexValue) and not self.legacy:
+            return "cfbenchmarks_value", event.index_id, "cfbenchmarks_value"
         return None
 
     def _body(self, event: SimEvent, use_yes_price: bool) -> dict[str, Any] | None:
@@ -491,6 +505,8 @@ class KalshiWs(WsSession[KalshiConn, KalshiSub]):
             return kw.user_order_msg(event, USER_ID)
         if isinstance(event, KalshiPositionChanged):
             return kw.position_msg(self.market.kalshi[event.market], USER_ID, legacy)
+        if isinstance(event, KalshiIndexValue):
+            return kw.index_msg(event)
         return None
 
     def _fan_out(self, channel: str, ticker: str | None, type_: str, event: SimEvent) -> None:
