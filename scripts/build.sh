@@ -3,7 +3,7 @@
 #   bash scripts/build.sh             -> dist/market-monitor/ (+ dist/market-monitor-VERSION-linux-ARCH.tar.gz)
 #   bash scripts/build.sh --onefile   -> dist/onefile/market-monitor
 # The check runs the CLI test modules and packaging/tests against the binary (offscreen, with a private
-# keyring), including `--smoke 5 --screenshot`, and fails if the binary shows no data or is over its size
+# keyring), including `--smoke 6 --screenshot`, and fails if the binary shows no data or is over its size
 # budget. --no-check only builds.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -42,7 +42,7 @@ def test_sim_prints_one_json_line_of_urls_and_freezes_but_keeps_serving() -> Non
     try:
         assert proc.stdout is not None
         urls = json.loads(proc.stdout.readline())
-        assert set(urls) == {"kalshi_ws", "kalshi_rest", "kraken_ws", "kraken_rest"}
+        assert set(urls) == {"kalshi_ws", "kalshi_rest", "kraken_ws", "kraken_rest", "kraken_l3_ws"}
         assert urls["kalshi_ws"].startswith("ws://127.0.0.1:") and urls["kalshi_ws"].endswith(
             "/trade-api/ws/v2"
         )

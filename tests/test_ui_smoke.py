@@ -17,7 +17,7 @@ def test_smoke_run_shows_data_and_saves_a_real_picture(tmp_path: Path) -> None:
     png = tmp_path / "shot.png"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     result = subprocess.run(
-        [SCRIPT, "--smoke", "3", "--screenshot", str(png), "--config-dir", str(tmp_path / "cfg")],
+        [SCRIPT, "--smoke", "6", "--screenshot", str(png), "--config-dir", str(tmp_path / "cfg")],
         capture_output=True,
         text=True,
         check=False,

@@ -64,3 +64,38 @@ def test_narrowed_number_columns_widen_back_to_their_text_and_axes_stay_plain(
         assert ticks == ["0.0001602", "0.0001604"]
     finally:
         run_on(qloop, win.shutdown())
+
+
+def test_a_narrow_ladder_drops_its_totals_rather_than_cut_a_number(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui.ladder import ASK_CUM, BID_CUM
+
+    settings = settings_mod.load(tmp_path)
+    btc = MarketRef(Venue.KRAKEN, "BTC/USD")
+    settings.watchlist().add(btc)
+    win = MainWindow(settings, SecretStore(), config_dir=tmp_path, sim_options=SimOptions(seed=3, rate=300))
+    qtbot.addWidget(win)
+    win.resize(1600, 1000)
+    win.show()
+    win.start()
+    try:
+        pump_until(lambda: win.catalog_ready.is_set() and win.has_market_data(), timeout=20)
+        pane = win.panes.open_pane(btc)  # a pane can be far narrower than the main Depth dock
+        ladder = pane.ladder
+        pump_until(lambda: ladder.model.rowCount() > 0 and ladder.model.shown_levels() > 0, timeout=20)
+        dock = pane
+        dock.setFloating(True)
+        dock.resize(280, 600)  # as narrow as a pane at the window's edge
+        QApplication.processEvents()
+        assert ladder.fit_columns()
+        table = ladder.table
+        assert table.isColumnHidden(BID_CUM) and table.isColumnHidden(ASK_CUM)
+        dock.resize(1200, 600)
+        QApplication.processEvents()
+        assert ladder.fit_columns()
+        assert not table.isColumnHidden(BID_CUM) and not table.isColumnHidden(ASK_CUM)
+    finally:
+        run_on(qloop, win.shutdown())

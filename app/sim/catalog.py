@@ -64,7 +64,7 @@ class KalshiSeries:
     ticker: str
     title: str
     category: str
-    event_title: str  # with {n}: the event's ordinal in the series; {day}: its date in November
+    event_title: str  # with {n}: the event's ordinal in the series; {day}: its date ("Dec 4"); {month}
     strike_label: str
     strikes: tuple[str, ...]
 
@@ -92,7 +92,7 @@ SERIES: tuple[KalshiSeries, ...] = (
         "KXHIGHNY",
         "Highest temperature in NYC",
         "Climate",
-        "Highest temperature in NYC on Nov {day}?",
+        "Highest temperature in NYC on {day}?",
         "{s}° or above",
         tuple(str(40 + 2 * i) for i in range(10)),
     ),
@@ -108,7 +108,7 @@ SERIES: tuple[KalshiSeries, ...] = (
         "KXRAINNYC",
         "Rain in NYC",
         "Climate",
-        "Rain in NYC in November (release {n})?",
+        "Rain in NYC in {month} (release {n})?",
         "Above {s} inches",
         tuple(f"{0.5 * i:.1f}" for i in range(1, 11)),
     ),
@@ -316,13 +316,20 @@ def kraken_pairs(count: int) -> list[KrakenPair]:
     return pairs
 
 
+FIXED_START_S = 1_795_132_800  # 2026-11-20 00:00 UTC: a catalog without a clock lists 26NOV21 first
+
+
 @dataclass(slots=True)
 class KalshiCatalog:
     """Allocates market listings across series and events, deterministically from the seed."""
 
     rng: random.Random
     legacy: bool = False
+    # The simulator's start (Unix s): the n-th event of a series closes n days later, and its ticker and
+    # title say that date, so they agree with the clock. None: a fixed date (catalogs made without one).
+    start_s: int | None = None
     _event_counts: dict[str, int] = field(default_factory=dict)
+    _event_days: dict[str, tuple[int, time.struct_time]] = field(default_factory=dict)
 
     def uuid(self) -> str:
         value = self.rng.getrandbits(128)
@@ -340,11 +347,15 @@ class KalshiCatalog:
     def new_event(self, series: KalshiSeries) -> str:
         n = self._event_counts.get(series.ticker, 0) + 1
         self._event_counts[series.ticker] = n
-        return f"{series.ticker}-26NOV{20 + n:02d}"
+        base = FIXED_START_S if self.start_s is None else self.start_s
+        day = time.gmtime(base + n * 86_400)
+        ticker = f"{series.ticker}-{time.strftime('%y%b%d', day).upper()}"
+        self._event_days[ticker] = (n, day)
+        return ticker
 
     def listing(self, series: KalshiSeries, event_ticker: str, index: int) -> KalshiListing:
         strike = series.strikes[index % len(series.strikes)]
-        n = int(event_ticker.rsplit("NOV", 1)[1]) - 20
+        n, day = self._event_days[event_ticker]
         structure = self._structure()
         ranges = STRUCTURES[structure]
         # Lower strikes are likelier to resolve YES: fair value falls across the strike ladder.
@@ -356,7 +367,9 @@ class KalshiCatalog:
             market_id=self.uuid(),
             event_ticker=event_ticker,
             series_ticker=series.ticker,
-            title=series.event_title.format(n=n, day=20 + n),  # the ticker says 26NOV{20+n}
+            title=series.event_title.format(
+                n=n, day=f"{time.strftime('%b', day)} {day.tm_mday}", month=time.strftime("%B", day)
+            ),  # the date the ticker says
             yes_sub_title=series.strike_label.format(s=strike),
             no_sub_title=series.strike_label.format(s=strike).replace("above", "not above"),
             category=series.category,

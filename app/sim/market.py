@@ -111,12 +111,12 @@ class SimMarket:
     def __init__(self, config: SimConfig | None = None) -> None:
         self.config = config or SimConfig()
         self.rng = random.Random(self.config.seed)
+        start_s = int(time.time())
         self.catalog = KalshiCatalog(
-            random.Random(self.config.seed * 7919 + 1), legacy=self.config.legacy_kalshi
+            random.Random(self.config.seed * 7919 + 1), legacy=self.config.legacy_kalshi, start_s=start_s
         )
         self.size_unit = CONTRACT if self.config.legacy_kalshi else 1  # legacy: whole contracts only
         self.steps = 0
-        start_s = int(time.time())
         history = random.Random(self.config.seed * 104_729 + 3)  # its own stream: the steps stay the same
         history_end = start_s - start_s % 60
         self.kalshi: dict[str, KalshiMarket] = {}

@@ -384,6 +384,11 @@ class DepthLadder(QWidget):
         self.table.setWordWrap(False)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        # Equal columns elide a number once the ladder is narrow (a pane): the totals give way first.
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setInterval(1000)
+        self._fit_timer.timeout.connect(self.fit_columns)
+        self._fit_timer.start()
 
         self.plot = pg.PlotWidget(
             self, axisItems={"bottom": NumberAxis("bottom"), "left": NumberAxis("left")}
@@ -586,6 +591,29 @@ class DepthLadder(QWidget):
             self._show_placeholder("No market selected")
         else:
             self._show_placeholder(f"Waiting for the order book of {market}…")
+
+    def fit_columns(self) -> bool:
+        """Hide the two total columns when the sizes and prices would not fit whole beside them, and show
+        them again when they would. True if that changed anything."""
+        table = self.table
+        if not table.isVisible() or self.model.rowCount() == 0:
+            return False
+        metrics = table.fontMetrics()
+        need = [0] * len(COLUMNS)
+        for row in range(self.model.rowCount()):
+            for col in range(len(COLUMNS)):
+                text = self.model.index(row, col).data()
+                if text:
+                    need[col] = max(need[col], metrics.horizontalAdvance(str(text)) + 14)
+        room = table.viewport().width()
+        # Equal stretch: every shown column gets room / shown; each must hold its widest text.
+        totals_fit = max(need) * len(COLUMNS) <= room
+        hidden = table.isColumnHidden(BID_CUM)
+        if totals_fit == (not hidden):
+            return False
+        for col in (BID_CUM, ASK_CUM):
+            table.setColumnHidden(col, not totals_fit)
+        return True
 
     def refresh(self, store: MarketStore) -> None:
         self._store = store

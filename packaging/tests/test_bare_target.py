@@ -61,7 +61,7 @@ def _in_root(root: Path, *command: str, timeout: float = 300) -> subprocess.Comp
 
 
 def test_bare_machine_gets_the_packages_named_then_the_window_works(bare_root: Path) -> None:
-    smoke = ["/opt/market-monitor/market-monitor", "--smoke", "3", "--screenshot", "/tmp/bare.png"]
+    smoke = ["/opt/market-monitor/market-monitor", "--smoke", "6", "--screenshot", "/tmp/bare.png"]
     first = _in_root(bare_root, *smoke)
     assert first.returncode == 1, first.stdout + first.stderr
     assert "could not load the Qt platform plugin" not in first.stderr

@@ -59,7 +59,7 @@ def test_smoke_shows_data_soon_after_start_and_saves_a_picture(tmp_path: Path) -
     """CI's check of the binary: ``--smoke 5 --screenshot`` offscreen; no data means a failed build."""
     shot = Path(FIGURES).with_suffix(".png") if FIGURES else tmp_path / "smoke.png"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    command = [BINARY, "--smoke", "5", "--screenshot", str(shot), "--config-dir", str(tmp_path / "cfg")]
+    command = [BINARY, "--smoke", "6", "--screenshot", str(shot), "--config-dir", str(tmp_path / "cfg")]
     started = time.monotonic()
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     assert proc.stdout is not None
@@ -104,7 +104,7 @@ def test_window_on_a_real_x_server(tmp_path: Path) -> None:
     if xvfb_run is None:
         pytest.skip("xvfb-run not installed (scripts/setup.sh installs xvfb)")
     env = {**os.environ, "QT_QPA_PLATFORM": "xcb"}  # --smoke alone would choose offscreen
-    command = [xvfb_run, "-a", "-s", "-screen 0 1600x1000x24", BINARY, "--smoke", "3"]
+    command = [xvfb_run, "-a", "-s", "-screen 0 1600x1000x24", BINARY, "--smoke", "6"]
     result = subprocess.run(
         [*command, "--config-dir", str(tmp_path)],
         capture_output=True,
