@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any
+
+from app.core.times import epoch
 
 # Kalshi's crypto series and the Kraken pair each follows (KXBTCD, KXBTC, KXBTC15M ... -> BTC/USD).
 UNDERLYINGS: tuple[tuple[str, str], ...] = (("KXBTC", "BTC/USD"), ("KXETH", "ETH/USD"))
@@ -136,7 +137,7 @@ def board_rows(markets: Iterable[Mapping[str, Any]]) -> list[StrikeRow]:
                 _price(m.get("last_price_dollars")),
                 _decimal(m.get("volume_fp")),
                 _decimal(m.get("open_interest_fp")),
-                _epoch(m.get("close_time")),
+                epoch(m.get("close_time")),
             )
         )
     rows.sort(key=_order)
@@ -154,15 +155,6 @@ def _price(value: Any) -> Decimal | None:
     """A ``*_dollars`` quote; "0.0000" (Kalshi's "no bid") and $1.00 ("no ask") are no quote."""
     price = _decimal(value)
     return price if price is not None and 0 < price < 1 else None
-
-
-def _epoch(text: Any) -> float | None:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 def kind_of(rows: Iterable[StrikeRow]) -> BoardKind:

@@ -20,3 +20,13 @@ def exchange_ms(ts: int | str | None) -> int | None:
     if type(ts) is int:
         return ts
     return parse_time_ms(ts)
+
+
+def epoch(text: object) -> float | None:
+    """RFC 3339 text (``Z`` or an offset) -> Unix seconds; None for anything else (REST close times)."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None

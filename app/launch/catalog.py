@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +17,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from app.core.instruments import Venue
+from app.core.times import epoch
 from app.stream import net_errors
 from app.stream.kraken_link import v2_symbol
 from app.venues.kraken.endpoints import ASSET_PAIRS_PATH
@@ -45,16 +45,6 @@ class MarketInfo:
 
     def search_text(self) -> str:
         return f"{self.market} {self.title} {self.subtitle}".lower()
-
-
-def epoch(text: Any) -> float | None:
-    """RFC 3339 text (``Z`` or an offset) -> Unix seconds; None for anything else."""
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 async def get_json(http: aiohttp.ClientSession, url: str, params: dict[str, str] | None = None) -> Any:
