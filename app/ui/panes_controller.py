@@ -126,6 +126,13 @@ class PanesController(QObject):
         spare = max(0, central.width() - KEEP_WATCHLIST) if central is not None else 0
         docked = [p for p in self.panes.values() if p is not pane and not p.isFloating() and p.isVisible()]
         least = pane.minimumSizeHint()
+        if not docked and max(least.width(), spare) < USEFUL_WIDTH:
+            # No room for a readable column (a Kraken ladder needs ~340 px): a tab beside Depth instead,
+            # full width, rather than a strip that cuts every number.
+            w.tabifyDockWidget(w.docks["ladder"], pane)
+            pane.show()
+            pane.raise_()
+            return
         if not docked:  # a column of its own at the right, the whole height of the dock area
             w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, pane, Qt.Orientation.Horizontal)
             pane.show()  # a hidden dock is not resized
