@@ -332,6 +332,10 @@ def test_about_shows_the_package_metadata_version(make_window: Factory) -> None:
     text, details = seen[0]
     assert f"Market Monitor {version('market-monitor')}" in text
     assert "keyring backend: " in details and "build: source" in details and "qt: 6." in details
+    # The keyring sentence says what this session really has (the tests run a real Secret Service), and
+    # the details hold each link's state for a bug report.
+    assert "Credentials are kept in your OS keyring" in text or "No OS keyring is available (" in text
+    assert "kalshi ws://127.0.0.1:" in details and ": live" in details
 
 
 def test_switching_source_leaves_nothing_of_the_old_one_on_screen(
