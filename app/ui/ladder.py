@@ -600,11 +600,12 @@ class DepthLadder(QWidget):
             return False
         metrics = table.fontMetrics()
         need = [0] * len(COLUMNS)
-        for row in range(self.model.rowCount()):
-            for col in range(len(COLUMNS)):
-                text = self.model.index(row, col).data()
-                if text:
-                    need[col] = max(need[col], metrics.horizontalAdvance(str(text)) + 14)
+        for col in range(len(COLUMNS)):
+            # Tabular digits: the longest text is the widest, so only it is measured (not every level).
+            texts = (self.model.index(row, col).data() for row in range(self.model.rowCount()))
+            longest = max((str(t) for t in texts if t), key=len, default="")
+            if longest:
+                need[col] = metrics.horizontalAdvance(longest) + 14
         room = table.viewport().width()
         # Equal stretch: every shown column gets room / shown; each must hold its widest text.
         totals_fit = max(need) * len(COLUMNS) <= room
