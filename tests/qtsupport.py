@@ -90,3 +90,36 @@ def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     loop._QEventLoop__is_running = False  # type: ignore[attr-defined]  # so close() is allowed
     loop.close()
     asyncio.set_event_loop(None)
+
+
+def window_factory(
+    qtbot: Any, qloop: Any, config: Any, *, seed: int, rate: int = 300, size: tuple[int, int] = (1600, 1000)
+) -> Any:
+    """A ``make()`` of real windows on one config folder (a restart is a second window), each on its own
+    simulator and waited for until data shows; a generator: the caller's fixture yields what it yields and
+    every window made is shut down after."""
+    from app.sim.server import SimOptions
+    from app.ui.window import MainWindow
+    from app.user import settings as settings_mod
+    from app.user.secret_store import SecretStore
+
+    made: list[Any] = []
+
+    def make() -> Any:
+        win = MainWindow(
+            settings_mod.load(config),
+            SecretStore(),
+            config_dir=config,
+            sim_options=SimOptions(seed=seed, rate=rate),
+        )
+        qtbot.addWidget(win)
+        win.resize(*size)
+        win.show()
+        win.start()
+        made.append(win)
+        pump_until(lambda: win.catalog_ready.is_set() and win.has_market_data(), timeout=20)
+        return win
+
+    yield make
+    for win in made:
+        run_on(qloop, win.shutdown())

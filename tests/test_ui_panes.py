@@ -16,40 +16,18 @@ from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
 
 from app.core.instruments import Venue
-from app.sim.server import SimOptions
 from app.ui import links
 from app.ui.market_pane import MarketPane
 from app.ui.window import MainWindow
-from app.user import settings as settings_mod
-from app.user.secret_store import SecretStore
 from app.user.settings import MarketRef
-from tests.qtsupport import pump_until, run_on
+from tests.qtsupport import pump_until, window_factory
 
 Factory = Callable[[], MainWindow]
 
 
 @pytest.fixture
 def make_window(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path) -> Iterator[Factory]:
-    made: list[MainWindow] = []
-
-    def make() -> MainWindow:
-        win = MainWindow(
-            settings_mod.load(tmp_path),
-            SecretStore(),
-            config_dir=tmp_path,
-            sim_options=SimOptions(seed=3, rate=300),
-        )
-        qtbot.addWidget(win)
-        win.resize(1600, 1000)
-        win.show()
-        win.start()
-        made.append(win)
-        pump_until(lambda: win.catalog_ready.is_set() and win.has_market_data(), timeout=20)
-        return win
-
-    yield make
-    for win in made:
-        run_on(qloop, win.shutdown())
+    yield from window_factory(qtbot, qloop, tmp_path, seed=3, rate=300, size=(1600, 1000))
 
 
 def kraken_book_subs(win: MainWindow) -> set[str]:

@@ -16,40 +16,18 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMenu
 from pytestqt.qtbot import QtBot
 
-from app.sim.server import SimOptions
 from app.ui.picker import MarketPicker
 from app.ui.watchlist_model import C_MARKET, C_SPREAD, COLUMNS, COMPACT, SORT_ROLE, WORD_ROLE
 from app.ui.window import MainWindow
-from app.user import settings as settings_mod
-from app.user.secret_store import SecretStore
-from tests.qtsupport import pump_until, run_on
+from tests.qtsupport import pump_until, run_on, window_factory
 
 Factory = Callable[[], MainWindow]
 
 
 @pytest.fixture
 def make_window(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path) -> Iterator[Factory]:
-    """Windows on one config directory (a restart is a second window), each on its own simulator."""
-    made: list[MainWindow] = []
-
-    def make() -> MainWindow:
-        win = MainWindow(
-            settings_mod.load(tmp_path),
-            SecretStore(),
-            config_dir=tmp_path,
-            sim_options=SimOptions(seed=2, rate=400),
-        )
-        qtbot.addWidget(win)
-        win.resize(1366, 768)
-        win.show()
-        win.start()
-        made.append(win)
-        pump_until(lambda: win.catalog_ready.is_set() and win.has_market_data(), timeout=20)
-        return win
-
-    yield make
-    for win in made:
-        run_on(qloop, win.shutdown())
+    """Windows on one config directory (a restart is a second window)."""
+    yield from window_factory(qtbot, qloop, tmp_path, seed=2, rate=400, size=(1366, 768))
 
 
 def _visible(win: MainWindow) -> list[str]:

@@ -14,13 +14,10 @@ from PySide6.QtWidgets import QDialog, QMenu, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.core.instruments import Venue
-from app.sim.server import SimOptions
 from app.ui.window import MainWindow
-from app.user import settings as settings_mod
-from app.user.secret_store import SecretStore
 from app.user.settings import MarketRef
 from app.user.workspaces import DEFAULT, FORMAT, PaneSpec, Workspace, WorkspaceError, Workspaces
-from tests.qtsupport import answer_next_dialog, pump_until, run_on, type_name
+from tests.qtsupport import answer_next_dialog, pump_until, run_on, type_name, window_factory
 
 BTC = MarketRef(Venue.KRAKEN, "BTC/USD")
 ETH = MarketRef(Venue.KRAKEN, "ETH/USD")
@@ -91,26 +88,7 @@ Factory = Callable[[], MainWindow]
 @pytest.fixture
 def make_window(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path) -> Iterator[Factory]:
     """Windows on one config directory (a restart is a second window)."""
-    made: list[MainWindow] = []
-
-    def make() -> MainWindow:
-        win = MainWindow(
-            settings_mod.load(tmp_path),
-            SecretStore(),
-            config_dir=tmp_path,
-            sim_options=SimOptions(seed=5, rate=300),
-        )
-        qtbot.addWidget(win)
-        win.resize(1600, 1000)
-        win.show()
-        win.start()
-        made.append(win)
-        pump_until(lambda: win.catalog_ready.is_set() and win.has_market_data(), timeout=20)
-        return win
-
-    yield make
-    for win in made:
-        run_on(qloop, win.shutdown())
+    yield from window_factory(qtbot, qloop, tmp_path, seed=5, rate=300, size=(1600, 1000))
 
 
 def restart(win: MainWindow, qloop: asyncio.AbstractEventLoop, make: Factory) -> MainWindow:
