@@ -119,3 +119,36 @@ def test_recorded_commands_with_wrong_shapes() -> None:
         {"channel": "book", "depth": 10, "symbol": None},
     ):
         KrakenSession().on_message({"method": "subscribe", "params": params})
+
+
+def test_frames_nested_as_deep_as_the_parser_allows_become_malformed_not_recursion_errors() -> None:
+    """CI's fuzz run found this: a frame the parser accepted at ~990 levels, whose excerpt
+    (``repr``) then exceeded the interpreter's limit from the codec's deeper stack.
+
+    The parser's limit is the interpreter's stack, so each frame is tried from the deepest
+    nesting down, through the session itself, until the parser accepts it."""
+    wraps = {
+        "kraken": [
+            '{"channel":"' + channel + '","type":"update","data":%s}'
+            for channel in ("ohlc", "book", "ticker", "trade", "executions", "balances", "level3", "status")
+        ]
+        + ['{"method":"subscribe","success":true,"result":%s}', "%s"],
+        "kalshi": [
+            '{"type":"' + kind + '","sid":1,"seq":1,"msg":%s}'
+            for kind in ("orderbook_snapshot", "orderbook_delta", "ticker", "trade", "fill", "error")
+        ]
+        + ['{"type":"ticker","sid":1,"msg":{"market_ticker":%s}}', "%s"],
+    }
+    for session in sessions():
+        venue = "kalshi" if isinstance(session, KalshiSession) else "kraken"
+        for wrap in wraps[venue]:
+            for depth in range(1100, 800, -1):
+                events = session.on_frame(wrap % ("[" * depth + "]" * depth))
+                assert isinstance(events, list)
+                if not any("nested too deep" in getattr(ev, "reason", "") for ev in events):
+                    break
+            else:
+                raise AssertionError(f"no nesting under 1,100 levels parsed in {wrap}")
+            for ev in events:
+                if type(ev).__name__ == "Malformed":
+                    assert len(ev.text) < 250  # a short excerpt, never the frame

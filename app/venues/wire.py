@@ -8,6 +8,7 @@ than ``json.loads(parse_float=Decimal)`` on a book update.
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
 import msgspec
@@ -37,3 +38,20 @@ def excerpt(frame: str | bytes, limit: int = 200) -> str:
     """A short printable piece of a frame for error messages and logs."""
     text = frame.decode("utf-8", "replace") if isinstance(frame, bytes) else frame
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+_OBJECT_EXCERPT = reprlib.Repr()  # keyword arguments need Python 3.12
+_OBJECT_EXCERPT.maxlevel = 8
+_OBJECT_EXCERPT.maxstring = 120
+_OBJECT_EXCERPT.maxother = 80
+_OBJECT_EXCERPT.maxlist = _OBJECT_EXCERPT.maxdict = 12
+
+
+def excerpt_of(obj: Any, limit: int = 200) -> str:
+    """A short printable piece of a parsed frame, for ``Malformed.text``.
+
+    Plain ``repr`` recurses once per nesting level, so a hostile frame nested deeper than the
+    interpreter's limit (``[[[[...]]]]``, which the JSON parser accepts) raised
+    ``RecursionError`` from the codec's own error path; ``reprlib`` stops at ``maxlevel``.
+    """
+    return _OBJECT_EXCERPT.repr(obj)[:limit]

@@ -39,6 +39,7 @@ from app.core.events import (
 from app.core.instruments import KALSHI_ONE, KALSHI_PRICE_DECIMALS, KALSHI_SIZE_DECIMALS, Venue
 from app.core.numbers import PrecisionError, to_decimal, to_scaled
 from app.venues.kalshi.errors import TERMINAL_CODES, describe
+from app.venues.wire import excerpt_of
 
 V = Venue.KALSHI
 PD = KALSHI_PRICE_DECIMALS
@@ -173,13 +174,13 @@ class KalshiDecoder:
     def decode_obj(self, obj: Any) -> list[Event]:
         """One parsed frame -> events. Never raises: bad frames become ``Malformed``."""
         if not isinstance(obj, dict):
-            return [Malformed(V, "frame is not a JSON object", repr(obj)[:200])]
+            return [Malformed(V, "frame is not a JSON object", excerpt_of(obj))]
         kind = obj.get("type")
         if not isinstance(kind, str):
             if "cmd" in obj:
                 req_id = obj.get("id")
                 return [ClientCommand(V, str(obj["cmd"]), req_id if type(req_id) is int else None)]
-            return [Malformed(V, "frame has no type", repr(obj)[:200])]
+            return [Malformed(V, "frame has no type", excerpt_of(obj))]
         handler = self._handlers.get(kind)
         try:
             if handler is not None:
@@ -191,7 +192,7 @@ class KalshiDecoder:
                 Malformed(
                     V,
                     f"bad {kind} frame: {exc.__class__.__name__}: {exc}",
-                    repr(obj)[:200],
+                    excerpt_of(obj),
                     _safe_market(obj),
                 )
             ]

@@ -37,6 +37,7 @@ from app.core.instruments import Instrument, Venue
 from app.core.numbers import decimals_of, opt_decimal, to_decimal
 from app.core.times import parse_time_ms
 from app.venues.kraken.level3 import decode_level3
+from app.venues.wire import excerpt_of
 
 V = Venue.KRAKEN
 RawLevel = tuple[str | int, str | int]
@@ -127,7 +128,7 @@ class KrakenDecoder:
     def decode_obj(self, obj: Any) -> list[Any]:
         """One parsed frame -> core events and ``BookFrame``s. Never raises."""
         if not isinstance(obj, dict):
-            return [Malformed(V, "frame is not a JSON object", repr(obj)[:200])]
+            return [Malformed(V, "frame is not a JSON object", excerpt_of(obj))]
         try:
             channel = obj.get("channel")
             if isinstance(channel, str):
@@ -139,7 +140,7 @@ class KrakenDecoder:
                 return self._response(obj)
         except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
             kind = obj.get("channel") or obj.get("method")
-            return [Malformed(V, f"bad {kind} frame: {exc.__class__.__name__}: {exc}", repr(obj)[:200])]
+            return [Malformed(V, f"bad {kind} frame: {exc.__class__.__name__}: {exc}", excerpt_of(obj))]
         return [Unknown(V, "?", None, obj)]
 
     # --- responses ---------------------------------------------------------------------------
