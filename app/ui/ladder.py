@@ -26,12 +26,13 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QPoint,
     QRect,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QBrush, QFontDatabase, QKeySequence, QPainter, QShortcut
+from PySide6.QtGui import QAction, QBrush, QFontDatabase, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -39,6 +40,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QSplitter,
     QStackedWidget,
     QStyle,
@@ -159,9 +161,13 @@ class LadderModel(QAbstractTableModel):
         asks: Levels,
         stale: bool,
         touch: tuple[Decimal, Decimal] | None = None,
+        *,
+        orders: dict[Decimal, int] | None = None,
     ) -> None:
         """New levels (best first); emits one ranged ``dataChanged`` over the rows that differ. ``touch``:
-        the real best bid and ask for the spread row when the levels are grouped buckets."""
+        the real best bid and ask for the spread row when the levels are grouped buckets. ``orders``: the
+        number of orders at each price (from a level-3 book), shown beside the size; a price it lacks
+        shows no count (never a zero)."""
         n = self._levels
         bids, asks = bids[:n], asks[:n]
         rows = 2 * n + 1
@@ -176,7 +182,11 @@ class LadderModel(QAbstractTableModel):
             sdec = fmt.column_places(s for _, s in both)
 
             def cells(price: Decimal, size: Decimal, cum: Decimal) -> tuple[str, str, str]:
-                return fmt.price(venue, price, pdec), fmt.size(venue, size, sdec), fmt.size(venue, cum, sdec)
+                size_s = fmt.size(venue, size, sdec)
+                count = orders.get(price) if orders is not None else None
+                if count:
+                    size_s = f"{size_s} ({count})"
+                return fmt.price(venue, price, pdec), size_s, fmt.size(venue, cum, sdec)
 
             for k, ((price, size), cum) in enumerate(zip(asks, _cumulative(asks), strict=True)):
                 row = n - 1 - k
@@ -359,6 +369,7 @@ class DepthLadder(QWidget):
         self._tick: Decimal | None = None  # the pair's price increment, when a caller knows it
         self._choices: list[Decimal] = []
         self._depth = DEFAULT_DEPTH
+        self._show_orders = False  # order counts beside the sizes, from the pair's level-3 book
         # Called with (markets shown, Kraken depth or None) whenever either changes: connect it to the
         # window's hold_markets so the market streams at that depth while this ladder shows it.
         self.on_demand: Callable[[list[MarketRef], int | None], None] | None = None
@@ -380,6 +391,12 @@ class DepthLadder(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.table.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # a click gives the ladder its keys
         self.table.clicked.connect(self._copy_price)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.orders_action = QAction("Show order counts (level 3)", self)
+        self.orders_action.setCheckable(True)
+        self.orders_action.setToolTip("Beside each size, the number of orders at that price (Kraken level 3)")
+        self.orders_action.toggled.connect(self.set_show_orders)
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -546,6 +563,43 @@ class DepthLadder(QWidget):
         self._tick = tick
         self._choices = []
 
+    @property
+    def show_orders(self) -> bool:
+        """Whether each size shows its order count from the pair's level-3 book (Kraken only)."""
+        return self._show_orders
+
+    def set_show_orders(self, on: bool) -> None:
+        self._show_orders = on
+        if self.orders_action.isChecked() != on:
+            self.orders_action.setChecked(on)
+        self._redraw()
+        self.fit_columns()  # the counts widen the size columns: the totals may have to give way now
+
+    def context_menu(self) -> QMenu | None:
+        """The table's menu: the order-count switch, for a Kraken market (Kalshi has no level 3)."""
+        if self._venue is not Venue.KRAKEN:
+            return None
+        menu = QMenu(self)
+        menu.addAction(self.orders_action)
+        return menu
+
+    def _context_menu(self, pos: QPoint) -> None:
+        menu = self.context_menu()
+        if menu is not None:
+            menu.exec(self.table.viewport().mapToGlobal(pos))
+
+    def _order_counts(self, store: MarketStore, market: str) -> dict[Decimal, int] | None:
+        """Price -> orders at it from the level-3 book of this Kraken pair, when one is held and valid."""
+        if not self._show_orders or self._venue is not Venue.KRAKEN:
+            return None
+        l3 = store.level3_books[Venue.KRAKEN].get(market)
+        if l3 is None or l3.stale:
+            return None
+        pd = l3.price_decimals
+        counts = {from_scaled(p, pd): n for p, n in l3.bids.counts()}
+        counts.update({from_scaled(p, pd): n for p, n in l3.asks.counts()})
+        return counts
+
     def recentre(self) -> None:
         """Scroll the spread row back to the middle of the table."""
         self._centre()
@@ -651,7 +705,8 @@ class DepthLadder(QWidget):
         if step:  # buckets: the spread row still says the market's real spread
             best_bid, best_ask = book.best_bid_price(), book.best_ask_price()
             touch = (best_bid, best_ask) if best_bid is not None and best_ask is not None else None
-        self.model.set_book(venue, bids, asks, stale, touch)
+        orders = None if step else self._order_counts(store, market)  # a bucket is no one price's queue
+        self.model.set_book(venue, bids, asks, stale, touch, orders=orders)
         self._set_stale(book.stale_reason if stale else None)
         if step:  # the header names the real touch, not a bucket's edge
             self.header.refresh(store, book.best_bid_price(), book.best_ask_price())
