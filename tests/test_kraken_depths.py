@@ -88,9 +88,11 @@ async def test_each_symbol_streams_at_its_own_depth_and_switches_back() -> None:
             await until(lambda: link.connects > connects and link.state.value == "live", 30)
             for symbol in (BTC, ETH):
                 await until(
-                    lambda symbol=symbol: not books[symbol].stale
-                    and books[symbol].depth == 1000
-                    and books[symbol].levels_as_decimals() == kraken_truth(sim, symbol, 1000),
+                    lambda symbol=symbol: (
+                        not books[symbol].stale
+                        and books[symbol].depth == 1000
+                        and books[symbol].levels_as_decimals() == kraken_truth(sim, symbol, 1000)
+                    ),
                     30,
                 )
 

@@ -161,7 +161,11 @@ def test_a_venue_with_nothing_in_the_file_is_said_with_the_venue_it_holds(tmp_pa
 def test_long_market_names_are_never_cut_in_the_table(tmp_path: Path) -> None:
     proc = run("replay", str(DATA / "kalshi.jsonl"), "--venue", "kalshi")
     assert proc.returncode == 0, proc.stderr
-    names = [json.loads(line)["market"] for line in run("replay", str(DATA / "kalshi.jsonl"), "--venue",
-                                                          "kalshi", "--json").stdout.splitlines()]
+    names = [
+        json.loads(line)["market"]
+        for line in run(
+            "replay", str(DATA / "kalshi.jsonl"), "--venue", "kalshi", "--json"
+        ).stdout.splitlines()
+    ]
     rows = proc.stdout.splitlines()[1:-1]
     assert [row.split()[0] for row in rows] == names  # whole, however long

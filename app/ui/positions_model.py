@@ -228,8 +228,15 @@ def _position_view(p: Position, m: Marked) -> RowView:
         tip="\n".join(tip),
         raw=p,
         export=(
-            p.venue.value, p.market, _exact(p.position), _exact(m.mark), _exact(m.value), _exact(p.cost),
-            _exact(m.unrealized), _exact(p.realized_pnl), _exact(p.fees_paid),
+            p.venue.value,
+            p.market,
+            _exact(p.position),
+            _exact(m.mark),
+            _exact(m.value),
+            _exact(p.cost),
+            _exact(m.unrealized),
+            _exact(p.realized_pnl),
+            _exact(p.fees_paid),
         ),
     )
 
@@ -310,8 +317,15 @@ def _total_view(items: dict[Key, object], priced: dict[Key, Marked]) -> RowView:
         tip=tip,
         raw=None,
         export=(
-            "", "account total (USD)", "", "", _exact(value), _exact(total([i.cost for i in kalshi])),
-            _exact(unrealized), _exact(realized), _exact(total([i.fees_paid for i in kalshi])),
+            "",
+            "account total (USD)",
+            "",
+            "",
+            _exact(value),
+            _exact(total([i.cost for i in kalshi])),
+            _exact(unrealized),
+            _exact(realized),
+            _exact(total([i.fees_paid for i in kalshi])),
         ),
     )
 

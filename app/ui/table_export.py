@@ -24,11 +24,27 @@ from app.core.store import MarketStore
 Table = tuple[tuple[str, ...], list[tuple[str, ...]]]
 
 WATCHLIST_COLUMNS = (
-    "venue", "market", "bid", "ask", "last", "change", "volume_24h", "spread", "probability", "close_time",
+    "venue",
+    "market",
+    "bid",
+    "ask",
+    "last",
+    "change",
+    "volume_24h",
+    "spread",
+    "probability",
+    "close_time",
     "status",
 )
 POSITION_COLUMNS = (
-    "venue", "market_or_asset", "position", "mark", "value_usd", "cost", "unrealized_pnl_usd", "realized_pnl",
+    "venue",
+    "market_or_asset",
+    "position",
+    "mark",
+    "value_usd",
+    "cost",
+    "unrealized_pnl_usd",
+    "realized_pnl",
     "fees",
 )
 # The docks whose table gets a right-click "Export" (the watchlist and the Alerts log have their own menus).
@@ -39,7 +55,14 @@ DOCK_EXPORTS = {
     "health": "export_health",
 }
 ALERT_COLUMNS = (
-    "received_time", "exchange_time", "market", "rule", "value", "shown", "trade_id", "acknowledged",
+    "received_time",
+    "exchange_time",
+    "market",
+    "rule",
+    "value",
+    "shown",
+    "trade_id",
+    "acknowledged",
     "replay",
 )
 
@@ -68,19 +91,21 @@ def watchlist_table(window: Any) -> Table:
             prob = (bid + ask) / 2 if ref.venue is Venue.KALSHI else None
         info = model.info.get((ref.venue, ref.market))
         closes = info.close_time if info is not None else None
-        rows.append((
-            ref.venue.value,
-            ref.market,
-            _text(bid),
-            _text(ask),
-            _text(state.last if state is not None else None),
-            _text(state.change if state is not None else None),
-            _text(state.volume if state is not None else None),
-            _text(spread),
-            _text(prob),
-            iso_time(None if closes is None else int(closes * 1000)),
-            row.text[-1],  # the status in words, as the row says it
-        ))
+        rows.append(
+            (
+                ref.venue.value,
+                ref.market,
+                _text(bid),
+                _text(ask),
+                _text(state.last if state is not None else None),
+                _text(state.change if state is not None else None),
+                _text(state.volume if state is not None else None),
+                _text(spread),
+                _text(prob),
+                iso_time(None if closes is None else int(closes * 1000)),
+                row.text[-1],  # the status in words, as the row says it
+            )
+        )
     return WATCHLIST_COLUMNS, rows
 
 
@@ -113,10 +138,19 @@ def alerts_table(window: Any) -> Table:
     rows: list[tuple[str, ...]] = []
     for entry in entries:
         f = entry.firing
-        rows.append((
-            iso_time(f.received_ms), iso_time(f.ts_ms), f.market, f.rule.text, f.value, f.shown,
-            f.trade_id or "", "yes" if entry.acknowledged else "no", "yes" if entry.replay else "no",
-        ))
+        rows.append(
+            (
+                iso_time(f.received_ms),
+                iso_time(f.ts_ms),
+                f.market,
+                f.rule.text,
+                f.value,
+                f.shown,
+                f.trade_id or "",
+                "yes" if entry.acknowledged else "no",
+                "yes" if entry.replay else "no",
+            )
+        )
     return ALERT_COLUMNS, rows
 
 
@@ -184,4 +218,3 @@ def on_right_click(view: QWidget, *actions: QAction) -> None:
 
 def install(window: Any) -> TableExports:
     return TableExports(window)
-
