@@ -28,6 +28,11 @@ def test_smoke_run_shows_data_and_saves_a_real_picture(tmp_path: Path) -> None:
     assert "ladder levels" in result.stdout and "first data" in result.stdout
     # A second pane on another market got data too (the smoke opens it once the first data is in).
     assert "smoke: second pane kraken:" in result.stdout, result.stdout
+    # ... and the strike board of a Kalshi BTC event, its strikes quoted beside the Kraken mid.
+    board = next(line for line in result.stdout.splitlines() if line.startswith("smoke: strike board"))
+    assert "strike board KXBTC" in board and "Kraken BTC/USD mid" in board, board
+    quoted, of = (int(n) for n in board.split(": ", 2)[2].split(" strikes")[0].split(" of "))
+    assert 0 < quoted <= of, board
     image = QImage(str(png))
     assert image.width() >= 1000 and image.height() >= 600
     # Not blank: a window full of tables, numbers and plots has hundreds of distinct colours.

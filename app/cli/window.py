@@ -119,18 +119,28 @@ def collect_on_main_thread() -> object:
 
 
 async def smoke(win: object, seconds: float, screenshot: str | None) -> int:
-    """Run, save a picture, and pass only if market data reached the watchlist, the depth ladder and a
-    second market pane opened on another market."""
+    """Run, save a picture, and pass only if market data reached the watchlist, the depth ladder, a
+    second market pane opened on another market, and the strike board of a Kalshi BTC or ETH event
+    (when one is listed: always on the simulator)."""
     from app.ui.window import MainWindow
 
     assert isinstance(win, MainWindow)
     started = time.monotonic()
     first_data: float | None = None
     pane: Any = None
-    while time.monotonic() - started < seconds or (pane is not None and not pane.has_data()):
+    board: Any = None
+    board_wanted = True
+
+    def waiting() -> bool:
+        return (pane is not None and not pane.has_data()) or (board is not None and not board.has_data())
+
+    while time.monotonic() - started < seconds or waiting():
         await asyncio.sleep(0.05)
         if pane is None and first_data is not None:
             pane = open_second_pane(win)
+        if board_wanted and first_data is not None and win.catalog_ready.is_set():
+            board_wanted = False
+            board = open_a_strike_board(win)
         if time.monotonic() - started > seconds + PANE_GRACE_S:
             break  # the pane never got data: the check below fails
         if first_data is None and win.has_market_data():
@@ -148,6 +158,9 @@ async def smoke(win: object, seconds: float, screenshot: str | None) -> int:
         )
     elif first_data is not None and len(win.watch_model.rows) > 1:
         ok = False  # there was another market to open
+    if board is not None:
+        ok = ok and board.has_data()
+        print(f"smoke: strike board {board.event_ticker or '(not loaded)'}: {board.summary()}")
     if screenshot:
         Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
         if not win.grab().save(screenshot):
@@ -166,6 +179,22 @@ def open_second_pane(win: Any) -> Any:
         return None
     other = [r for r in refs if win.selected is None or r.venue is not win.selected.venue]
     return win.panes.open_pane((other or refs)[0])
+
+
+def open_a_strike_board(win: Any) -> Any:
+    """The strike board of a Kalshi crypto event: the watchlist's first, else the catalog's; None when
+    neither lists one (a recording of other markets)."""
+    from app.core.instruments import Venue
+    from app.core.strikes import underlying_of
+    from app.user.settings import MarketRef
+
+    listed = [r.market for r in win.settings.watchlist().markets if r.venue is Venue.KALSHI]
+    listed += [m.market for m in win.catalog.get(Venue.KALSHI, [])]
+    market = next((m for m in listed if underlying_of(m) is not None), None)
+    if market is None:
+        return None
+    win.open_strike_board(MarketRef(Venue.KALSHI, market))
+    return win.strike_board
 
 
 def process_age() -> float | None:
