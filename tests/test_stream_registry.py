@@ -9,6 +9,7 @@ import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -22,14 +23,21 @@ from app.stream.kraken_link import KrakenCredentials, KrakenLink
 
 
 @asynccontextmanager
-async def _engine(options: SimOptions, markets: int = 4) -> AsyncIterator[tuple[Simulator, StreamEngine]]:
+async def _engine(
+    options: SimOptions, markets: int = 4, **kalshi: Any
+) -> AsyncIterator[tuple[Simulator, StreamEngine]]:
     async with Simulator(options) as sim:
         engine = StreamEngine()
         tickers = list(sim.market.kalshi)[:markets]
         creds = KalshiCredentials("registry-test", ed25519.Ed25519PrivateKey.generate())
         engine.add(
             KalshiLink(
-                sim.urls["kalshi_ws"], sim.urls["kalshi_rest"], engine.store, tickers, credentials=creds
+                sim.urls["kalshi_ws"],
+                sim.urls["kalshi_rest"],
+                engine.store,
+                tickers,
+                credentials=creds,
+                **kalshi,
             )
         )
         kcreds = KrakenCredentials("registry-test", base64.b64encode(os.urandom(64)).decode())
@@ -75,6 +83,7 @@ async def test_registry_agrees_with_the_server_at_start_and_after_edits() -> Non
             "fill",
             "market_positions",
             "market_lifecycle_v2",
+            "cfbenchmarks_value",  # the settlement indices, for the strike board
         }
         kraken = engine.status()["kraken"]["subscriptions"]
         assert set(kraken) == {"book", "ticker", "trade", "ohlc", "instrument", "executions", "balances"}
@@ -91,6 +100,8 @@ async def test_registry_agrees_with_the_server_at_start_and_after_edits() -> Non
         (conn,) = sim.kalshi.conns.values()
         book_sub = next(s for s in conn.subs.values() if s.channel == "orderbook_delta")
         assert book_sub.markets == set(tickers[2:6])
+        index_sub = next(s for s in conn.subs.values() if s.channel == "cfbenchmarks_value")
+        assert index_sub.markets == {"BRTI", "ETHUSD_RTI"}
         assert engine.link(Venue.KALSHI).connects == 1 and engine.link(Venue.KRAKEN).connects == 1
         # Once stopped, nothing is acknowledged any more: the registry must not claim a dead link in sync.
         await engine.stop()
@@ -106,17 +117,19 @@ async def test_quiet_probe_reveals_every_lost_sequenced_frame() -> None:
     options = SimOptions(
         seed=7, rate=800, duration=2.0, faults=[FaultSpec.parse("skip-seq:every=23,venue=kalshi")]
     )
-    async with _engine(options, markets=6) as (sim, engine):
+    # No settlement indices: a frozen simulator stops their once-a-second ticks, which in life never go
+    # quiet (a stopped index is flagged stale instead), so the loss of their last tick would stay unseen.
+    async with _engine(options, markets=6, indices=()) as (sim, engine):
         link = engine.link(Venue.KALSHI)
         assert isinstance(link, KalshiLink)
         link.quiet_probe_s = 0.5
         await sim.frozen.wait()
         sim.faults.set([])  # no more losses once frozen, so the count below is final
         await _until(lambda: link.probes >= 2 and sim.pending_frames() == 0, timeout=10)
-        await asyncio.sleep(0.3)
         store = engine.store
-        gaps = store.health_of(Venue.KALSHI, "book").gaps + store.health_of(Venue.KALSHI, "trade").gaps
-        gaps += store.health_of(Venue.KALSHI, "lifecycle").gaps
+
+        await asyncio.sleep(0.3)
+        gaps = sum(store.health_of(Venue.KALSHI, feed).gaps for feed in ("book", "trade", "lifecycle"))
         assert gaps == sim.faults.count("skip-seq", "kalshi") > 0
         assert link.state.value == "live" and link.connects == 1
         # The gaps the probe revealed are repaired (at once, or after the backoff of a flapping book).

@@ -90,13 +90,29 @@ def test_board_rows_spot_line_and_holds(window: MainWindow, series: str, tmp_pat
         board.resize(size[0] * 3 // 4, size[1] * 3 // 4)
         pump_until(lambda: True, timeout=0.3)
         board.grab().save(str(tmp_path / f"board-{series}-{size[0]}.png"))
-    # the settlement index, where Kalshi's cfbenchmarks_value gives one: a second line, labelled as such
-    index = mid - Decimal("12.5")
-    board.set_reference("BRTI" if pair == "BTC/USD" else "ETHUSD_RTI", index)
+    # the settlement index from Kalshi's cfbenchmarks_value (streamed by the link, about once a second):
+    # a second line, labelled as such, with the gap between Kraken and the index
+    index_id = "BRTI" if pair == "BTC/USD" else "ETHUSD_RTI"
+    board.timer.start()
+    pump_until(lambda: board.reference is not None, timeout=20)
+    board.timer.stop()
     board.refresh()
-    assert board.reference_line.isVisible() and board.reference_line.value() == float(index)
-    assert board.reference_line.label.format.startswith("Settlement reference")
-    assert f"Kraken − {board.reference_name}: {fmt.signed(mid - index)}" in board.spot_label.text()
+    entry = window.store.index(index_id)
+    assert entry is not None and board.reference == entry[0].value and board.reference_name == index_id
+    assert abs(entry[0].value - board.spot) / board.spot < Decimal("0.002")  # the index tracks Kraken
+    assert board.reference_line.isVisible() and board.reference_line.value() == float(entry[0].value)
+    assert board.reference_line.label.format.startswith(f"Settlement reference {index_id}")
+    assert f"Kraken − {index_id}: {fmt.signed(board.spot - entry[0].value)}" in board.spot_label.text()
+    board.grab().save(str(tmp_path / f"board-{series}-reference.png"))
+    # an index that stopped coming is not drawn as live: the note says for how long
+    clock = window.store._now
+    window.store._now = lambda: clock() + 30  # the store's clock, thirty seconds on
+    try:
+        board.refresh()
+        assert board.reference is None and not board.reference_line.isVisible()
+        assert f"settlement reference {index_id}: no value for 3" in board.spot_label.text()
+    finally:
+        window.store._now = clock
     board.close()
     assert "board" not in window.demand.owners()
 

@@ -297,6 +297,18 @@ class Notice:
 
 
 @dataclass(slots=True)
+class IndexValue:
+    """A settlement index's value as Kalshi relays it (``cfbenchmarks_value``: CF Benchmarks' BRTI,
+    ETHUSD_RTI...), in dollars. What Kalshi's crypto events settle on; never a Kraken price."""
+
+    venue: Venue
+    index_id: str
+    value: Decimal
+    ts_ms: int | None = None  # the index's own time, when given
+    avg_60s: Decimal | None = None  # the 60 s average the settlement uses, when given
+
+
+@dataclass(slots=True)
 class Unknown:
     """A well-formed frame of a type this codec does not know. Kept, counted, never fatal."""
 
@@ -371,6 +383,7 @@ Event = (
     | Heartbeat
     | ClientCommand
     | Notice
+    | IndexValue
     | Unknown
     | Malformed
     | SequenceGap

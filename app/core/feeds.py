@@ -20,6 +20,7 @@ class Feed(StrEnum):
     INSTRUMENT = "instrument"
     FILLS = "fills"
     POSITIONS = "positions"  # Kalshi positions and Kraken balances
+    INDEX = "index"  # the settlement indices Kalshi relays (cfbenchmarks_value)
 
 
 # Both venues' channel names (protocol/kalshi.md §4, protocol/kraken.md §2).
@@ -36,10 +37,17 @@ CHANNEL_FEEDS: dict[str, Feed] = {
     "executions": Feed.FILLS,
     "market_positions": Feed.POSITIONS,
     "balances": Feed.POSITIONS,
+    "cfbenchmarks_value": Feed.INDEX,
+    "cfbenchmarks_value_5hz": Feed.INDEX,
 }
 
 # Market data this old is flagged stale in health (the link may be up, but this feed says nothing).
-STALE_AFTER_S: dict[Feed, float] = {Feed.BOOK: 60.0, Feed.TICKER: 120.0, Feed.TRADE: 600.0}
+STALE_AFTER_S: dict[Feed, float] = {
+    Feed.BOOK: 60.0,
+    Feed.TICKER: 120.0,
+    Feed.TRADE: 600.0,
+    Feed.INDEX: 15.0,  # CF Benchmarks ticks about once a second
+}
 
 
 def feed_of(channel: str | None) -> Feed:

@@ -26,6 +26,7 @@ from app.core.events import (
     ErrorEvent,
     Event,
     Fill,
+    IndexValue,
     InstrumentUpdate,
     Level3Change,
     Level3Snapshot,
@@ -191,6 +192,7 @@ class MarketStore:
         self.positions: dict[Key, Position] = {}
         self.balances: dict[tuple[Venue, str], Balance] = {}
         self.orders: OrderedDict[tuple[Venue, str], OrderUpdate] = OrderedDict()
+        self.indices: dict[str, tuple[IndexValue, float]] = {}  # index id -> latest, when it came
         self.health: dict[tuple[Venue, Feed], Health] = {}
         self.changed: set[Key] = set()
         self.fills_changed = False
@@ -315,6 +317,9 @@ class MarketStore:
                 self.health_of(venue, Feed.LIFECYCLE).count(now)
                 if self.watcher is not None:
                     self.watcher.event(venue, ev)
+            elif isinstance(ev, IndexValue):
+                self.indices[ev.index_id] = (ev, now)
+                self.health_of(venue, Feed.INDEX).count(now)
             elif isinstance(ev, SequenceGap):
                 self.health_of(venue, feed_of(ev.channel)).gaps += 1
             elif isinstance(ev, Level3Change | Level3Snapshot):
@@ -375,6 +380,11 @@ class MarketStore:
             ts = detail.get(field_name)
             if isinstance(ts, int | float) and not isinstance(ts, bool):
                 setattr(outcome, name, float(ts))
+
+    def index(self, index_id: str) -> tuple[IndexValue, float] | None:
+        """A settlement index's latest value and its age in seconds (None before the first)."""
+        entry = self.indices.get(index_id)
+        return None if entry is None else (entry[0], self._now() - entry[1])
 
     def outcome(self, venue: Venue, market: str) -> Outcome | None:
         """How a Kalshi market ended, watched or not (None while it has not)."""

@@ -15,12 +15,13 @@ import aiohttp
 from app.core.events import ErrorEvent, Fill, Position, RecoveryAction, RecoveryKind
 from app.core.instruments import Venue
 from app.core.store import MarketStore
+from app.core.strikes import SETTLEMENT_INDEX
 from app.stream.connection import REST_TIMEOUT
 from app.stream.link import VenueLink, registry_report
 from app.stream.repair import Repairs
 from app.stream.state import ConnState
 from app.venues.kalshi.auth import PrivateKey, auth_headers
-from app.venues.kalshi.commands import KalshiCommands
+from app.venues.kalshi.commands import INDEX_CHANNEL, KalshiCommands
 from app.venues.kalshi.endpoints import REST_PREFIX, WS_PATH
 from app.venues.kalshi.session import KalshiSession
 
@@ -54,6 +55,7 @@ class KalshiLink(VenueLink):
         private: bool = True,
         lifecycle: bool = True,
         use_yes_price: bool = True,
+        indices: tuple[str, ...] = tuple(SETTLEMENT_INDEX.values()),
         **kwargs: Any,
     ) -> None:
         super().__init__(url, rest_url, store, markets, **kwargs)
@@ -61,6 +63,7 @@ class KalshiLink(VenueLink):
         self.private = private
         self.lifecycle = lifecycle
         self.use_yes_price = use_yes_price
+        self.indices = indices  # the settlement indices streamed with the private channels
         self.session = KalshiSession(use_yes_price, store.books[Venue.KALSHI])
         self.commands = KalshiCommands(use_yes_price)
         self._book_quiet_since = time.monotonic()
@@ -84,6 +87,10 @@ class KalshiLink(VenueLink):
         if self.private:
             await self.send(self.commands.subscribe(list(PRIVATE_CHANNELS), None), expect_ack=True)
             self.start_fill_catch_up()
+            if self.indices:
+                # No ack awaited: an account without this channel still streams everything else; a
+                # refusal is counted in Health, and the strike board says the reference is missing.
+                await self.send(self.commands.subscribe_indices(self.indices))
         if self.lifecycle:
             await self.send(self.commands.subscribe(["market_lifecycle_v2"], None), expect_ack=True)
         self._book_quiet_since = time.monotonic()
@@ -119,6 +126,10 @@ class KalshiLink(VenueLink):
             await self.resubscribe(action.channel, action.markets or self.streamed)
 
     async def resubscribe(self, channel: str, markets: list[str]) -> None:
+        if channel == INDEX_CHANNEL:
+            if self.indices:
+                await self.send(self.commands.subscribe_indices(self.indices))
+            return
         if channel not in MARKET_CHANNELS:
             await self.send(self.commands.subscribe([channel], None), expect_ack=True)
             return
@@ -156,6 +167,8 @@ class KalshiLink(VenueLink):
         )
         if self.private:
             desired.update({ch: {"*"} for ch in PRIVATE_CHANNELS})
+            if self.indices:
+                desired[INDEX_CHANNEL] = {"*"}  # by index id, which the acknowledgement does not list
         if self.lifecycle:
             desired["market_lifecycle_v2"] = {"*"}
         acked: dict[str, set[str]] = {}

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from app.core.instruments import Venue
 from app.core.store import MarketStore
 from app.core.strikes import (
+    SETTLEMENT_INDEX,
     BoardKind,
     StrikeRow,
     board_rows,
@@ -47,6 +48,7 @@ from app.user.settings import MarketRef
 
 OWNER = "board"  # its name among the holders of streamed markets (app/user/demand.py)
 REFRESH_MS = 250
+REFERENCE_STALE_S = 10.0  # the index ticks about once a second: ten missed is a stopped feed
 _Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Strike", "Bid", "Ask", "Implied", "Last", "Volume", "Open int.", "Closes in")
 TIPS = (
@@ -151,6 +153,8 @@ class StrikeBoard(QDockWidget):
         self.spot: Decimal | None = None
         self.reference: Decimal | None = None  # the settlement index (cfbenchmarks_value), when known
         self.reference_name = ""
+        self.reference_note = ""  # why the reference is not drawn, when it once was
+        self.spot_note = ""  # why the Kraken mid is not shown
 
         self.title = QLabel("Choose a Kalshi BTC or ETH event")
         self.title.setWordWrap(True)
@@ -257,9 +261,33 @@ class StrikeBoard(QDockWidget):
             return
         self.show_event(event, str(markets[0].get("title") or ""), markets)
 
-    def set_reference(self, name: str, value: Decimal | None) -> None:
-        """The settlement index's latest value (Kalshi's ``cfbenchmarks_value``, which needs credentials)."""
-        self.reference_name, self.reference = name, value
+    def _reference_of(self, store: MarketStore) -> None:
+        """The settlement index's latest value (Kalshi's ``cfbenchmarks_value``, which needs credentials);
+        one older than ``REFERENCE_STALE_S`` is not drawn, and the note says for how long it has not come."""
+        index_id = SETTLEMENT_INDEX.get(self.underlying or "")
+        entry = store.index(index_id) if index_id is not None else None
+        self.reference_name = index_id or ""
+        self.reference = None
+        self.reference_note = ""
+        if entry is None:
+            return
+        value, age = entry
+        if age > REFERENCE_STALE_S:
+            self.reference_note = f"settlement reference {index_id}: no value for {fmt.age(age)}"
+        else:
+            self.reference = value.value
+
+    def quoted_rows(self) -> int:
+        return sum(1 for r in self.rows if r.bid is not None or r.ask is not None)
+
+    def has_data(self) -> bool:
+        """Rows with live quotes, and the Kraken mid beside them (the ``--smoke`` check)."""
+        return self.quoted_rows() > 0 and self.spot is not None
+
+    def summary(self) -> str:
+        spot = "no Kraken mid" if self.spot is None else f"Kraken {self.underlying} mid {self.spot:.2f}"
+        reference = f", {self.reference_name} {self.reference:.2f}" if self.reference is not None else ""
+        return f"{self.quoted_rows()} of {len(self.rows)} strikes quoted, {spot}{reference}"
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
         self.release()
@@ -284,6 +312,7 @@ class StrikeBoard(QDockWidget):
                 )
         self.rows = rows
         self.spot = self._mid(store)
+        self._reference_of(store)
         highlight = nearest(rows, self.spot)
         self.model.set_rows(rows, highlight)
         self._draw(highlight)
@@ -292,10 +321,15 @@ class StrikeBoard(QDockWidget):
         if self.underlying is None:
             return None
         book = store.book(Venue.KRAKEN, self.underlying)
+        self.spot_note = "waiting for its book"
         if book is None:
+            return None
+        if book.stale:  # never a stale mid drawn as live
+            self.spot_note = f"not shown, the book is stale ({book.stale_reason})"
             return None
         bid, ask = book.best_bid_price(), book.best_ask_price()
         if bid is None or ask is None:
+            self.spot_note = "one side of the book is empty"
             return None
         return (bid + ask) / 2
 
@@ -333,7 +367,7 @@ class StrikeBoard(QDockWidget):
             )
         else:
             self.spot_line.setVisible(False)
-            self.spot_label.setText(f"Kraken {pair} mid: waiting for its book" if pair else "")
+            self.spot_label.setText(f"Kraken {pair} mid: {self.spot_note}" if pair else "")
         if self.reference is not None and self.spot is not None:
             gap = self.spot - self.reference
             self.reference_line.setValue(float(self.reference))
@@ -346,3 +380,5 @@ class StrikeBoard(QDockWidget):
             )
         else:
             self.reference_line.setVisible(False)
+            if self.reference_note:
+                self.spot_label.setText(self.spot_label.text() + f"   ·   {self.reference_note}")

@@ -37,6 +37,9 @@ NO_MARKET_FILTER = frozenset(
 )
 
 
+INDEX_CHANNEL = "cfbenchmarks_value"  # takes index_ids, not markets: its own command
+
+
 class UpdateAction(StrEnum):
     ADD_MARKETS = "add_markets"
     DELETE_MARKETS = "delete_markets"
@@ -95,6 +98,17 @@ class KalshiCommands:
         if skip_ticker_ack is not None:
             params["skip_ticker_ack"] = skip_ticker_ack
         return {"id": self._id(), "cmd": "subscribe", "params": params}
+
+    def subscribe_indices(self, index_ids: Sequence[str]) -> dict[str, Any]:
+        """CF Benchmarks values (``cfbenchmarks_value``, about once a second; authenticated), by index id."""
+        ids = [i for i in dict.fromkeys(index_ids) if i]
+        if not ids:
+            raise ValueError("cfbenchmarks_value needs index_ids")
+        return {
+            "id": self._id(),
+            "cmd": "subscribe",
+            "params": {"channels": [INDEX_CHANNEL], "index_ids": ids},
+        }
 
     def unsubscribe(self, sids: Iterable[int]) -> dict[str, Any]:
         sid_list = [int(s) for s in sids]

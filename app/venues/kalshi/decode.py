@@ -23,6 +23,7 @@ from app.core.events import (
     ErrorEvent,
     Event,
     Fill,
+    IndexValue,
     Level,
     Lifecycle,
     Malformed,
@@ -38,6 +39,7 @@ from app.core.events import (
 )
 from app.core.instruments import KALSHI_ONE, KALSHI_PRICE_DECIMALS, KALSHI_SIZE_DECIMALS, Venue
 from app.core.numbers import PrecisionError, to_decimal, to_scaled
+from app.venues import wire
 from app.venues.kalshi.errors import TERMINAL_CODES, describe
 from app.venues.wire import excerpt_of
 
@@ -73,8 +75,6 @@ NOTICE_TYPES = frozenset(
         "quote_created",
         "quote_accepted",
         "quote_executed",
-        "cfbenchmarks_value",
-        "cfbenchmarks_value_5hz",
         "cfbenchmarks_value_indexlist",
         "cfbenchmarks_value_5hz_indexlist",
         "pyth_value",
@@ -164,6 +164,8 @@ class KalshiDecoder:
             "market_lifecycle": self._lifecycle,  # v1, gone from the current API; same fields
             "event_lifecycle": self._event_lifecycle,
             "user_order": self._user_order,
+            "cfbenchmarks_value": self._index,
+            "cfbenchmarks_value_5hz": self._index,
             "subscribed": self._subscribed,
             "unsubscribed": self._unsubscribed,
             "ok": self._ok,
@@ -417,6 +419,37 @@ class KalshiDecoder:
         if "sub_title" in detail and "subtitle" not in detail:  # the Jan-2026 name
             detail["subtitle"] = detail.pop("sub_title")
         return [Lifecycle(V, event, "event_lifecycle", None, "event", detail)]
+
+    def _index(self, obj: dict[str, Any]) -> list[Event]:
+        """A CF Benchmarks value (protocol/kalshi.md §6.11): the 5 Hz channel gives ``value_usd``; the
+        1/s one only the index's own JSON text in ``data`` (``{"id", "time", "value"}``)."""
+        msg = obj["msg"]
+        index_id = msg["index_id"]
+        if not isinstance(index_id, str) or not index_id:
+            raise DecodeError("no index_id")
+        value, ts = msg.get("value_usd"), msg.get("source_ts_ms")
+        data = msg.get("data")
+        if isinstance(data, str) and (value is None or ts is None):
+            try:
+                inner = wire.parse(data)
+            except wire.FrameError as exc:
+                raise DecodeError(f"index data is not JSON: {exc}") from None
+            if isinstance(inner, dict):
+                value = inner.get("value") if value is None else value
+                ts = inner.get("time") if ts is None else ts
+        if not isinstance(value, str | int):
+            raise DecodeError("no index value")
+        avg = msg.get("avg_60s_data")
+        avg_value = avg.get("value") if isinstance(avg, dict) else None
+        return [
+            IndexValue(
+                V,
+                index_id,
+                to_decimal(value),
+                ts if type(ts) is int else None,
+                to_decimal(avg_value) if isinstance(avg_value, str) else None,
+            )
+        ]
 
     def _notice(self, kind: str, obj: dict[str, Any]) -> Notice:
         msg = obj.get("msg")
