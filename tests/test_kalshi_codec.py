@@ -71,8 +71,41 @@ def test_every_fixture_line_decodes() -> None:
         "OrderUpdate",
         "Notice",
         "ClientCommand",
+        "IndexValue",
     ):
         assert kinds[expected] > 0, expected
+
+
+def test_settlement_index_values_from_both_documented_channels() -> None:
+    """``cfbenchmarks_value`` carries the value only inside ``data`` (CF Benchmarks' own JSON text) beside
+    the 60 s average; the 5 Hz channel also gives ``value_usd``. Both read exactly, as dollars."""
+    found = {}
+    for line in fixture_lines("kalshi-samples.jsonl"):
+        if line["raw"].get("type") in ("cfbenchmarks_value", "cfbenchmarks_value_5hz"):
+            (ev,) = decode(line["raw"])
+            found[line["raw"]["type"]] = ev
+    one, fast = found["cfbenchmarks_value"], found["cfbenchmarks_value_5hz"]
+    assert (one.index_id, one.value, one.ts_ms, one.avg_60s) == (
+        "BRTI",
+        Decimal("68000.12"),
+        1710000000123,
+        Decimal("68000.12000000"),
+    )
+    assert (fast.index_id, fast.value, fast.ts_ms, fast.avg_60s) == (
+        "BRTI",
+        Decimal("68000.12000000"),
+        1710000000323,
+        None,
+    )
+    # damaged: named, never a wrong value
+    for msg in (
+        {"index_id": "BRTI", "data": "{not json"},
+        {"index_id": "BRTI", "data": '{"id":"BRTI"}'},
+        {"index_id": "", "value_usd": "1.0"},
+        {"index_id": "BRTI", "value_usd": "abc"},
+    ):
+        (ev,) = decode({"type": "cfbenchmarks_value", "sid": 1, "seq": 1, "msg": msg})
+        assert isinstance(ev, Malformed) and "cfbenchmarks_value" in ev.reason, (msg, ev)
 
 
 def _only(raw: dict[str, Any], keep: str) -> dict[str, Any]:
