@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
+from decimal import Decimal
 
 import aiohttp
 import pytest
@@ -162,5 +163,59 @@ async def test_positions_held_before_connecting_are_loaded_over_rest() -> None:
                 await asyncio.sleep(0.05)
             got = {m: p.position for (_v, m), p in engine.store.positions.items()}
             assert got == {t: Decimal(p.position) / 100 for t, p in held.items()}
+        finally:
+            await engine.stop()
+
+
+@pytest.mark.asyncio
+async def test_a_resting_order_of_the_user_filled_in_the_level3_book_arrives_as_an_execution_once() -> None:
+    """The simulator's own orders (placed among the level-3 orders) are filled by its flow: each fill
+    reaches the app on the executions channel with the order's id, size and limit price, is held once,
+    and the filled order is no longer open; the user quotes again on that side."""
+    async with Simulator(SimOptions(seed=5, rate=400)) as sim:
+        account = sim.market.kraken_account
+        resting = {oid: dict(r) for oid, r in account.open_orders.items()}
+        assert resting  # one bid and one ask on each of the first pairs
+        engine = StreamEngine()
+        symbols = sorted({r["symbol"] for r in resting.values()})
+        engine.add(
+            KrakenLink(
+                sim.urls["kraken_ws"],
+                sim.urls["kraken_rest"],
+                engine.store,
+                symbols,
+                credentials=KrakenCredentials("own-fills-test", SECRET),
+            )
+        )
+        engine.start()
+        try:
+            await engine.wait_live()
+            deadline = time.monotonic() + 30
+
+            def own_fills() -> list[dict[str, object]]:
+                return [r for r in account.executions if r["order_id"] in resting]
+
+            while time.monotonic() < deadline and not any(
+                (Venue.KRAKEN, r["exec_id"]) in engine.store.fills for r in own_fills()
+            ):
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(0.5)  # let any later fill of the same batch arrive too
+            arrived = [r for r in own_fills() if (Venue.KRAKEN, r["exec_id"]) in engine.store.fills]
+            assert arrived, "no resting order of the user was filled in 30 s"
+            for report in arrived:
+                order = resting[str(report["order_id"])]
+                fill = engine.store.fills[(Venue.KRAKEN, str(report["exec_id"]))]
+                price, pd = order["limit_price"]
+                qty, qd = report["last_qty"]
+                assert fill.order_id == order["order_id"] and fill.market == order["symbol"]
+                assert fill.price == Decimal(price).scaleb(-pd)  # at the order's own limit price
+                assert fill.size == Decimal(qty).scaleb(-qd) and fill.is_taker is False
+                assert fill.side.value == order["side"]
+                if report["order_status"] == "filled":
+                    assert report["order_id"] not in account.open_orders
+            held = [k for k in engine.store.fills if k[1] in {str(r["exec_id"]) for r in arrived}]
+            assert len(held) == len(arrived)  # each once
+            # the user quoted again: as many open orders as before, none of them a filled one
+            assert len(account.open_orders) == len(resting)
         finally:
             await engine.stop()

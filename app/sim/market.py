@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -740,23 +740,64 @@ class SimMarket:
         else:
             return []
         order_id = self._kraken_id("O")
-        exec_id = self._kraken_id("T")
+        return self.kraken_execution(
+            state,
+            order_id,
+            side=side,
+            qty=qty,
+            price=price,
+            stamp=stamp,
+            trade_id=trade["trade_id"],
+            is_taker=is_taker,
+        )
+
+    def kraken_execution(
+        self,
+        state: KrakenPairState,
+        order_id: str,
+        *,
+        side: str,
+        qty: int,
+        price: int,
+        stamp: str,
+        trade_id: int,
+        is_taker: bool,
+        order_qty: int | None = None,
+        cum_qty: int | None = None,
+        new_id: Callable[[str], str] | None = None,
+    ) -> list[SimEvent]:
+        """One fill of the user's order: its ``executions`` trade report and the two ledger entries.
+        ``order_qty``/``cum_qty`` for a resting order filled in parts (the level3 endpoint's)."""
+        pair = state.pair
+        account = self.kraken_account
+        cost = price * qty  # units: 10^-(pd+qd) of quote
+        quote_dec, base_dec = ledger_decimals(pair.quote), ledger_decimals(pair.base)
+        to_ledger = 10 ** (pair.price_precision + pair.qty_precision - quote_dec)
+        cost_q = cost // to_ledger  # quote ledger units
+        base_amount = qty * 10**base_dec // 10**pair.qty_precision
+        fee_q = cost_q * (40 if is_taker else 25) // 10_000  # 0.40 % taker, 0.25 % maker
+        order_qty = qty if order_qty is None else order_qty
+        cum_qty = qty if cum_qty is None else cum_qty
+        # The level3 endpoint names its fills with its own ids, leaving this market's random flow as it was.
+        new_id = new_id or self._kraken_id
+        exec_id = new_id("T")
         report: dict[str, Any] = {
             "order_id": order_id,
             "exec_id": exec_id,
             "exec_type": "trade",
-            "trade_id": trade["trade_id"],
+            "trade_id": trade_id,
             "symbol": pair.symbol,
             "side": side,
             "order_type": "limit" if not is_taker else "market",
-            "order_qty": (qty, pair.qty_precision),
+            "order_qty": (order_qty, pair.qty_precision),
             "last_qty": (qty, pair.qty_precision),
             "last_price": (price, pair.price_precision),
             "liquidity_ind": "t" if is_taker else "m",
             "cost": (cost_q, quote_dec),
-            "order_status": "filled",
-            "cum_qty": (qty, pair.qty_precision),
-            "cum_cost": (cost_q, quote_dec),
+            "order_status": "filled" if cum_qty >= order_qty else "partially_filled",
+            "cum_qty": (cum_qty, pair.qty_precision),
+            # a resting limit order fills at its own price: every part at the same price
+            "cum_cost": (price * cum_qty // to_ledger, quote_dec),
             "avg_price": (price, pair.price_precision),
             "fees": [{"asset": pair.quote, "qty": (fee_q, quote_dec)}],
             "timestamp": stamp,
@@ -772,7 +813,7 @@ class SimMarket:
             account.balances[asset] = balance
             entries.append(
                 {
-                    "ledger_id": self._kraken_id("L"),
+                    "ledger_id": new_id("L"),
                     "ref_id": exec_id,
                     "timestamp": stamp,
                     "type": "trade",

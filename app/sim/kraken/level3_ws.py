@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import random
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from app.sim.events import KrakenBook, SimEvent
+from app.sim.events import KrakenBook, KrakenExecution, SimEvent
 from app.sim.kraken import wire as kw
 from app.sim.kraken.orders import SIDES, OrderOp, PairOrders, SimOrder
 from app.sim.kraken.ws import KrakenSub, KrakenWs, _Asked, _frame
@@ -25,6 +25,7 @@ CHANNEL = "level3"
 DEPTHS = (10, 100, 1000)
 PARAMS = {"channel", "symbol", "depth", "snapshot", "token"}
 USER_ORDER_PAIRS = 4
+OWN_RANK = {"bids": 2, "asks": 1}  # where the user's orders rest: a few levels in, behind others
 
 
 class KrakenLevel3Ws(KrakenWs):
@@ -33,33 +34,48 @@ class KrakenLevel3Ws(KrakenWs):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.orders: dict[str, PairOrders] = {}  # pair -> its orders, following its book from the start
+        # Where the user's fills go: the main endpoint's private ``executions`` and ``balances``.
+        self.on_own_fill: Callable[[Sequence[SimEvent]], None] | None = None
+        self._fill_trade_ids = 0
+        self._ids_rng = random.Random(self.market.config.seed * 7_919 + 3)
         for symbol in self.market.kraken:
             self.pair_orders(symbol)
         self._place_user_orders()
 
+    def _new_id(self, prefix: str) -> str:
+        chars = "".join(self._ids_rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
+        return f"{prefix}{chars[:5]}-{chars[5:10]}-{chars[10:16]}"
+
     def _place_user_orders(self) -> None:
         """Some of the resting orders are the simulated user's: one bid and one ask on each of the first
         pairs, a few levels in and behind others, listed as open orders in the executions snapshot."""
-        account = self.market.kraken_account
         for orders in list(self.orders.values())[:USER_ORDER_PAIRS]:
-            pair = orders.state.pair
-            for name, rank in (("bids", 2), ("asks", 1)):
-                order = orders.pick_resting(name, rank)
-                if order is None:
-                    continue
-                account.open_orders[order.order_id] = {
-                    "order_id": order.order_id,
-                    "exec_type": "new",
-                    "symbol": pair.symbol,
-                    "side": "buy" if name == "bids" else "sell",
-                    "order_type": "limit",
-                    "limit_price": (order.price, pair.price_precision),
-                    "order_qty": (order.qty, pair.qty_precision),
-                    "cum_qty": (0, pair.qty_precision),
-                    "order_status": "new",
-                    "timestamp": order.ts,
-                    "order_userref": 0,
-                }
+            for name in SIDES:
+                self._place_own(orders, name)
+
+    def _place_own(self, orders: PairOrders, name: str) -> dict[str, Any] | None:
+        """One of the user's orders on ``name``'s side (a resting order behind others, a few levels in),
+        as the open order the executions channel reports; None when the side is too thin."""
+        pair = orders.state.pair
+        account = self.market.kraken_account
+        order = orders.pick_resting(name, OWN_RANK[name])
+        if order is None or order.order_id in orders.own:
+            return None
+        orders.own.add(order.order_id)
+        report = account.open_orders[order.order_id] = {
+            "order_id": order.order_id,
+            "exec_type": "new",
+            "symbol": pair.symbol,
+            "side": "buy" if name == "bids" else "sell",
+            "order_type": "limit",
+            "limit_price": (order.price, pair.price_precision),
+            "order_qty": (order.qty, pair.qty_precision),
+            "cum_qty": (0, pair.qty_precision),
+            "order_status": "new",
+            "timestamp": order.ts,
+            "order_userref": 0,
+        }
+        return report
 
     def pair_orders(self, symbol: str) -> PairOrders | None:
         """The pair's orders, started from its level-2 book on first use; None for a pair we don't list."""
@@ -124,6 +140,52 @@ class KrakenLevel3Ws(KrakenWs):
                 if orders is not None:
                     self._follow(orders, event)
 
+    def _own_fills(
+        self, orders: PairOrders, ops: dict[str, dict[int, list[OrderOp]]], event: KrakenBook
+    ) -> None:
+        """The user's resting orders a trade reached: each fill reported as Kraken's ``executions`` does
+        (``partially_filled`` then ``filled``), the balances moved, and a filled order no longer open."""
+        account = self.market.kraken_account
+        state = orders.state
+        qd = state.pair.qty_precision
+        out: list[SimEvent] = []
+        for side_ops in ops.values():
+            for level_ops in side_ops.values():
+                for op in level_ops:
+                    if not op.filled or op.order.order_id not in orders.own:
+                        continue
+                    order_id = op.order.order_id
+                    report = account.open_orders.get(order_id)
+                    if report is None:
+                        continue
+                    order_qty, cum = report["order_qty"][0], report["cum_qty"][0] + op.filled
+                    self._fill_trade_ids += 1
+                    out += self.market.kraken_execution(
+                        state,
+                        order_id,
+                        side=report["side"],
+                        qty=op.filled,
+                        price=op.order.price,
+                        stamp=event.ts,
+                        trade_id=10_000_000 + self._fill_trade_ids,
+                        is_taker=False,
+                        order_qty=order_qty,
+                        cum_qty=cum,
+                        new_id=self._new_id,
+                    )
+                    if cum >= order_qty:
+                        del account.open_orders[order_id]
+                        orders.own.discard(order_id)
+                        # the user quotes again on that side, as a market maker does: a new open order
+                        placed = self._place_own(orders, "bids" if report["side"] == "buy" else "asks")
+                        if placed is not None:
+                            out.append(KrakenExecution(dict(placed)))
+                    else:
+                        report["cum_qty"] = (cum, qd)
+                        report["order_status"] = "partially_filled"
+        if out and self.on_own_fill is not None:
+            self.on_own_fill(out)
+
     def _follow(self, orders: PairOrders, event: KrakenBook) -> None:
         subs = [
             (conn, sub)
@@ -135,6 +197,8 @@ class KrakenLevel3Ws(KrakenWs):
         touched = [(side, price) for side, price, _ in event.touched]
         existed = {name: {p for s, p in touched if s == name and p in orders.side(name)} for name in SIDES}
         ops = orders.sync(touched)
+        if orders.own:
+            self._own_fills(orders, ops, event)
         rendered: dict[int, tuple[str, int] | None] = {}
         for conn, sub in subs:
             if sub.depth not in rendered:

@@ -40,6 +40,7 @@ class OrderOp:
 
     event: str
     order: SimOrder
+    filled: int = 0  # the size a trade took from it (a fill from the front, or its level traded away)
 
 
 class OrderSide:
@@ -103,6 +104,7 @@ class PairOrders:
         self.bids = OrderSide(descending=True)
         self.asks = OrderSide(descending=False)
         self._last_ns = 0
+        self.own: set[str] = set()  # the simulated user's order ids: never cancelled by others
         self._seed()
 
     def side(self, name: str) -> OrderSide:
@@ -164,11 +166,11 @@ class PairOrders:
             order = SimOrder(self._new_id(), price, target - have, self._stamp())
             side.append(order)
             return [OrderOp("add", order)]
-        if target == 0:
+        if target == 0:  # the level went: for the user's order, only a trade can have taken it
             side.drop_level(price)
-            return [OrderOp("delete", o) for o in queue]
+            return [OrderOp("delete", o, o.qty if o.order_id in self.own else 0) for o in queue]
         cut = have - target
-        whole = next((o for o in queue if o.qty == cut), None)
+        whole = next((o for o in queue if o.qty == cut and o.order_id not in self.own), None)
         if whole is not None:  # exactly one order's size went: that order was cancelled
             queue.remove(whole)
             return [OrderOp("delete", whole)]
@@ -178,11 +180,11 @@ class PairOrders:
             if head.qty <= cut:
                 cut -= head.qty
                 queue.pop(0)
-                out.append(OrderOp("delete", head))
+                out.append(OrderOp("delete", head, head.qty))
             else:
                 head.qty -= cut
+                out.append(OrderOp("modify", SimOrder(head.order_id, head.price, head.qty, head.ts), cut))
                 cut = 0
-                out.append(OrderOp("modify", SimOrder(head.order_id, head.price, head.qty, head.ts)))
         return out
 
     # --- what one subscriber is told -------------------------------------------------------------

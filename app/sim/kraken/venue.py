@@ -27,6 +27,7 @@ class KrakenVenue(Venue[KrakenConn]):
         self.level3 = KrakenLevel3Ws(shared, self.tokens)
         self.level3._ids = main._ids  # one numbering, so the two sessions' connections never collide
         main.followers.append(self.level3.dispatch)  # every step, blasts included, reaches level3
+        self.level3.on_own_fill = main.dispatch  # the user's orders it fills: executions and balances
 
     @property
     def conns(self) -> dict[int, KrakenConn]:
