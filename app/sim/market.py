@@ -751,6 +751,16 @@ class SimMarket:
             is_taker=is_taker,
         )
 
+    def kraken_affordable(self, state: KrakenPairState, side: str, qty: int, price: int) -> bool:
+        """Whether the account holds what a fill needs: the base it sells, or the quote it pays (fee in)."""
+        pair = state.pair
+        balances = self.kraken_account.balances
+        quote_dec, base_dec = ledger_decimals(pair.quote), ledger_decimals(pair.base)
+        if side == "sell":
+            return bool(balances.get(pair.base, 0) >= qty * 10**base_dec // 10**pair.qty_precision)
+        cost_q = price * qty // 10 ** (pair.price_precision + pair.qty_precision - quote_dec)
+        return bool(balances.get(pair.quote, 0) >= cost_q + cost_q * 40 // 10_000)
+
     def kraken_execution(
         self,
         state: KrakenPairState,

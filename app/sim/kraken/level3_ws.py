@@ -159,6 +159,12 @@ class KrakenLevel3Ws(KrakenWs):
                     if report is None:
                         continue
                     order_qty, cum = report["order_qty"][0], report["cum_qty"][0] + op.filled
+                    if not self.market.kraken_affordable(state, report["side"], op.filled, op.order.price):
+                        # a spot account never sells what it does not hold: the order is cancelled
+                        del account.open_orders[order_id]
+                        orders.own.discard(order_id)
+                        out.append(KrakenExecution(_cancelled(report, event.ts)))
+                        continue
                     self._fill_trade_ids += 1
                     out += self.market.kraken_execution(
                         state,
@@ -265,4 +271,19 @@ def update_frame(orders: PairOrders, told: dict[str, list[OrderOp]], crc: int, t
                 "timestamp": ts,
             }
         ],
+    }
+
+
+def _cancelled(report: dict[str, Any], stamp: str) -> dict[str, Any]:
+    """The executions update for one of the user's orders the account can no longer cover."""
+    return {
+        "order_id": report["order_id"],
+        "exec_type": "canceled",
+        "symbol": report["symbol"],
+        "side": report["side"],
+        "order_status": "canceled",
+        "cum_qty": report["cum_qty"],
+        "reason": "Insufficient funds",
+        "timestamp": stamp,
+        "order_userref": 0,
     }
