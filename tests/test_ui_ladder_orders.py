@@ -13,13 +13,10 @@ from pytestqt.qtbot import QtBot
 
 from app.core.instruments import Venue
 from app.core.numbers import from_scaled
-from app.sim.server import SimOptions
 from app.ui.ladder import ASK_SIZE, BID_SIZE, PRICE, RAW_ROLE
 from app.ui.window import MainWindow
-from app.user import settings as settings_mod
-from app.user.secret_store import SecretStore
 from app.user.settings import MarketRef
-from tests.qtsupport import pump_until, run_on
+from tests.qtsupport import pump_until, window_factory
 
 PAIR = "BTC/USD"
 COUNT = re.compile(r" \((\d+)\)$")
@@ -27,19 +24,8 @@ COUNT = re.compile(r" \((\d+)\)$")
 
 @pytest.fixture
 def window(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path) -> Iterator[MainWindow]:
-    win = MainWindow(
-        settings_mod.load(tmp_path),
-        SecretStore(),
-        config_dir=tmp_path,
-        sim_options=SimOptions(seed=1, rate=150),
-    )
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    win.start()
-    pump_until(lambda: win.catalog_ready.is_set() and win.has_market_data(), timeout=20)
-    yield win
-    run_on(qloop, win.shutdown())
+    for make in window_factory(qtbot, qloop, tmp_path, seed=1, rate=150, size=(1280, 800)):
+        yield make()
 
 
 def test_ladder_counts_equal_the_level3_books_order_counts(window: MainWindow, tmp_path: Path) -> None:

@@ -14,30 +14,16 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from app.core.instruments import Venue
-from app.sim.server import SimOptions
 from app.ui import format as fmt
 from app.ui.window import MainWindow
-from app.user import settings as settings_mod
-from app.user.secret_store import SecretStore
 from app.user.settings import MarketRef
-from tests.qtsupport import pump_until, run_on
+from tests.qtsupport import pump_until, run_on, window_factory
 
 
 @pytest.fixture
 def window(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path) -> Iterator[MainWindow]:
-    win = MainWindow(
-        settings_mod.load(tmp_path),
-        SecretStore(),
-        config_dir=tmp_path,
-        sim_options=SimOptions(seed=1, rate=300),
-    )
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    win.start()
-    pump_until(lambda: win.catalog_ready.is_set() and win.has_market_data(), timeout=20)
-    yield win
-    run_on(qloop, win.shutdown())
+    for make in window_factory(qtbot, qloop, tmp_path, seed=1, rate=300, size=(1280, 800)):
+        yield make()
 
 
 @pytest.mark.parametrize("series", ["KXBTCD", "KXETH"])

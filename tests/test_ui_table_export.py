@@ -16,29 +16,15 @@ from pytestqt.qtbot import QtBot
 from app.alerts.grammar import parse
 from app.core.instruments import Venue
 from app.core.numbers import format_decimal
-from app.sim.server import SimOptions
 from app.ui import table_export
 from app.ui.window import MainWindow
-from app.user import settings as settings_mod
-from app.user.secret_store import SecretStore
-from tests.qtsupport import pump_until, run_on
+from tests.qtsupport import pump_until, window_factory
 
 
 @pytest.fixture
 def win(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, tmp_path: Path) -> Iterator[MainWindow]:
-    window = MainWindow(
-        settings_mod.load(tmp_path),
-        SecretStore(),
-        config_dir=tmp_path,
-        sim_options=SimOptions(seed=5, rate=300),
-    )
-    qtbot.addWidget(window)
-    window.resize(1366, 768)
-    window.show()
-    window.start()
-    pump_until(lambda: window.catalog_ready.is_set() and window.has_market_data(), timeout=20)
-    yield window
-    run_on(qloop, window.shutdown())
+    for make in window_factory(qtbot, qloop, tmp_path, seed=5, rate=300, size=(1366, 768)):
+        yield make()
 
 
 def _rows(path: Path) -> list[list[str]]:

@@ -77,6 +77,11 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+def _fee_rate(is_taker: bool) -> int:
+    """Kraken's spot fee in 1/10 000: 0.40 % taker, 0.25 % maker."""
+    return 40 if is_taker else 25
+
+
 def rfc3339(ns: int | None = None) -> str:
     ns = time.time_ns() if ns is None else ns
     secs, frac = divmod(ns, 1_000_000_000)
@@ -717,25 +722,13 @@ class SimMarket:
         return events
 
     def _kraken_user_fill(self, state: KrakenPairState, trade: dict[str, Any], stamp: str) -> list[SimEvent]:
-        pair = state.pair
-        account = self.kraken_account
         qty, price = trade["qty"], trade["price"]
-        cost = price * qty  # units: 10^-(pd+qd) of quote
-        quote_dec, base_dec = ledger_decimals(pair.quote), ledger_decimals(pair.base)
-        cost_q = cost // 10 ** (pair.price_precision + pair.qty_precision - quote_dec)  # quote ledger units
-        base_amount = qty * 10**base_dec // 10**pair.qty_precision
         # A spot account sells only what it holds and buys only what it can pay for: the role that
         # cannot be afforded gives way to the other one (the other side of the trade), else no fill.
         first = self.rng.random() < 0.5
         for is_taker in (first, not first):
             side = trade["side"] if is_taker else ("sell" if trade["side"] == "buy" else "buy")
-            fee_rate = 40 if is_taker else 25  # in 1/10 000: 0.40 % taker, 0.25 % maker
-            fee_q = cost_q * fee_rate // 10_000
-            if side == "buy":
-                affordable = account.balances.get(pair.quote, 0) >= cost_q + fee_q
-            else:
-                affordable = account.balances.get(pair.base, 0) >= base_amount
-            if affordable:
+            if self.kraken_affordable(state, side, qty, price, is_taker=is_taker):
                 break
         else:
             return []
@@ -751,7 +744,9 @@ class SimMarket:
             is_taker=is_taker,
         )
 
-    def kraken_affordable(self, state: KrakenPairState, side: str, qty: int, price: int) -> bool:
+    def kraken_affordable(
+        self, state: KrakenPairState, side: str, qty: int, price: int, *, is_taker: bool
+    ) -> bool:
         """Whether the account holds what a fill needs: the base it sells, or the quote it pays (fee in)."""
         pair = state.pair
         balances = self.kraken_account.balances
@@ -759,7 +754,7 @@ class SimMarket:
         if side == "sell":
             return bool(balances.get(pair.base, 0) >= qty * 10**base_dec // 10**pair.qty_precision)
         cost_q = price * qty // 10 ** (pair.price_precision + pair.qty_precision - quote_dec)
-        return bool(balances.get(pair.quote, 0) >= cost_q + cost_q * 40 // 10_000)
+        return bool(balances.get(pair.quote, 0) >= cost_q + cost_q * _fee_rate(is_taker) // 10_000)
 
     def kraken_execution(
         self,
@@ -785,7 +780,7 @@ class SimMarket:
         to_ledger = 10 ** (pair.price_precision + pair.qty_precision - quote_dec)
         cost_q = cost // to_ledger  # quote ledger units
         base_amount = qty * 10**base_dec // 10**pair.qty_precision
-        fee_q = cost_q * (40 if is_taker else 25) // 10_000  # 0.40 % taker, 0.25 % maker
+        fee_q = cost_q * _fee_rate(is_taker) // 10_000
         order_qty = qty if order_qty is None else order_qty
         cum_qty = qty if cum_qty is None else cum_qty
         # The level3 endpoint names its fills with its own ids, leaving this market's random flow as it was.

@@ -159,7 +159,9 @@ class KrakenLevel3Ws(KrakenWs):
                     if report is None:
                         continue
                     order_qty, cum = report["order_qty"][0], report["cum_qty"][0] + op.filled
-                    if not self.market.kraken_affordable(state, report["side"], op.filled, op.order.price):
+                    if not self.market.kraken_affordable(
+                        state, report["side"], op.filled, op.order.price, is_taker=False
+                    ):
                         # a spot account never sells what it does not hold: the order is cancelled
                         del account.open_orders[order_id]
                         orders.own.discard(order_id)
